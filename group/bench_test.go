@@ -1,0 +1,166 @@
+package group
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+var sinkElement *Element
+
+// measureSM times one variable-base constant-time scalar multiplication, the
+// unit in which eo reports every figure, in the calling benchmark's run.
+func measureSM(b *testing.B) float64 {
+	r := testRand(100)
+	s := randScalar(b, r)
+	P := randElement(b, r)
+	e := new(Element)
+	const n = 200
+	best := time.Duration(1 << 62)
+	for round := 0; round < 3; round++ {
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			e.ScalarMult(s, P)
+		}
+		if d := time.Since(start); d < best {
+			best = d
+		}
+	}
+	sinkElement = e
+	return float64(best.Nanoseconds()) / n
+}
+
+// reportSM reports ns/op divided by count as "SM/<unit>".
+func reportSM(b *testing.B, sm float64, count int, unit string) {
+	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(count)
+	b.ReportMetric(per, "ns/"+unit)
+	b.ReportMetric(per/sm, "SM/"+unit)
+}
+
+func BenchmarkScalarMult(b *testing.B) {
+	r := testRand(1)
+	s, P := randScalar(b, r), randElement(b, r)
+	e := new(Element)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.ScalarMult(s, P)
+	}
+	sinkElement = e
+}
+
+func BenchmarkScalarBaseMult(b *testing.B) {
+	sm := measureSM(b)
+	s := randScalar(b, testRand(1))
+	e := new(Element)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.ScalarBaseMult(s)
+	}
+	reportSM(b, sm, 1, "op")
+}
+
+func BenchmarkFixedBaseMult(b *testing.B) {
+	sm := measureSM(b)
+	r := testRand(1)
+	s, P := randScalar(b, r), randElement(b, r)
+	fb := NewFixedBase(P)
+	e := new(Element)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.FixedBaseMult(s, fb)
+	}
+	reportSM(b, sm, 1, "op")
+}
+
+func BenchmarkNewFixedBase(b *testing.B) {
+	sm := measureSM(b)
+	P := randElement(b, testRand(1))
+	for b.Loop() {
+		NewFixedBase(P)
+	}
+	reportSM(b, sm, 1, "op")
+}
+
+func BenchmarkDecode(b *testing.B) {
+	sm := measureSM(b)
+	enc := randElement(b, testRand(1)).Bytes()
+	e := new(Element)
+	for b.Loop() {
+		if _, err := e.SetCanonicalBytes(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportSM(b, sm, 1, "op")
+}
+
+func BenchmarkEncode(b *testing.B) {
+	sm := measureSM(b)
+	e := randElement(b, testRand(1))
+	var buf [32]byte
+	for b.Loop() {
+		e.bytes(&buf)
+	}
+	reportSM(b, sm, 1, "op")
+}
+
+func msmInputs(b *testing.B, n int) ([]*Scalar, []*Element) {
+	r := testRand(7)
+	s := make([]*Scalar, n)
+	x := make([]*Element, n)
+	P := randElement(b, r)
+	for i := range s {
+		s[i] = randScalar(b, r)
+		// Cheap distinct points: P, 2P, 3P, ... are as good as random here.
+		if i == 0 {
+			x[i] = P
+		} else {
+			x[i] = new(Element).Add(x[i-1], P)
+		}
+	}
+	return s, x
+}
+
+// BenchmarkMSM reports the variable-time multi-scalar multiplication per
+// point, with GOMAXPROCS as set (-cpu 1,2).
+func BenchmarkMSM(b *testing.B) {
+	for _, n := range []int{64, 256, 1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			s, x := msmInputs(b, n)
+			sm := measureSM(b)
+			e := new(Element)
+			b.ResetTimer()
+			for b.Loop() {
+				e.VarTimeMultiScalarMult(s, x)
+			}
+			reportSM(b, sm, n, "point")
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+		})
+	}
+}
+
+// BenchmarkMSMCrossover compares the bucket method with edwards25519's
+// Straus method around pippengerThreshold, on one core.
+func BenchmarkMSMCrossover(b *testing.B) {
+	for _, n := range []int{32, 64, 96, 128, 192} {
+		s, x := msmInputs(b, n)
+		b.Run(fmt.Sprintf("straus/n=%d", n), func(b *testing.B) {
+			sm := measureSM(b)
+			pts := make([]*Element, n)
+			copy(pts, x)
+			e := new(Element)
+			for b.Loop() {
+				e.p.VarTimeMultiScalarMult(s, elementPoints(pts))
+			}
+			reportSM(b, sm, n, "point")
+		})
+		b.Run(fmt.Sprintf("pippenger/n=%d", n), func(b *testing.B) {
+			sm := measureSM(b)
+			var out extPoint
+			for b.Loop() {
+				pippenger(&out, s, x)
+			}
+			reportSM(b, sm, n, "point")
+		})
+	}
+}
