@@ -314,7 +314,7 @@ func TestSignedDigits(t *testing.T) {
 			acc := new(big.Int)
 			for w := nw - 1; w >= 0; w-- {
 				require.LessOrEqual(t, d[w], int32(1)<<(c-1))
-				require.Greater(t, d[w], -(int32(1) << (c - 1)) - 1)
+				require.Greater(t, d[w], -(int32(1)<<(c-1))-1)
 				acc.Lsh(acc, uint(c))
 				acc.Add(acc, big.NewInt(int64(d[w])))
 			}
