@@ -297,6 +297,25 @@ func TestVarTimeMultiScalarMult(t *testing.T) {
 		require.Equal(t, 1, got.Equal(want), "constant-time MSM n=%d", n)
 	}
 	require.Panics(t, func() { new(Element).VarTimeMultiScalarMult(make([]*Scalar, 2), make([]*Element, 1)) })
+
+	// Short scalars (fewer windows) and all-zero scalars.
+	for _, bitsLen := range []int{0, 1, 64, 128, 200} {
+		n := 500
+		s := make([]*Scalar, n)
+		x := make([]*Element, n)
+		for i := range s {
+			var b [64]byte
+			for j := 0; j < bitsLen/8; j++ {
+				b[j] = byte(r.Uint64())
+			}
+			if bitsLen%8 != 0 {
+				b[bitsLen/8] = byte(r.Uint64()) & (1<<(bitsLen%8) - 1)
+			}
+			s[i], _ = NewScalar().SetUniformBytes(b[:])
+			x[i] = randElement(t, r)
+		}
+		require.Equal(t, 1, new(Element).varTimeMSM(s, x, 1).Equal(naiveMSM(s, x)), "bits=%d", bitsLen)
+	}
 }
 
 func TestSignedDigits(t *testing.T) {

@@ -2,6 +2,7 @@ package group
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"runtime"
 	"sync"
 
@@ -72,10 +73,10 @@ func (e *Element) varTimeMSM(s []*Scalar, x []*Element, procs int) *Element {
 // windowBits picks the digit width c that minimises the cost model
 // windows(c) · (7M·n + 18M·2^(c-1)): one mixed addition per point and
 // window, two full additions per bucket and window.
-func windowBits(n int) int {
+func windowBits(n, bits int) int {
 	best, bestCost := 4, -1.0
 	for c := 4; c <= 16; c++ {
-		nw := (254 + c - 1) / c
+		nw := (bits + 1 + c - 1) / c
 		cost := float64(nw) * (7*float64(n) + 18*float64(int(1)<<(c-1)))
 		if bestCost < 0 || cost < bestCost {
 			best, bestCost = c, cost
@@ -84,9 +85,20 @@ func windowBits(n int) int {
 	return best
 }
 
+// bitLen returns the number of significant bits of s.
+func bitLen(s *Scalar) int {
+	b := s.Bytes()
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != 0 {
+			return 8*i + 8 - bits.LeadingZeros8(b[i])
+		}
+	}
+	return 0
+}
+
 // signedDigits writes the nw signed radix-2^c digits of s, least
 // significant first, into out. Digits lie in [-2^(c-1), 2^(c-1)]; since
-// s < 2^253 and nw·c ≥ 254, the top digit needs no carry out.
+// s < 2^bits and nw·c ≥ bits+1, the top digit needs no carry out.
 func signedDigits(out []int32, s *Scalar, c, nw int) {
 	b := s.Bytes()
 	var limbs [5]uint64
@@ -100,7 +112,7 @@ func signedDigits(out []int32, s *Scalar, c, nw int) {
 		pos := w * c
 		idx, sh := pos/64, uint(pos%64)
 		v := limbs[idx] >> sh
-		if sh+uint(c) > 64 {
+		if sh+uint(c) > 64 && idx < 3 {
 			v |= limbs[idx+1] << (64 - sh)
 		}
 		d := int32(v&mask) + carry
@@ -132,8 +144,18 @@ func pippenger(out *extPoint, s []*Scalar, x []*Element) {
 	}
 	pts, zInv = nil, nil
 
-	c := windowBits(n)
-	nw := (254 + c - 1) / c
+	// Short scalars (such as 128-bit batch weights) need fewer windows.
+	bits := 0
+	for i := range s {
+		bits = max(bits, bitLen(s[i]))
+	}
+	c := windowBits(n, bits)
+	nw := (bits + 1 + c - 1) / c
+	if nw == 0 {
+		*out = extPoint{}
+		out.setIdentity()
+		return
+	}
 	digits := make([]int32, n*nw)
 	for i := range s {
 		signedDigits(digits[i*nw:(i+1)*nw], s[i], c, nw)

@@ -72,11 +72,9 @@ func VerifySchnorr(t *Transcript, G, X *group.Element, p *Schnorr) error {
 	if c.Equal(p.Challenge) != 1 {
 		return invalid("schnorr", "challenge mismatch: c ≠ H(statement, R)")
 	}
-	// s·G = R + c·X (Schnorr 1991, verification equation).
-	lhs := new(group.Element).ScalarMult(p.Response, G)
-	rhs := new(group.Element).ScalarMult(c, X)
-	rhs.Add(rhs, p.Commitment)
-	if lhs.Equal(rhs) != 1 {
+	// s·G − c·X = R (Schnorr 1991, verification equation s·G = R + c·X).
+	lhs := new(group.Element).VarTimeMultiScalarMult([]*group.Scalar{p.Response, group.NewScalar().Negate(c)}, []*group.Element{G, X})
+	if lhs.Equal(p.Commitment) != 1 {
 		return invalid("schnorr", "equation s·G = R + c·X fails")
 	}
 	return nil
@@ -144,13 +142,19 @@ func VerifyDLEQ(t *Transcript, G, X, H, Y *group.Element, p *DLEQ) error {
 // concatenated canonical encodings the caller decoded them from) and
 // returns H* = Σ e_i·H_i and Y* = Σ e_i·Y_i for 128-bit weights e drawn
 // from the transcript after both lists.
-func batchCombine(t *Transcript, H, Y []*group.Element, encH, encY []byte) (*group.Element, *group.Element) {
+//
+// A prover passes x: it then computes Y* = x·H* (one constant-time scalar
+// multiplication) instead of a second multi-scalar multiplication.
+func batchCombine(t *Transcript, H, Y []*group.Element, encH, encY []byte, x *group.Scalar) (*group.Element, *group.Element) {
 	t.AppendString("proof", "batch-dleq")
 	t.AppendUint64("n", uint64(len(H)))
 	appendList(t, "H", H, encH)
 	appendList(t, "Y", Y, encY)
 	e := t.ChallengeShortScalars("weights", len(H))
 	Hs := new(group.Element).VarTimeMultiScalarMult(e, H)
+	if x != nil {
+		return Hs, new(group.Element).ScalarMult(x, Hs)
+	}
 	Ys := new(group.Element).VarTimeMultiScalarMult(e, Y)
 	return Hs, Ys
 }
@@ -177,7 +181,7 @@ func ProveBatchDLEQ(t *Transcript, G, X *group.Element, H, Y []*group.Element, e
 	if len(H) != len(Y) {
 		panic("proofs: ProveBatchDLEQ with lists of different lengths")
 	}
-	Hs, Ys := batchCombine(t, H, Y, encH, encY)
+	Hs, Ys := batchCombine(t, H, Y, encH, encY, x)
 	return ProveDLEQ(t, G, X, Hs, Ys, x, rand)
 }
 
@@ -199,7 +203,7 @@ func VerifyBatchDLEQ(t *Transcript, G, X *group.Element, H, Y []*group.Element, 
 	if G == nil || X == nil {
 		return invalid("batch-dleq", "missing field")
 	}
-	Hs, Ys := batchCombine(t, H, Y, encH, encY)
+	Hs, Ys := batchCombine(t, H, Y, encH, encY, nil)
 	if err := VerifyDLEQ(t, G, X, Hs, Ys, p); err != nil {
 		return fmt.Errorf("batch-dleq: %w", err)
 	}
