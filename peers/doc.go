@@ -1,0 +1,26 @@
+// Package peers holds what an eo authority knows about the other
+// authorities, and how it talks to them.
+//
+//   - An [Identity] is this authority's own directory: its configuration, a
+//     self-signed certificate and the private key (mode 0600; a looser mode
+//     is refused).
+//   - A [Package] is the one-line JSON an operator copies from one authority
+//     to another ("eopeers --show-mine", then "eopeers --install").
+//   - A [Store] is the trust store: one file per installed peer. Trust is
+//     exactly the set of certificates in it, pinned by the SHA-256 of the
+//     leaf certificate ([Fingerprint]); there is no certificate authority.
+//     A running process sees installs and uninstalls without a restart: the
+//     store re-reads its directory whenever the directory's modification time
+//     changes, a stat(2) that every handshake and every message performs.
+//   - An [Endpoint] is the QUIC transport between authorities: TLS 1.3,
+//     client certificates on both sides, ALPN "eo/1", typed and size-limited
+//     messages, streaming for long ciphertext lists, reconnection, and the
+//     sender's identity taken from its authenticated certificate. It watches
+//     the trust store and closes at once the connections of a peer that is
+//     uninstalled or replaced.
+//   - [ServerTLSConfig], [ClientTLSConfig], [NewHTTPClient] and [RequirePeer]
+//     give HTTPS over TCP the same pinning.
+//
+// The package does no logging: every failure is returned as an error whose
+// text starts with "peers: ". The formats are documented in doc/peers.md.
+package peers
