@@ -11,7 +11,6 @@ package group
 // the Ed25519 reference code.
 
 import (
-	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
 )
 
@@ -52,14 +51,6 @@ func (v *extPoint) toElement(e *Element) *Element {
 		panic("group: internal error: point off the curve")
 	}
 	return e
-}
-
-func (v *extPoint) toPoint() *edwards25519.Point {
-	p, err := new(edwards25519.Point).SetExtendedCoordinates(&v.X, &v.Y, &v.Z, &v.T)
-	if err != nil {
-		panic("group: internal error: point off the curve")
-	}
-	return p
 }
 
 // fromCompleted costs 4M.
