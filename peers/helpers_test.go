@@ -1,6 +1,8 @@
 package peers
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -91,3 +93,5 @@ func mutualTrust(t testing.TB, as ...*authority) {
 		}
 	}
 }
+
+func newBufReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }
