@@ -406,3 +406,32 @@ func TestErrorsWrap(t *testing.T) {
 	require.True(t, errors.Is(err, ErrEncoding))
 	require.Contains(t, err.Error(), "32 bytes")
 }
+
+func TestElementLists(t *testing.T) {
+	r := testRand(8)
+	es := make([]*Element, 1500)
+	for i := range es {
+		es[i] = randElement(t, r)
+	}
+	enc := EncodeElements(es)
+	require.Len(t, enc, 1500*32)
+	for i := range es {
+		require.Equal(t, es[i].Bytes(), enc[i*32:(i+1)*32])
+	}
+	got, err := DecodeElements(enc)
+	require.NoError(t, err)
+	for i := range es {
+		require.Equal(t, 1, got[i].Equal(es[i]))
+	}
+	_, err = DecodeElements(enc[:len(enc)-1])
+	require.ErrorIs(t, err, ErrEncoding)
+	bad := bytes.Clone(enc)
+	copy(bad[700*32:], bytes.Repeat([]byte{0xff}, 32))
+	copy(bad[1200*32:], bytes.Repeat([]byte{0xff}, 32))
+	_, err = DecodeElements(bad)
+	require.ErrorIs(t, err, ErrEncoding)
+	require.Contains(t, err.Error(), "element 700")
+	empty, err := DecodeElements(nil)
+	require.NoError(t, err)
+	require.Empty(t, empty)
+}
