@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
 	"github.com/eo-mixnet/eo/proofs"
 )
 
@@ -541,7 +542,7 @@ const minBallotsPerWorker = 64
 // goroutines. errs[i] is nil exactly when ballots[i] is not.
 func ParseBallotLines(lines [][]byte) (ballots []*Ballot, errs []error) {
 	ballots, errs = make([]*Ballot, len(lines)), make([]error, len(lines))
-	parallel(len(lines), minBallotsPerWorker, func(lo, hi int) {
+	par.For(len(lines), minBallotsPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ballots[i], errs[i] = ParseBallotLine(lines[i])
 		}
@@ -650,7 +651,7 @@ func VerifyBallots(ctx BallotContext, ballots []*Ballot, rand io.Reader) []error
 	}
 	// 1. Shapes and challenges, in parallel.
 	cs := make([][]*group.Scalar, len(ballots))
-	parallel(len(ballots), minBallotsPerWorker, func(lo, hi int) {
+	par.For(len(ballots), minBallotsPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if errs[i] = ballots[i].checkShape(&ctx); errs[i] == nil {
 				cs[i], errs[i] = ballots[i].checkChallenges(prefix)
@@ -687,7 +688,7 @@ func VerifyBallots(ctx BallotContext, ballots []*Ballot, rand io.Reader) []error
 	}
 	if !batch.VarTimeVerify() {
 		// 3. Name the invalid ones.
-		parallel(len(ballots), minBallotsPerWorker, func(lo, hi int) {
+		par.For(len(ballots), minBallotsPerWorker, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				if errs[i] != nil {
 					continue

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
 )
 
 // MaxWidth is the largest width (number of pairs) of a ciphertext or a
@@ -319,7 +320,7 @@ func decodeList(b []byte, width, n int) ([]*Ciphertext, error) {
 	}
 	size := width * CiphertextSize
 	errs := make([]error, n)
-	parallel(n, max(1, minDecodePerWorker/width), func(lo, hi int) {
+	par.For(n, max(1, minDecodePerWorker/width), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := ptrs[2*i*width : 2*(i+1)*width]
 			cts[i] = Ciphertext{Alpha: p[:width:width], Beta: p[width:]}
