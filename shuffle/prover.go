@@ -1,0 +1,373 @@
+package shuffle
+
+import (
+	"crypto/rand"
+	"crypto/sha512"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
+	"github.com/eo-mixnet/eo/proofs"
+)
+
+// grain is the smallest number of ciphertexts worth a goroutine.
+const grain = 256
+
+var baseTable = sync.OnceValue(func() *group.FixedBase { return group.NewFixedBase(group.NewGeneratorElement()) })
+
+// stream derives the prover's secret scalars from one 32-byte seed read
+// from the caller's random source: the i-th scalar of a label is
+// SHA-512("eo/shuffle/v1 randomness" ‖ seed ‖ label ‖ i) mod ℓ. This lets
+// the prover draw them on many goroutines from one source.
+type stream struct{ seed [32]byte }
+
+func newStream(r io.Reader) (*stream, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	s := &stream{}
+	if _, err := io.ReadFull(r, s.seed[:]); err != nil {
+		return nil, fmt.Errorf("shuffle: reading randomness: %w", err)
+	}
+	return s, nil
+}
+
+func (s *stream) scalar(dst *group.Scalar, label byte, i int) {
+	h := sha512.New()
+	h.Write([]byte("eo/shuffle/v1 randomness"))
+	h.Write(s.seed[:])
+	var b [9]byte
+	b[0] = label
+	binary.BigEndian.PutUint64(b[1:], uint64(i))
+	h.Write(b[:])
+	var d [64]byte
+	if _, err := dst.SetUniformBytes(h.Sum(d[:0])); err != nil {
+		panic("shuffle: internal error: " + err.Error())
+	}
+}
+
+func (s *stream) fill(dst []group.Scalar, label byte) {
+	par.For(len(dst), 4096, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s.scalar(&dst[i], label, i)
+		}
+	})
+}
+
+// Labels of the prover's random scalars.
+const (
+	labelR     = 'r' // permutation commitment randomness r_i
+	labelS     = 's' // re-encryption randomness s_j,k
+	labelEps   = 'e' // blinding ε_j
+	labelB     = 'b' // chain randomness b_j
+	labelBeta  = 'B' // blinding β_j
+	labelConst = 'c' // α, γ, δ and φ_k
+)
+
+// Precomputed holds the part of a mixer's work that does not depend on the
+// ballots: the permutation, the permutation commitment, the re-encryption
+// factors, the blinding ε and the commitment A'. It is secret, for one
+// shuffle only, and wiped by Shuffle.
+type Precomputed struct {
+	ctx   Context
+	gens  *Generators
+	n     int
+	yt    *group.FixedBase
+	rnd   *stream
+	pi    Permutation
+	r     []group.Scalar // r_i
+	u     []*group.Element
+	encU  []byte
+	s     []group.Scalar  // s_j,k at j·W + k
+	reA   []group.Element // s_j,k·B
+	reB   []group.Element // s_j,k·Y
+	eps   []group.Scalar
+	alpha group.Scalar
+	aP    *group.Element
+	used  bool
+}
+
+// Precompute does the offline part of a shuffle of n ciphertexts in
+// context ctx: about 0.3 SM for the commitment and 0.6 SM per pair for the
+// re-encryption factors, per ciphertext, on all cores.
+func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precomputed, error) {
+	if err := ctx.check(n); err != nil {
+		return nil, err
+	}
+	if err := gens.matches(ctx, n); err != nil {
+		return nil, err
+	}
+	st, err := newStream(rnd)
+	if err != nil {
+		return nil, err
+	}
+	pi, err := RandomPermutation(rnd, n)
+	if err != nil {
+		return nil, err
+	}
+	w := ctx.Width
+	p := &Precomputed{ctx: *ctx, gens: gens, n: n, rnd: st, pi: pi,
+		yt: group.NewFixedBase(ctx.PublicKey.Element())}
+	p.r = make([]group.Scalar, n)
+	st.fill(p.r, labelR)
+	p.s = make([]group.Scalar, n*w)
+	st.fill(p.s, labelS)
+	p.eps = make([]group.Scalar, n)
+	st.fill(p.eps, labelEps)
+	st.scalar(&p.alpha, labelConst, 0)
+
+	// u_i = r_i·B + h_{π⁻¹(i)}: row i of the permutation matrix committed.
+	inv := pi.Inverse()
+	uElems := make([]group.Element, n)
+	p.u = make([]*group.Element, n)
+	bt := baseTable()
+	par.For(n, grain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			uElems[i].FixedBaseMult(&p.r[i], bt)
+			uElems[i].Add(&uElems[i], gens.h[1+inv[i]])
+			p.u[i] = &uElems[i]
+		}
+	})
+	p.encU = group.EncodeElements(p.u)
+
+	// Re-encryption factors Enc(0, s_j,k) = (s_j,k·B, s_j,k·Y).
+	p.reA = make([]group.Element, n*w)
+	p.reB = make([]group.Element, n*w)
+	par.For(n*w, grain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p.reA[i].FixedBaseMult(&p.s[i], bt)
+			p.reB[i].FixedBaseMult(&p.s[i], p.yt)
+		}
+	})
+
+	// A' = α·B + Σ ε_j·h_j.
+	eps := make([]*group.Scalar, n)
+	for j := range eps {
+		eps[j] = &p.eps[j]
+	}
+	p.aP = new(group.Element).VarTimeMultiScalarMult(eps, gens.h[1:])
+	p.aP.Add(p.aP, new(group.Element).FixedBaseMult(&p.alpha, bt))
+	return p, nil
+}
+
+// Wipe zeroes the secrets of p. Shuffle calls it; call it to discard an
+// unused precomputation.
+func (p *Precomputed) Wipe() {
+	zero := group.NewScalar()
+	for _, ss := range [][]group.Scalar{p.r, p.s, p.eps} {
+		for i := range ss {
+			ss[i].Set(zero)
+		}
+	}
+	p.alpha.Set(zero)
+	clear(p.pi)
+	clear(p.rnd.seed[:])
+	p.used = true
+}
+
+// Shuffle permutes and re-encrypts inputs with the precomputation p, and
+// proves it. encIn, if not nil, must be the canonical encoding of inputs
+// (elgamal.EncodeList) — the bytes they were decoded from — and spares
+// re-encoding them. It returns the outputs, their encoding and the proof,
+// and wipes p.
+func Shuffle(p *Precomputed, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elgamal.Ciphertext, []byte, *Proof, error) {
+	if p.used {
+		return nil, nil, nil, fmt.Errorf("shuffle: precomputation already used")
+	}
+	defer p.Wipe()
+	n, w := p.n, p.ctx.Width
+	if len(inputs) != n {
+		return nil, nil, nil, fmt.Errorf("%w: precomputed for %d ciphertexts, got %d", ErrMalformed, n, len(inputs))
+	}
+	for i, c := range inputs {
+		if c == nil || c.Width() != w || len(c.Beta) != w {
+			return nil, nil, nil, fmt.Errorf("%w: input %d is not a ciphertext of width %d", ErrMalformed, i, w)
+		}
+	}
+	if encIn == nil {
+		encIn = encodeCiphertexts(inputs, w)
+	} else if len(encIn) != n*w*elgamal.CiphertextSize {
+		return nil, nil, nil, fmt.Errorf("%w: input encoding has %d bytes", ErrMalformed, len(encIn))
+	}
+
+	// w'_j = w_{π(j)} + Enc(0, s_j).
+	outElems := make([]group.Element, 2*n*w)
+	outPtrs := make([]*group.Element, 2*n*w)
+	outputs := make([]*elgamal.Ciphertext, n)
+	cts := make([]elgamal.Ciphertext, n)
+	par.For(n, grain, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			in := inputs[p.pi[j]]
+			base := 2 * j * w
+			for k := 0; k < w; k++ {
+				a, b := &outElems[base+2*k], &outElems[base+2*k+1]
+				a.Add(in.Alpha[k], &p.reA[j*w+k])
+				b.Add(in.Beta[k], &p.reB[j*w+k])
+				outPtrs[base+2*k], outPtrs[base+2*k+1] = a, b
+			}
+			cts[j] = elgamal.Ciphertext{Alpha: make([]*group.Element, w), Beta: make([]*group.Element, w)}
+			for k := 0; k < w; k++ {
+				cts[j].Alpha[k], cts[j].Beta[k] = outPtrs[base+2*k], outPtrs[base+2*k+1]
+			}
+			outputs[j] = &cts[j]
+		}
+	})
+	encOut := group.EncodeElements(outPtrs)
+
+	proof, err := p.prove(inputs, encIn, outputs, encOut)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return outputs, encOut, proof, nil
+}
+
+// ShuffleAndProve is Precompute followed by Shuffle.
+func ShuffleAndProve(rnd io.Reader, ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elgamal.Ciphertext, []byte, *Proof, error) {
+	p, err := Precompute(rnd, ctx, gens, len(inputs))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return Shuffle(p, inputs, encIn)
+}
+
+func encodeCiphertexts(cs []*elgamal.Ciphertext, w int) []byte {
+	flat := make([]*group.Element, 0, 2*len(cs)*w)
+	for _, c := range cs {
+		for k := 0; k < w; k++ {
+			flat = append(flat, c.Alpha[k], c.Beta[k])
+		}
+	}
+	return group.EncodeElements(flat)
+}
+
+// prove is the online part of the proof of a shuffle (package doc).
+func (p *Precomputed) prove(inputs []*elgamal.Ciphertext, encIn []byte, outputs []*elgamal.Ciphertext, encOut []byte) (*Proof, error) {
+	n, w := p.n, p.ctx.Width
+	gens, bt := p.gens, baseTable()
+	t := statementTranscript(&p.ctx, n, encIn, encOut)
+	t.AppendEncodedElements("u", p.encU)
+	e := t.ChallengeShortScalars("e", n)
+
+	// e'_j = e_{π(j)}; chain B_j = x_j·B + y_j·h_0 with x_0 = 0, y_0 = 1,
+	// x_j = b_j + e'_j·x_{j−1}, y_j = e'_j·y_{j−1}, so that
+	// B_j = b_j·B + e'_j·B_{j−1}.
+	b := make([]group.Scalar, n)
+	p.rnd.fill(b, labelB)
+	beta := make([]group.Scalar, n)
+	p.rnd.fill(beta, labelBeta)
+	x := make([]group.Scalar, n+1)
+	y := make([]group.Scalar, n+1)
+	y[0].Set(group.ScalarFromUint64(1))
+	for j := 1; j <= n; j++ {
+		ep := e[p.pi[j-1]]
+		x[j].MultiplyAdd(ep, &x[j-1], &b[j-1])
+		y[j].Multiply(ep, &y[j-1])
+	}
+	bElems := make([]group.Element, n)
+	bpElems := make([]group.Element, n)
+	bPtrs := make([]*group.Element, n)
+	bpPtrs := make([]*group.Element, n)
+	par.For(n, grain, func(lo, hi int) {
+		var t1 group.Element
+		var sx, sy group.Scalar
+		for j := lo; j < hi; j++ {
+			// B_j (chain element j+1 in 1-based terms).
+			bElems[j].FixedBaseMult(&x[j+1], bt)
+			bElems[j].Add(&bElems[j], t1.FixedBaseMult(&y[j+1], gens.h0))
+			// B'_j = β_j·B + ε_j·B_{j−1} = (β_j + ε_j·x_{j−1})·B + (ε_j·y_{j−1})·h_0.
+			sx.MultiplyAdd(&p.eps[j], &x[j], &beta[j])
+			sy.Multiply(&p.eps[j], &y[j])
+			bpElems[j].FixedBaseMult(&sx, bt)
+			bpElems[j].Add(&bpElems[j], t1.FixedBaseMult(&sy, gens.h0))
+			bPtrs[j], bpPtrs[j] = &bElems[j], &bpElems[j]
+		}
+		sx.Set(group.NewScalar())
+		sy.Set(group.NewScalar())
+	})
+
+	var gamma, delta group.Scalar
+	p.rnd.scalar(&gamma, labelConst, 1)
+	p.rnd.scalar(&delta, labelConst, 2)
+	phi := make([]group.Scalar, w)
+	for k := range phi {
+		p.rnd.scalar(&phi[k], labelConst, 3+k)
+	}
+	cP := new(group.Element).FixedBaseMult(&gamma, bt)
+	dP := new(group.Element).FixedBaseMult(&delta, bt)
+	// F' = Σ ε_j·w'_j − Enc(0, φ), pair by pair.
+	eps := make([]*group.Scalar, n)
+	for j := range eps {
+		eps[j] = &p.eps[j]
+	}
+	fP := make([]*group.Element, 2*w)
+	col := make([]*group.Element, n)
+	for k := 0; k < w; k++ {
+		for j := range col {
+			col[j] = outputs[j].Alpha[k]
+		}
+		fa := new(group.Element).VarTimeMultiScalarMult(eps, col)
+		fP[2*k] = fa.Subtract(fa, new(group.Element).FixedBaseMult(&phi[k], bt))
+		for j := range col {
+			col[j] = outputs[j].Beta[k]
+		}
+		fb := new(group.Element).VarTimeMultiScalarMult(eps, col)
+		fP[2*k+1] = fb.Subtract(fb, new(group.Element).FixedBaseMult(&phi[k], p.yt))
+	}
+
+	proof := &Proof{n: n, w: w, u: p.u, bb: bPtrs, bp: bpPtrs, aP: p.aP, cP: cP, dP: dP, fP: fP,
+		encU: p.encU, encB: group.EncodeElements(bPtrs), encBPrime: group.EncodeElements(bpPtrs)}
+	v := commitmentChallenge(t, proof)
+
+	// Responses.
+	var a, c, f group.Scalar
+	for i := 0; i < n; i++ {
+		a.MultiplyAdd(e[i], &p.r[i], &a)
+		c.Add(&c, &p.r[i])
+	}
+	proof.kA = group.NewScalar().MultiplyAdd(v, &a, &p.alpha)
+	proof.kC = group.NewScalar().MultiplyAdd(v, &c, &gamma)
+	proof.kD = group.NewScalar().MultiplyAdd(v, &x[n], &delta)
+	kb := make([]group.Scalar, n)
+	ke := make([]group.Scalar, n)
+	proof.kB = make([]*group.Scalar, n)
+	proof.kE = make([]*group.Scalar, n)
+	for j := 0; j < n; j++ {
+		kb[j].MultiplyAdd(v, &b[j], &beta[j])
+		ke[j].MultiplyAdd(v, e[p.pi[j]], &p.eps[j])
+		proof.kB[j], proof.kE[j] = &kb[j], &ke[j]
+	}
+	proof.kF = make([]*group.Scalar, w)
+	for k := 0; k < w; k++ {
+		f.Set(group.NewScalar())
+		for j := 0; j < n; j++ {
+			f.MultiplyAdd(e[p.pi[j]], &p.s[j*w+k], &f)
+		}
+		proof.kF[k] = group.NewScalar().MultiplyAdd(v, &f, &phi[k])
+	}
+
+	zero := group.NewScalar()
+	for _, ss := range [][]group.Scalar{b, beta, x, y, phi} {
+		for i := range ss {
+			ss[i].Set(zero)
+		}
+	}
+	for _, s := range []*group.Scalar{&a, &c, &f, &gamma, &delta} {
+		s.Set(zero)
+	}
+	return proof, nil
+}
+
+// commitmentChallenge absorbs the prover's commitments and returns v.
+func commitmentChallenge(t *proofs.Transcript, p *Proof) *group.Scalar {
+	t.AppendEncodedElements("B", p.encB)
+	t.AppendElement("A'", p.aP)
+	t.AppendEncodedElements("B'", p.encBPrime)
+	t.AppendElement("C'", p.cP)
+	t.AppendElement("D'", p.dP)
+	t.AppendElements("F'", p.fP)
+	return t.Challenge("v")
+}

@@ -1,0 +1,119 @@
+package shuffle
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/proofs"
+)
+
+// ErrInvalidProof is wrapped by every verification failure; it is
+// proofs.ErrInvalidProof, so callers need test for one sentinel only.
+var ErrInvalidProof = proofs.ErrInvalidProof
+
+// ErrMalformed is wrapped by errors about shapes and encodings: empty or
+// mismatched lists, a proof of the wrong size, undecodable values.
+var ErrMalformed = errors.New("shuffle: malformed input")
+
+// MaxN bounds the number of ciphertexts of one shuffle (2^26); larger
+// declared sizes are refused before anything is allocated.
+const MaxN = 1 << 26
+
+// Context is the public context of one mix: what the proof is bound to
+// besides the ciphertexts.
+type Context struct {
+	ElectionID string // the election
+	SessionID  string // the tally session (one question, one key)
+	Mixer      int    // the position of this mix in the chain, from 1
+	PublicKey  *elgamal.PublicKey
+	Width      int // pairs per ciphertext
+}
+
+func (c *Context) check(n int) error {
+	if c == nil || c.PublicKey == nil {
+		return fmt.Errorf("%w: missing context or public key", ErrMalformed)
+	}
+	if c.Width < 1 || c.Width > elgamal.MaxWidth {
+		return fmt.Errorf("%w: width %d out of range", ErrMalformed, c.Width)
+	}
+	if n < 1 {
+		return fmt.Errorf("%w: a shuffle needs at least one ciphertext", ErrMalformed)
+	}
+	if n > MaxN {
+		return fmt.Errorf("%w: %d ciphertexts exceed the limit of %d", ErrMalformed, n, MaxN)
+	}
+	if c.Mixer < 1 {
+		return fmt.Errorf("%w: mixer index %d must be at least 1", ErrMalformed, c.Mixer)
+	}
+	return nil
+}
+
+// GeneratorDomain returns the domain string from which the generators of a
+// session are derived: "eo/shuffle/v1" followed by the length-prefixed
+// election and session identifiers. All mixes of a session share it.
+func GeneratorDomain(electionID, sessionID string) string {
+	b := []byte("eo/shuffle/v1")
+	b = binary.BigEndian.AppendUint32(b, uint32(len(electionID)))
+	b = append(b, electionID...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(sessionID)))
+	b = append(b, sessionID...)
+	return string(b)
+}
+
+// Generators holds h_0 … h_N of a session. Derive it once per session and
+// list size with NewGenerators and reuse it for every mix and verification.
+type Generators struct {
+	domain string
+	h      []*group.Element // h[0] = h_0; h[1:] = h_1 … h_N
+	sum    *group.Element   // Σ_{i≥1} h_i
+	h0     *group.FixedBase
+}
+
+// NewGenerators derives the N+1 generators of the session.
+func NewGenerators(electionID, sessionID string, n int) (*Generators, error) {
+	if n < 1 || n > MaxN {
+		return nil, fmt.Errorf("%w: %d generators requested", ErrMalformed, n)
+	}
+	domain := GeneratorDomain(electionID, sessionID)
+	h, err := proofs.Generators(domain, n+1)
+	if err != nil {
+		return nil, err
+	}
+	sum := group.NewIdentityElement()
+	for _, hi := range h[1:] {
+		sum.Add(sum, hi)
+	}
+	return &Generators{domain: domain, h: h, sum: sum, h0: group.NewFixedBase(h[0])}, nil
+}
+
+// N returns the number of ciphertexts the generators serve.
+func (g *Generators) N() int { return len(g.h) - 1 }
+
+func (g *Generators) matches(c *Context, n int) error {
+	if g == nil || g.N() != n || g.domain != GeneratorDomain(c.ElectionID, c.SessionID) {
+		return fmt.Errorf("%w: generators were derived for another session or size", ErrMalformed)
+	}
+	return nil
+}
+
+// statementTranscript starts the transcript of a mix: domain, group,
+// generators, context, public key and the two ciphertext lists (as their
+// canonical encodings).
+func statementTranscript(c *Context, n int, encIn, encOut []byte) *proofs.Transcript {
+	t := proofs.NewTranscript("eo/shuffle/v1")
+	t.AppendString("group", "ristretto255")
+	t.AppendString("generators-dst", proofs.GeneratorsDST)
+	t.AppendBytes("generators-domain", []byte(GeneratorDomain(c.ElectionID, c.SessionID)))
+	t.AppendString("election", c.ElectionID)
+	t.AppendString("session", c.SessionID)
+	t.AppendUint64("mixer", uint64(c.Mixer))
+	t.AppendUint64("width", uint64(c.Width))
+	t.AppendUint64("n", uint64(n))
+	t.AppendBytes("public-key", c.PublicKey.Bytes())
+	t.AppendEncodedElements("inputs", encIn)
+	t.AppendEncodedElements("outputs", encOut)
+	return t
+}
