@@ -29,7 +29,8 @@ func NewPinnedHTTPClient(id *Identity, fp Fingerprint, serverName string) *http.
 // NewHTTPServer returns an HTTPS server for addr whose TLS configuration is
 // ServerTLSConfig (client certificates required, installed peers only) and
 // whose handler is RequirePeer(store, h). Start it with ListenAndServeTLS("",
-// "") or ServeTLS(l, "", "").
+// "") or ServeTLS(l, "", ""). Set its ErrorLog: net/http logs refused
+// handshakes there, to the standard logger by default.
 func NewHTTPServer(addr string, id *Identity, store *Store, h http.Handler) *http.Server {
 	return &http.Server{
 		Addr:      addr,

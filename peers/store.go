@@ -28,17 +28,34 @@ const lockName = ".lock"
 // otherwise look like one.
 const mtimeGranularity = 2 * time.Second
 
+// Errors of the trust store, always wrapped in an error that names the
+// host.
 var (
 	// ErrNotInstalled is returned for a host name that has no package in the
 	// trust store.
-	ErrNotInstalled = errors.New("peers: not installed")
+	ErrNotInstalled = errors.New("not installed")
 	// ErrCertificateChanged is returned by Install for a host name that is
 	// installed with another certificate, unless forced.
-	ErrCertificateChanged = errors.New("peers: installed with a different certificate")
+	ErrCertificateChanged = errors.New("a different certificate is installed (use --force to replace it)")
 	// ErrDuplicateCertificate is returned by Install for a certificate that
 	// is already installed under another host name.
-	ErrDuplicateCertificate = errors.New("peers: certificate already installed for another hostname")
+	ErrDuplicateCertificate = errors.New("one certificate cannot be installed under two hostnames")
 )
+
+type changedError struct {
+	host     string
+	old, new Fingerprint
+}
+
+func (e *changedError) Error() string {
+	return fmt.Sprintf("peers: %s is installed with a different certificate (%s installed, %s in the package); use --force to replace it", e.host, e.old, e.new)
+}
+
+func (e *changedError) Is(target error) bool { return target == ErrCertificateChanged }
+
+func notInstalled(host string) error {
+	return fmt.Errorf("peers: %s is %w", host, ErrNotInstalled)
+}
 
 // A Store is a trust store: a directory holding one peer package per file,
 // named after the peer's host name. Trust is exactly the set of certificates
@@ -225,7 +242,7 @@ func (s *Store) Get(hostname string) (*Package, error) {
 	}
 	e := s.byHost[strings.ToLower(hostname)]
 	if e == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotInstalled, hostname)
+		return nil, notInstalled(hostname)
 	}
 	return e.pkg, nil
 }
@@ -310,7 +327,7 @@ func (s *Store) Install(p *Package, force bool) (InstallResult, error) {
 	}
 	key := p.Key()
 	if other, ok := s.byFP[p.Fingerprint()]; ok && other != key {
-		return 0, fmt.Errorf("%w (%s)", ErrDuplicateCertificate, other)
+		return 0, fmt.Errorf("peers: the certificate of %s is already installed for %s: %w", p.Hostname, other, ErrDuplicateCertificate)
 	}
 	raw := append(p.Marshal(), '\n')
 	result := Installed
@@ -321,8 +338,7 @@ func (s *Store) Install(p *Package, force bool) (InstallResult, error) {
 		case old.pkg.Fingerprint() == p.Fingerprint():
 			result = Updated
 		case !force:
-			return 0, fmt.Errorf("%w: %s has %s, the package has %s (use --force to replace it)",
-				ErrCertificateChanged, key, old.pkg.Fingerprint(), p.Fingerprint())
+			return 0, &changedError{key, old.pkg.Fingerprint(), p.Fingerprint()}
 		default:
 			result = Replaced
 		}
@@ -358,7 +374,7 @@ func (s *Store) Uninstall(hostname string) (*Package, error) {
 	old := s.byHost[key]
 	if err := atomicfile.Remove(name); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNotInstalled, hostname)
+			return nil, notInstalled(hostname)
 		}
 		return nil, fmt.Errorf("peers: trust store: %w", err)
 	}

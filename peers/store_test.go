@@ -136,7 +136,7 @@ func TestStoreRefusesCertificateUnderTwoNames(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.store.Install(&Package{Certificate: certPEM, Hostname: "b2", Port: 1, Version: PackageVersion}, true)
 	require.ErrorIs(t, err, ErrDuplicateCertificate)
-	require.ErrorContains(t, err, "(b)")
+	require.ErrorContains(t, err, "already installed for b")
 
 	// Written by hand, two files with one certificate: neither is trusted.
 	raw := fmt.Sprintf(`{"ssl_certificate":%q,"hostname":"b2","port":1,"version":2}`, certPEM)
