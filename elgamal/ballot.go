@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/eo-mixnet/eo/group"
@@ -24,7 +25,8 @@ const MaxVoterIDLen = 256
 
 // MaxBallotLineLen is the length of the longest ballot line
 // ParseBallotLine accepts: width MaxWidth and a voter id of MaxVoterIDLen
-// bytes. BallotLineLen gives the exact length for a width.
+// bytes, 292 121 bytes in all. BallotLineLen gives the exact length for a
+// width.
 const MaxBallotLineLen = ballotPrefixLen + MaxWidth*(ballotChoiceLen+ballotProofLen+2) - 2 + 1 + MaxVoterIDLen
 
 // The fixed parts of the canonical ballot line.
@@ -409,9 +411,12 @@ func ParseBallotLine(line []byte) (*Ballot, error) {
 		}
 	}
 	p := &lineParser{b: jsonPart}
-	// Count the choices first, then allocate once. The count is bounded by
-	// the length already checked.
-	var enc, renc, sc []byte
+	// A canonical line of width w has BallotLineLen(w, 0) bytes: size the
+	// buffers for that; a line that lies about its width only regrows them,
+	// within the length already checked.
+	guess := min(MaxWidth, max(1, (len(jsonPart)+2)/(ballotChoiceLen+ballotProofLen+2)))
+	enc := make([]byte, 0, guess*CiphertextSize)
+	var renc, sc []byte
 	if err := p.literal(lineStart); err != nil {
 		return nil, err
 	}
@@ -422,7 +427,7 @@ func ParseBallotLine(line []byte) (*Ballot, error) {
 		if len(enc) == MaxWidth*CiphertextSize {
 			return nil, p.errorf("more than %d choices", MaxWidth)
 		}
-		enc = growCap(enc, CiphertextSize)
+		enc = slices.Grow(enc, CiphertextSize)
 		n := len(enc)
 		enc = enc[:n+CiphertextSize]
 		if err := p.literal(choiceAlpha); err != nil {

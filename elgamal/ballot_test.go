@@ -239,6 +239,19 @@ func TestBallotStatementBinding(t *testing.T) {
 			require.ErrorIs(t, err, proofs.ErrInvalidProof, name)
 		}
 	}
+	// A3 where only the choice index tells the proofs apart: a ballot whose
+	// two pairs share r (so α_0 = α_1), with its proofs swapped.
+	same := &repeatReader{block: bytes.Repeat([]byte{7}, 64)}
+	twin, err := EncryptBallot(same, ctx, randElements(t, testRand(4), 2), "")
+	require.NoError(t, err)
+	require.Equal(t, 1, twin.ct.Alpha[0].Equal(twin.ct.Alpha[1]))
+	require.NoError(t, VerifyBallot(ctx, twin))
+	tw := rawOf(twin)
+	tw.R[0], tw.R[1] = tw.R[1], tw.R[0]
+	tw.c[0], tw.c[1] = tw.c[1], tw.c[0]
+	tw.s[0], tw.s[1] = tw.s[1], tw.s[0]
+	require.ErrorIs(t, verifyLine(t, ctx, tw.line()), proofs.ErrInvalidProof)
+
 	// Adding a voter id to an anonymous ballot.
 	anon := rawOf(testBallot(t, ctx, 3, 1, ""))
 	require.NoError(t, verifyLine(t, ctx, anon.line()))
@@ -492,6 +505,7 @@ func TestParseBallotLineWidthLimit(t *testing.T) {
 	require.ErrorIs(t, err, group.ErrEncoding)
 	require.ErrorContains(t, err, "more than 1024 choices")
 	require.Equal(t, BallotLineLen(MaxWidth, MaxVoterIDLen), MaxBallotLineLen)
+	require.Equal(t, 292121, MaxBallotLineLen)
 }
 
 func TestBallotContextErrors(t *testing.T) {
@@ -520,6 +534,17 @@ func TestBallotContextErrors(t *testing.T) {
 	require.Error(t, errs[1])
 	require.NoError(t, errs[2])
 	require.Empty(t, VerifyBallots(ctx, nil, nil))
+}
+
+// repeatReader returns the same block over and over, in reads of any size
+// that start at a block boundary.
+type repeatReader struct{ block []byte }
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.block[i%len(r.block)]
+	}
+	return len(p), nil
 }
 
 type failingReader struct{ n int }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/par"
@@ -183,7 +184,7 @@ func (c *Ciphertext) Equal(o *Ciphertext) bool {
 // (64·w bytes) to b.
 func (c *Ciphertext) AppendBinary(b []byte) ([]byte, error) {
 	c.mustWidth()
-	b = growCap(b, len(c.Alpha)*CiphertextSize)
+	b = slices.Grow(b, len(c.Alpha)*CiphertextSize)
 	for j := range c.Alpha {
 		b, _ = c.Alpha[j].AppendBinary(b)
 		b, _ = c.Beta[j].AppendBinary(b)
@@ -193,15 +194,6 @@ func (c *Ciphertext) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary returns the 64·w-byte encoding of c.
 func (c *Ciphertext) MarshalBinary() ([]byte, error) { return c.AppendBinary(nil) }
-
-func growCap(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
-		nb := make([]byte, len(b), len(b)+n)
-		copy(nb, b)
-		return nb
-	}
-	return b
-}
 
 // malformed returns an error wrapping group.ErrEncoding.
 func malformed(format string, args ...any) error {
