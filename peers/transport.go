@@ -111,7 +111,8 @@ type EndpointConfig struct {
 	Limits     Limits
 	// PollInterval is how often the endpoint checks the trust store to cut
 	// the connections of peers that were uninstalled or replaced, or whose
-	// certificate expired (1 s). Handshakes and messages check it too.
+	// certificate expired (250 ms; a check is one stat(2) when nothing
+	// changed). Handshakes and messages check it too.
 	PollInterval time.Duration
 	// HandshakeTimeout bounds a handshake and the arrival of a message's
 	// header (5 s).
@@ -189,7 +190,7 @@ func Listen(cfg EndpointConfig) (*Endpoint, error) {
 			*d = v
 		}
 	}
-	def(&cfg.PollInterval, time.Second)
+	def(&cfg.PollInterval, 250*time.Millisecond)
 	def(&cfg.HandshakeTimeout, 5*time.Second)
 	def(&cfg.IdleTimeout, 60*time.Second)
 	def(&cfg.MessageTimeout, 2*time.Minute)
@@ -375,10 +376,20 @@ func (e *Endpoint) handleStream(pc *peerConn, str *quic.Stream) {
 		return
 	}
 	msg := Message{Type: h.Type}
-	if h.Streamed {
+	complete := !h.Streamed
+	if h.Streamed && h.Length > 0 {
 		str.SetReadDeadline(time.Time{})
 		msg.Size = int64(h.Length)
 		msg.Stream = &inStream{str: str, remaining: h.Length}
+	} else if h.Streamed {
+		// An empty stream is complete already: a receiver that reads
+		// nothing from it must not hold its sender.
+		if err := expectEOF(str); err != nil {
+			refuse(str, streamBadFrame)
+			return
+		}
+		msg.Stream = &inStream{str: str, err: io.EOF}
+		complete = true
 	} else {
 		str.SetReadDeadline(time.Now().Add(e.cfg.MessageTimeout))
 		msg.Body, err = readBody(str, h.Length)
@@ -395,7 +406,7 @@ func (e *Endpoint) handleStream(pc *peerConn, str *quic.Stream) {
 	case <-pc.conn.Context().Done():
 		return
 	}
-	if !h.Streamed {
+	if complete {
 		acknowledge(str)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/stretchr/testify/require"
 )
 
@@ -202,9 +203,19 @@ func TestStreamCiphertextList(t *testing.T) {
 	require.NoError(t, <-errc)
 	go func() { errc <- a.ep.Send(ctx, "b", Message{Type: tmsgList, Stream: bytes.NewReader(nil), Size: 0}) }()
 	_, msg = recv(t, b.ep)
+	require.NoError(t, <-errc, "an empty stream needs no read")
 	all, err = io.ReadAll(msg.Stream)
 	require.NoError(t, err)
 	require.Empty(t, all)
+
+	// A reader that asks for exactly Size bytes and no more releases the
+	// sender.
+	go func() {
+		errc <- a.ep.Send(ctx, "b", Message{Type: tmsgList, Stream: bytes.NewReader(body), Size: int64(len(body))})
+	}()
+	_, msg = recv(t, b.ep)
+	_, err = io.ReadFull(msg.Stream, make([]byte, len(body)))
+	require.NoError(t, err)
 	require.NoError(t, <-errc)
 }
 
@@ -471,4 +482,19 @@ func TestBadFrameEndsOnlyThatMessage(t *testing.T) {
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("ok")}))
 	_, msg := recv(t, b.ep)
 	require.Equal(t, "ok", string(msg.Body))
+}
+
+func TestWrongALPNRefused(t *testing.T) {
+	a, b := newAuthority(t, "a"), newAuthority(t, "b")
+	mutualTrust(t, a, b)
+	b.start(t)
+	tlsConf := ClientTLSConfig(a.id, a.store, "b", "h3")
+	ctx := ctxT(t, 5*time.Second)
+	_, err := quic.DialAddr(ctx, b.ep.Addr().String(), tlsConf, nil)
+	require.Error(t, err)
+	require.ErrorContains(t, err, "application protocol")
+	// The right ALPN with the same certificates works.
+	conn, err := quic.DialAddr(ctx, b.ep.Addr().String(), ClientTLSConfig(a.id, a.store, "b", ALPN), nil)
+	require.NoError(t, err)
+	conn.CloseWithError(0, "")
 }
