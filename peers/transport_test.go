@@ -498,3 +498,32 @@ func TestWrongALPNRefused(t *testing.T) {
 	require.NoError(t, err)
 	conn.CloseWithError(0, "")
 }
+
+// TestReconnectAfterCrash: b's process dies without closing its
+// connections and comes back on the same port. Its stateless resets, keyed
+// by its private key, tell a that the old connection is gone, and a's Send
+// reconnects at once instead of waiting for the idle timeout.
+func TestReconnectAfterCrash(t *testing.T) {
+	a, b := newAuthority(t, "a"), newAuthority(t, "b")
+	mutualTrust(t, a, b)
+	a.start(t)
+	b.start(t)
+	ctx := ctxT(t, 10*time.Second)
+	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
+	recv(t, b.ep)
+
+	addr := b.ep.Addr().String()
+	require.NoError(t, b.conn.Close()) // the socket goes; no CONNECTION_CLOSE is sent
+	conn, err := net.ListenPacket("udp", addr)
+	require.NoError(t, err)
+	old := b.ep
+	b.conn = conn
+	b.start(t)
+
+	start := time.Now()
+	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("2")}))
+	_, msg := recv(t, b.ep)
+	require.Equal(t, "2", string(msg.Body))
+	require.Less(t, time.Since(start), 5*time.Second)
+	old.Close()
+}
