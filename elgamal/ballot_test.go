@@ -304,6 +304,28 @@ func TestBallotForgedChallenge(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.checkEquation(0, b.challenge[0]))
 	require.ErrorIs(t, VerifyBallot(ctx, b), proofs.ErrInvalidProof)
+
+	// The commitment solved for after the challenge: take the true
+	// challenge of the statement with some R₀, then R = s·B − c·α. Only
+	// binding R itself stops this forgery of a copied ciphertext.
+	h := &rawBallot{alpha: victim.alpha, beta: victim.beta, R: [][32]byte{otherElement(t, 8)},
+		c: [][32]byte{{}}, s: [][32]byte{{}}, voter: "mallory"}
+	b, err = ParseBallotLine(h.line())
+	require.NoError(t, err)
+	prefix, err := ctx.transcript()
+	require.NoError(t, err)
+	c = b.choiceChallenge(b.transcript(prefix), 0)
+	s = randScalar(t, r)
+	R = new(group.Element).ScalarBaseMult(s)
+	R.Subtract(R, new(group.Element).ScalarMult(c, alpha))
+	h.R[0], h.c[0], h.s[0] = [32]byte(R.Bytes()), [32]byte(c.Bytes()), [32]byte(s.Bytes())
+	b, err = ParseBallotLine(h.line())
+	require.NoError(t, err)
+	require.NoError(t, b.checkEquation(0, b.challenge[0]))
+	err = VerifyBallot(ctx, b)
+	require.ErrorIs(t, err, proofs.ErrInvalidProof)
+	require.ErrorContains(t, err, "challenge mismatch")
+	require.ErrorIs(t, VerifyBallots(ctx, []*Ballot{b}, nil)[0], proofs.ErrInvalidProof)
 }
 
 // A3 and A9: replay in another election or question; a re-randomised
