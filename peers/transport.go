@@ -720,23 +720,28 @@ func (e *Endpoint) sendOn(ctx context.Context, pc *peerConn, msg Message, starte
 	}
 	var hdr [HeaderSize]byte
 	if h.Streamed {
-		bw := bufio.NewWriterSize(str, 64<<10)
-		bw.Write(h.AppendHeader(hdr[:0]))
-		lw := &limitedWriter{w: bw, n: msg.Size}
+		// The header, then the body through a 64 KiB buffer, so that a
+		// source writing one small record at a time costs one stream write
+		// per 64 KiB; the limit is checked below the buffer.
+		lw := &limitedWriter{w: str, n: msg.Size}
+		bw := bufio.NewWriterSize(lw, 64<<10)
+		if _, err := str.Write(h.AppendHeader(hdr[:0])); err != nil {
+			return err
+		}
 		if wt, ok := msg.Stream.(io.WriterTo); ok {
 			*started = true
-			_, err = wt.WriteTo(lw)
+			_, err = wt.WriteTo(bw)
 		} else {
-			_, err = io.CopyBuffer(lw, io.LimitReader(countingReader{msg.Stream, started}, msg.Size), make([]byte, 32<<10))
+			_, err = io.CopyBuffer(bw, io.LimitReader(countingReader{msg.Stream, started}, msg.Size), make([]byte, 32<<10))
+		}
+		if err == nil {
+			err = bw.Flush()
 		}
 		if err != nil {
 			return fmt.Errorf("streaming: %w", err)
 		}
 		if lw.n != 0 {
 			return permanentError{fmt.Errorf("peers: stream source gave %d bytes, Size is %d", msg.Size-lw.n, msg.Size)}
-		}
-		if err := bw.Flush(); err != nil {
-			return err
 		}
 	} else {
 		if _, err := str.Write(h.AppendHeader(hdr[:0])); err != nil {

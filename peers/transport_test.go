@@ -244,6 +244,10 @@ func TestStreamDiscardedBySender(t *testing.T) {
 		errc <- a.ep.Send(ctx, "b", Message{Type: tmsgList, Stream: bytes.NewReader(make([]byte, 10)), Size: 20})
 	}()
 	require.ErrorContains(t, <-errc, "gave 10 bytes, Size is 20")
+	// The source writes more than Size: Send fails without sending more.
+	long := newRecordList(10)
+	go func() { errc <- a.ep.Send(ctx, "b", Message{Type: tmsgList, Stream: long, Size: long.size() - 1}) }()
+	require.ErrorIs(t, <-errc, errStreamTooLong)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("still here")}))
 	for {
 		_, msg := recv(t, b.ep)
