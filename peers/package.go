@@ -86,8 +86,6 @@ type rawField struct {
 	value json.RawMessage
 }
 
-var knownFields = []string{"ssl_certificate", "ip_address", "hostname", "port", "version", "quic_port"}
-
 // ParsePackage decodes and validates one peer package: one JSON object,
 // optionally followed by white space. It checks the sizes of the fields
 // before parsing them, that no key is repeated, that the certificate is a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -141,14 +140,6 @@ func (l *recordList) WriteTo(w io.Writer) (int64, error) {
 }
 
 func (l *recordList) Read([]byte) (int, error) { panic("Send must use WriteTo") }
-
-func (l *recordList) digest() [32]byte {
-	h := sha256.New()
-	for i := range l.records {
-		h.Write(l.records[i][:])
-	}
-	return [32]byte(h.Sum(nil))
-}
 
 // readRecords decodes a streamed list record by record into a preallocated
 // slice, as a receiver decoding ciphertexts would.
