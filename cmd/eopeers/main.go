@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -266,7 +267,11 @@ func (o *options) doInstall(files []string) error {
 	for i, name := range files {
 		data, err := o.readPackage(name)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, errors.Unwrap(err))
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the name is said already
+			}
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		if len(bytes.TrimSpace(data)) == 0 {
 			return fmt.Errorf("%s: empty file", name)
