@@ -233,7 +233,8 @@ func parseStored(host string, raw []byte) (*Package, error) {
 	return p, nil
 }
 
-// Get returns the installed package of a host name (in any case).
+// Get returns the installed package of a host name (in any case). The
+// package is shared: do not modify it.
 func (s *Store) Get(hostname string) (*Package, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,7 +248,8 @@ func (s *Store) Get(hostname string) (*Package, error) {
 	return e.pkg, nil
 }
 
-// List returns the installed packages, sorted by host name.
+// List returns the installed packages, sorted by host name. The packages
+// are shared: do not modify them.
 func (s *Store) List() ([]*Package, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
