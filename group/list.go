@@ -27,8 +27,22 @@ func DecodeElements(b []byte) ([]*Element, error) {
 		return nil, wrapf("element list of %d bytes is not a multiple of %d", len(b), ElementSize)
 	}
 	n := len(b) / ElementSize
-	elems := make([]Element, n)
-	out := make([]*Element, n)
+	return DecodeElementsInto(make([]Element, n), make([]*Element, n), b)
+}
+
+// DecodeElementsInto is DecodeElements into caller-provided storage, so that
+// a verifier can decode several long lists one after the other into the
+// same memory. elems and out must hold len(b)/32 entries; out[i] is set to
+// &elems[i]. On error their contents are unspecified.
+func DecodeElementsInto(elems []Element, out []*Element, b []byte) ([]*Element, error) {
+	if len(b)%ElementSize != 0 {
+		return nil, wrapf("element list of %d bytes is not a multiple of %d", len(b), ElementSize)
+	}
+	n := len(b) / ElementSize
+	if len(elems) < n || len(out) < n {
+		panic("group: DecodeElementsInto with too little storage")
+	}
+	elems, out = elems[:n], out[:n]
 	err := par.ForErr(n, 512, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			if _, err := elems[i].SetCanonicalBytes(b[i*ElementSize : (i+1)*ElementSize]); err != nil {

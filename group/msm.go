@@ -128,75 +128,90 @@ func signedDigits(out []int32, s *Scalar, c, nw int) {
 	}
 }
 
-// pippenger computes Σ s[i]·x[i] into out with one thread.
+// chunkPoints is how many points pippenger converts and sorts into
+// buckets at a time; it bounds the memory that grows with n.
+const chunkPoints = 2048
+
+// maxWindowBits caps the digit width so that the buckets of all windows,
+// which stay live together, take at most about 7 MiB per worker.
+const maxWindowBits = 12
+
+// pippenger computes Σ s[i]·x[i] into out with one thread. Points are
+// taken chunkPoints at a time, converted to affine form with one batched
+// inversion, and added into the buckets of every window; memory is the
+// buckets plus one chunk, whatever n.
 func pippenger(out *extPoint, s []*Scalar, x []*Element) {
 	n := len(s)
-	// Prepare the addends in affine form with one batched inversion.
-	pts := make([]extPoint, n)
-	for i := range x {
-		pts[i].fromElement(x[i])
-	}
-	zInv := make([]field.Element, n)
-	batchInvertZ(zInv, pts)
-	aff := make([]affinePoint, n)
-	for i := range pts {
-		aff[i].fromExtInv(&pts[i], &zInv[i])
-	}
-	pts, zInv = nil, nil
-
 	// Short scalars (such as 128-bit batch weights) need fewer windows.
 	bits := 0
 	for i := range s {
 		bits = max(bits, bitLen(s[i]))
 	}
-	c := windowBits(n, bits)
+	c := min(windowBits(n, bits), maxWindowBits)
 	nw := (bits + 1 + c - 1) / c
+	out.setIdentity()
 	if nw == 0 {
-		*out = extPoint{}
-		out.setIdentity()
 		return
 	}
-	digits := make([]int32, n*nw)
-	for i := range s {
-		signedDigits(digits[i*nw:(i+1)*nw], s[i], c, nw)
+	half := 1 << (c - 1)
+	buckets := make([]extPoint, nw*half)
+	for k := range buckets {
+		buckets[k].setIdentity()
 	}
 
-	buckets := make([]extPoint, 1<<(c-1))
-	var acc projPoint
-	var accExt, running, wsum extPoint
+	m := min(n, chunkPoints)
+	pts := make([]extPoint, m)
+	zInv := make([]field.Element, m)
+	aff := make([]affinePoint, m)
+	digits := make([]int32, m*nw)
 	var t completedPoint
+	for lo := 0; lo < n; lo += m {
+		hi := min(lo+m, n)
+		cnt := hi - lo
+		for i := 0; i < cnt; i++ {
+			pts[i].fromElement(x[lo+i])
+			signedDigits(digits[i*nw:(i+1)*nw], s[lo+i], c, nw)
+		}
+		batchInvertZ(zInv[:cnt], pts[:cnt])
+		for i := 0; i < cnt; i++ {
+			aff[i].fromExtInv(&pts[i], &zInv[i])
+		}
+		for w := 0; w < nw; w++ {
+			bw := buckets[w*half : (w+1)*half]
+			for i := 0; i < cnt; i++ {
+				d := digits[i*nw+w]
+				switch {
+				case d > 0:
+					b := &bw[d-1]
+					b.fromCompleted(t.addAffine(b, &aff[i]))
+				case d < 0:
+					b := &bw[-d-1]
+					b.fromCompleted(t.subAffine(b, &aff[i]))
+				}
+			}
+		}
+	}
+
+	// Σ_k (k+1)·bucket[k] per window by running sums, top bucket first,
+	// then Horner over the windows, top window first.
+	var acc projPoint
+	var running, wsum extPoint
 	var cp cachedPoint
-	accExt.setIdentity()
 	for w := nw - 1; w >= 0; w-- {
 		if w != nw-1 {
-			acc.fromExt(&accExt)
+			acc.fromExt(out)
 			for k := 0; k < c-1; k++ {
 				acc.fromCompleted(t.double(&acc))
 			}
-			accExt.fromCompleted(t.double(&acc))
+			out.fromCompleted(t.double(&acc))
 		}
-		for k := range buckets {
-			buckets[k].setIdentity()
-		}
-		for i := 0; i < n; i++ {
-			d := digits[i*nw+w]
-			switch {
-			case d > 0:
-				b := &buckets[d-1]
-				b.fromCompleted(t.addAffine(b, &aff[i]))
-			case d < 0:
-				b := &buckets[-d-1]
-				b.fromCompleted(t.subAffine(b, &aff[i]))
-			}
-		}
-		// Σ_k (k+1)·buckets[k] by running sums, top bucket first.
+		bw := buckets[w*half : (w+1)*half]
 		running.setIdentity()
 		wsum.setIdentity()
-		for k := len(buckets) - 1; k >= 0; k-- {
-			running.fromCompleted(t.add(&running, cp.fromExt(&buckets[k])))
+		for k := half - 1; k >= 0; k-- {
+			running.fromCompleted(t.add(&running, cp.fromExt(&bw[k])))
 			wsum.fromCompleted(t.add(&wsum, cp.fromExt(&running)))
 		}
-		accExt.fromCompleted(t.add(&accExt, cp.fromExt(&wsum)))
+		out.fromCompleted(t.add(out, cp.fromExt(&wsum)))
 	}
-	*out = accExt
 }

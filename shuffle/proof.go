@@ -76,8 +76,9 @@ func (p *Proof) Bytes() []byte {
 
 // DecodeProof parses a proof for exactly n ciphertexts of width w (the
 // verifier's statement fixes both). It checks the header and the total
-// length before allocating, and rejects any non-canonical element or
-// scalar with an error wrapping ErrMalformed.
+// length before allocating, and rejects any non-canonical scalar or short
+// element with an error wrapping ErrMalformed; the three long vectors u, B
+// and B' are decoded, with the same strictness, by Verify.
 func DecodeProof(b []byte, n, w int) (*Proof, error) {
 	if n < 1 || n > MaxN || w < 1 || w > 1<<16 {
 		return nil, fmt.Errorf("%w: proof for %d ciphertexts of width %d", ErrMalformed, n, w)

@@ -122,17 +122,16 @@ func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precompu
 
 	// u_i = r_i·B + h_{π⁻¹(i)}: row i of the permutation matrix committed.
 	inv := pi.Inverse()
-	uElems := make([]group.Element, n)
-	p.u = make([]*group.Element, n)
+	p.encU = make([]byte, 32*n)
 	bt := baseTable()
 	par.For(n, grain, func(lo, hi int) {
+		var u group.Element
 		for i := lo; i < hi; i++ {
-			uElems[i].FixedBaseMult(&p.r[i], bt)
-			uElems[i].Add(&uElems[i], gens.h[1+inv[i]])
-			p.u[i] = &uElems[i]
+			u.FixedBaseMult(&p.r[i], bt)
+			u.Add(&u, gens.h[1+inv[i]])
+			copy(p.encU[32*i:], u.Bytes())
 		}
 	})
-	p.encU = group.EncodeElements(p.u)
 
 	// Re-encryption factors Enc(0, s_j,k) = (s_j,k·B, s_j,k·Y).
 	p.reA = make([]group.Element, n*w)
@@ -217,6 +216,7 @@ func Shuffle(p *Precomputed, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elg
 		}
 	})
 	encOut := group.EncodeElements(outPtrs)
+	p.reA, p.reB = nil, nil
 
 	proof, err := p.prove(inputs, encIn, outputs, encOut)
 	if err != nil {
@@ -267,23 +267,22 @@ func (p *Precomputed) prove(inputs []*elgamal.Ciphertext, encIn []byte, outputs 
 		x[j].MultiplyAdd(ep, &x[j-1], &b[j-1])
 		y[j].Multiply(ep, &y[j-1])
 	}
-	bElems := make([]group.Element, n)
-	bpElems := make([]group.Element, n)
-	bPtrs := make([]*group.Element, n)
-	bpPtrs := make([]*group.Element, n)
+	encB := make([]byte, 32*n)
+	encBPrime := make([]byte, 32*n)
 	par.For(n, grain, func(lo, hi int) {
-		var t1 group.Element
+		var bj, t1 group.Element
 		var sx, sy group.Scalar
 		for j := lo; j < hi; j++ {
 			// B_j (chain element j+1 in 1-based terms).
-			bElems[j].FixedBaseMult(&x[j+1], bt)
-			bElems[j].Add(&bElems[j], t1.FixedBaseMult(&y[j+1], gens.h0))
+			bj.FixedBaseMult(&x[j+1], bt)
+			bj.Add(&bj, t1.FixedBaseMult(&y[j+1], gens.h0))
+			copy(encB[32*j:], bj.Bytes())
 			// B'_j = β_j·B + ε_j·B_{j−1} = (β_j + ε_j·x_{j−1})·B + (ε_j·y_{j−1})·h_0.
 			sx.MultiplyAdd(&p.eps[j], &x[j], &beta[j])
 			sy.Multiply(&p.eps[j], &y[j])
-			bpElems[j].FixedBaseMult(&sx, bt)
-			bpElems[j].Add(&bpElems[j], t1.FixedBaseMult(&sy, gens.h0))
-			bPtrs[j], bpPtrs[j] = &bElems[j], &bpElems[j]
+			bj.FixedBaseMult(&sx, bt)
+			bj.Add(&bj, t1.FixedBaseMult(&sy, gens.h0))
+			copy(encBPrime[32*j:], bj.Bytes())
 		}
 		sx.Set(group.NewScalar())
 		sy.Set(group.NewScalar())
@@ -318,8 +317,7 @@ func (p *Precomputed) prove(inputs []*elgamal.Ciphertext, encIn []byte, outputs 
 		fP[2*k+1] = fb.Subtract(fb, new(group.Element).FixedBaseMult(&phi[k], p.yt))
 	}
 
-	proof := &Proof{n: n, w: w, u: p.u, bb: bPtrs, bp: bpPtrs, aP: p.aP, cP: cP, dP: dP, fP: fP,
-		encU: p.encU, encB: group.EncodeElements(bPtrs), encBPrime: group.EncodeElements(bpPtrs)}
+	proof := &Proof{n: n, w: w, aP: p.aP, cP: cP, dP: dP, fP: fP, encU: p.encU, encB: encB, encBPrime: encBPrime}
 	v := commitmentChallenge(t, proof)
 
 	// Responses.

@@ -97,7 +97,7 @@ func TestTrapdooredGenerators(t *testing.T) {
 		fa.Add(fa, new(group.Element).ScalarMult(eps[j], outputs[j].Alpha[0]))
 		fb.Add(fb, new(group.Element).ScalarMult(eps[j], outputs[j].Beta[0]))
 	}
-	proof := &Proof{n: n, w: 1, u: u, bb: Bs, bp: Bps, aP: aP,
+	proof := &Proof{n: n, w: 1, aP: aP,
 		cP: new(group.Element).ScalarBaseMult(gamma), dP: new(group.Element).ScalarBaseMult(delta),
 		fP: []*group.Element{fa, fb}, encU: encU, encB: group.EncodeElements(Bs), encBPrime: group.EncodeElements(Bps)}
 	v := commitmentChallenge(tr, proof)

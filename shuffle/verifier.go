@@ -94,8 +94,22 @@ func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn 
 	B := group.NewGeneratorElement()
 	Y := ctx.PublicKey.Element()
 
+	// The long vectors are decoded one at a time and dropped after use.
+	slab, ptrs := make([]group.Element, n), make([]*group.Element, n)
+	u, err := group.DecodeElementsInto(slab, ptrs, p.encU)
+	if err != nil {
+		return fmt.Errorf("%w: u: %w", ErrMalformed, err)
+	}
+	// (C), first half: C = Σ u_i − Σ h_i.
+	C := group.NewIdentityElement()
+	for _, ui := range u {
+		C.Add(C, ui)
+	}
+	C.Subtract(C, gens.sum)
+
 	// (A) v·A + A' = k_A·B + Σ k_E,j·h_j with A = Σ e_i·u_i.
-	A := new(group.Element).VarTimeMultiScalarMult(e, p.u)
+	A := new(group.Element).VarTimeMultiScalarMult(e, u)
+	u = nil
 	sc := append(append([]*group.Scalar{}, p.kE...), p.kA, negV, minusOne)
 	pt := append(append([]*group.Element{}, gens.h[1:]...), B, A, p.aP)
 	if new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() != 1 {
@@ -104,41 +118,53 @@ func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn 
 
 	// (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} for all j, with random
 	// 128-bit weights λ_j: Σ λ_j·(v·B_j + B'_j − k_B,j·B − k_E,j·B_{j−1}) = 0.
+	// (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} for all j, with random
+	// 128-bit weights λ_j: Σ λ_j·(v·B_j + B'_j − k_B,j·B − k_E,j·B_{j−1}) = 0,
+	// that is Σ_j (v·λ_j − λ_{j+1}·k_E,j+1)·B_j + Σ_j λ_j·B'_j
+	//        − (λ_1·k_E,1)·h_0 − (Σ_j λ_j·k_B,j)·B = 0.
+	// B and B' are summed in two multiplications so that only one of the
+	// two vectors is decoded at a time.
 	lambda, err := shortWeights(rnd, n)
 	if err != nil {
 		return err
 	}
-	sc = make([]*group.Scalar, 0, 2*n+2)
-	pt = make([]*group.Element, 0, 2*n+2)
 	coefB := make([]group.Scalar, n)
-	var kbSum group.Scalar
+	coefPtr := make([]*group.Scalar, n)
 	par.For(n, 4096, func(lo, hi int) {
+		var tmp group.Scalar
 		for j := lo; j < hi; j++ {
-			// coefficient of B_j: v·λ_j − λ_{j+1}·k_E,j+1
 			coefB[j].Multiply(v, lambda[j])
 			if j+1 < n {
-				var tmp group.Scalar
 				coefB[j].Subtract(&coefB[j], tmp.Multiply(lambda[j+1], p.kE[j+1]))
 			}
+			coefPtr[j] = &coefB[j]
 		}
 	})
+	bb, err := group.DecodeElementsInto(slab, ptrs, p.encB)
+	if err != nil {
+		return fmt.Errorf("%w: B: %w", ErrMalformed, err)
+	}
+	sumB := new(group.Element).VarTimeMultiScalarMult(coefPtr, bb)
+	BN := new(group.Element).Set(bb[n-1])
+	bb, coefB, coefPtr = nil, nil, nil
+	bp, err := group.DecodeElementsInto(slab, ptrs, p.encBPrime)
+	if err != nil {
+		return fmt.Errorf("%w: B': %w", ErrMalformed, err)
+	}
+	sumBP := new(group.Element).VarTimeMultiScalarMult(lambda, bp)
+	bp, slab, ptrs = nil, nil, nil
+	var kbSum group.Scalar
 	for j := 0; j < n; j++ {
-		sc = append(sc, &coefB[j], lambda[j])
-		pt = append(pt, p.bb[j], p.bp[j])
 		kbSum.MultiplyAdd(lambda[j], p.kB[j], &kbSum)
 	}
-	sc = append(sc, group.NewScalar().Negate(group.NewScalar().Multiply(lambda[0], p.kE[0])), group.NewScalar().Negate(&kbSum))
-	pt = append(pt, gens.h[0], B)
-	if new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() != 1 {
+	rest := new(group.Element).VarTimeMultiScalarMult(
+		[]*group.Scalar{group.NewScalar().Multiply(lambda[0], p.kE[0]), &kbSum},
+		[]*group.Element{gens.h[0], B})
+	if sumB.Add(sumB, sumBP).Subtract(sumB, rest).IsIdentity() != 1 {
 		return invalid("check (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} fails for some j (commitment chain)")
 	}
 
 	// (C) v·C + C' = k_C·B with C = Σ u_i − Σ h_i.
-	C := group.NewIdentityElement()
-	for _, u := range p.u {
-		C.Add(C, u)
-	}
-	C.Subtract(C, gens.sum)
 	if !linearHolds(v, C, p.cP, p.kC, B) {
 		return invalid("check (C) v·C + C' = k_C·B fails (commitment is not to a matrix whose rows sum to one)")
 	}
@@ -149,7 +175,7 @@ func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn 
 		prod.Multiply(prod, ei)
 	}
 	D := new(group.Element).ScalarMult(prod, gens.h[0])
-	D.Subtract(p.bb[n-1], D)
+	D.Subtract(BN, D)
 	if !linearHolds(v, D, p.dP, p.kD, B) {
 		return invalid("check (D) v·D + D' = k_D·B fails (product of the committed challenges)")
 	}
@@ -212,13 +238,13 @@ func shortWeights(rnd io.Reader, n int) ([]*group.Scalar, error) {
 // checkShape rejects a proof whose vectors do not have the statement's
 // lengths or hold nil values (a Proof built by hand rather than decoded).
 func (p *Proof) checkShape(n, w int) error {
-	if p == nil || p.n != n || p.w != w || len(p.u) != n || len(p.bb) != n || len(p.bp) != n ||
+	if p == nil || p.n != n || p.w != w ||
 		len(p.kB) != n || len(p.kE) != n || len(p.kF) != w || len(p.fP) != 2*w ||
 		p.aP == nil || p.cP == nil || p.dP == nil || p.kA == nil || p.kC == nil || p.kD == nil ||
 		len(p.encU) != 32*n || len(p.encB) != 32*n || len(p.encBPrime) != 32*n {
 		return fmt.Errorf("%w: proof does not have the shape of a shuffle of %d ciphertexts of width %d", ErrMalformed, n, w)
 	}
-	for _, l := range [][]*group.Element{p.u, p.bb, p.bp, p.fP} {
+	for _, l := range [][]*group.Element{p.fP} {
 		for _, e := range l {
 			if e == nil {
 				return fmt.Errorf("%w: proof has a missing element", ErrMalformed)

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eo-mixnet/eo/bench"
+)
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "eotest",
+		Short:         "Test an eo deployment and measure its capacity",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(benchCmd())
+	return root
+}
+
+func benchCmd() *cobra.Command {
+	var n, width, procs int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure shuffle, proof and verification costs on this machine",
+		Long: `Measure, in one run, one variable-base scalar multiplication (SM) and the
+costs of shuffling, proving and verifying n ciphertexts of the given width,
+per ciphertext and as ratios to SM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := bench.ShuffleBench(n, width, procs)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), `n=%d width=%d procs=%d  SM=%.1f µs
+  shuffle (re-encrypt)   %8.1f µs/ct  %5.2f SM
+  shuffle + prove        %8.1f µs/ct  %5.2f SM   (offline %.1f µs, online %.1f µs)
+  verify                 %8.1f µs/ct  %5.2f SM
+  generators             %8.1f µs/ct
+  proof                  %8.1f B/ct
+  peak heap beyond lists %8.0f B/ct prove, %.0f B/ct verify
+`, rep.N, rep.Width, rep.Procs, rep.SMNs/1e3,
+				rep.ShuffleNsPerCt/1e3, rep.ShuffleSM,
+				(rep.OfflineNsPerCt+rep.OnlineNsPerCt)/1e3, rep.ShuffleProveSM, rep.OfflineNsPerCt/1e3, rep.OnlineNsPerCt/1e3,
+				rep.VerifyNsPerCt/1e3, rep.VerifySM, rep.GeneratorsNsCt/1e3, rep.ProofBytesPerCt, rep.ProveHeapPerCt, rep.VerifyHeapPerCt)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&n, "n", 10000, "number of ciphertexts")
+	cmd.Flags().IntVar(&width, "width", 1, "pairs per ciphertext")
+	cmd.Flags().IntVar(&procs, "procs", runtime.GOMAXPROCS(0), "goroutines to use (GOMAXPROCS)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON line")
+	return cmd
+}

@@ -1,0 +1,18 @@
+// Command eotest tests an eo deployment and measures what it can tally.
+//
+// Output rules: data (reports, JSON lines) goes to stdout; errors go to
+// stderr as one line prefixed "eotest: ", lowercase, with no trailing
+// period; any failure exits non-zero.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if err := rootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "eotest:", err)
+		os.Exit(1)
+	}
+}
