@@ -24,11 +24,11 @@ type ShuffleReport struct {
 	N               int     `json:"n"`
 	Width           int     `json:"width"`
 	Procs           int     `json:"procs"`
-	ShuffleNsPerCt  float64 `json:"shuffle_ns_per_ct"`  // re-encrypt and permute alone
-	ProveNsPerCt    float64 `json:"prove_ns_per_ct"`    // everything the proof adds, offline and online
-	OfflineNsPerCt  float64 `json:"offline_ns_per_ct"`  // shuffle.Precompute (before the ballots arrive)
-	OnlineNsPerCt   float64 `json:"online_ns_per_ct"`   // shuffle.Shuffle (after)
-	VerifyNsPerCt   float64 `json:"verify_ns_per_ct"`   // shuffle.VerifyBytes: decoding both lists and the proof, and verifying
+	ShuffleNsPerCt  float64 `json:"shuffle_ns_per_ct"` // re-encrypt and permute alone
+	ProveNsPerCt    float64 `json:"prove_ns_per_ct"`   // everything the proof adds, offline and online
+	OfflineNsPerCt  float64 `json:"offline_ns_per_ct"` // shuffle.Precompute (before the ballots arrive)
+	OnlineNsPerCt   float64 `json:"online_ns_per_ct"`  // shuffle.Shuffle (after)
+	VerifyNsPerCt   float64 `json:"verify_ns_per_ct"`  // shuffle.VerifyBytes: decoding both lists and the proof, and verifying
 	GeneratorsNsCt  float64 `json:"generators_ns_per_ct"`
 	ProofBytesPerCt float64 `json:"proof_bytes_per_ct"`
 	ProveHeapPerCt  float64 `json:"prove_peak_heap_bytes_per_ct"`  // peak live heap of shuffle + prove beyond the lists
