@@ -3,13 +3,16 @@ module github.com/eo-mixnet/eo
 go 1.26.0
 
 require (
-	filippo.io/edwards25519 v1.2.0 // indirect
-	github.com/gtank/ristretto255 v0.2.0 // indirect
-	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	filippo.io/edwards25519 v1.2.0
+	github.com/gtank/ristretto255 v0.2.0
 	github.com/quic-go/quic-go v0.65.0
 	github.com/spf13/cobra v1.10.2
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
