@@ -24,18 +24,18 @@ import (
 )
 
 type report struct {
-	N              int     `json:"n"`
-	SMNs           float64 `json:"sm_ns"`
-	KyberProveNs   float64 `json:"kyber_shuffle_prove_ns_per_ct"`
-	KyberVerifyNs  float64 `json:"kyber_verify_ns_per_ct"`
-	KyberProveSM   float64 `json:"kyber_shuffle_prove_sm_per_ct"`
-	KyberVerifySM  float64 `json:"kyber_verify_sm_per_ct"`
-	KyberProofB    float64 `json:"kyber_proof_bytes_per_ct"`
-	EoProveSM      float64 `json:"eo_shuffle_prove_sm_per_ct"`
-	EoVerifySM     float64 `json:"eo_verify_sm_per_ct"`
-	EoProofB       float64 `json:"eo_proof_bytes_per_ct"`
-	SpeedupProve   float64 `json:"eo_speedup_prove"`
-	SpeedupVerify  float64 `json:"eo_speedup_verify"`
+	N             int     `json:"n"`
+	SMNs          float64 `json:"sm_ns"`
+	KyberProveNs  float64 `json:"kyber_shuffle_prove_ns_per_ct"`
+	KyberVerifyNs float64 `json:"kyber_verify_ns_per_ct"`
+	KyberProveSM  float64 `json:"kyber_shuffle_prove_sm_per_ct"`
+	KyberVerifySM float64 `json:"kyber_verify_sm_per_ct"`
+	KyberProofB   float64 `json:"kyber_proof_bytes_per_ct"`
+	EoProveSM     float64 `json:"eo_shuffle_prove_sm_per_ct"`
+	EoVerifySM    float64 `json:"eo_verify_sm_per_ct"`
+	EoProofB      float64 `json:"eo_proof_bytes_per_ct"`
+	SpeedupProve  float64 `json:"eo_speedup_prove"`
+	SpeedupVerify float64 `json:"eo_speedup_verify"`
 }
 
 func main() {
@@ -81,7 +81,7 @@ func main() {
 		KyberProveNs: per(prove), KyberVerifyNs: per(verify),
 		KyberProveSM: per(prove) / sm, KyberVerifySM: per(verify) / sm,
 		KyberProofB: float64(len(prf)) / float64(*n),
-		EoProveSM: eo.ShuffleProveSM * eo.SMNs / sm, EoVerifySM: eo.VerifySM * eo.SMNs / sm,
+		EoProveSM:   eo.ShuffleProveSM * eo.SMNs / sm, EoVerifySM: eo.VerifySM * eo.SMNs / sm,
 		EoProofB: eo.ProofBytesPerCt}
 	rep.SpeedupProve = rep.KyberProveSM / rep.EoProveSM
 	rep.SpeedupVerify = rep.KyberVerifySM / rep.EoVerifySM
