@@ -435,3 +435,46 @@ func TestElementLists(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, empty)
 }
+
+func TestVarTimeFirstRepeat(t *testing.T) {
+	r := testRand(9)
+	es := make([]*Element, 200)
+	for i := range es {
+		es[i] = randElement(t, r)
+	}
+	_, found := VarTimeFirstRepeat(es)
+	require.False(t, found)
+	// Negations are distinct elements and share no key.
+	neg := append(append([]*Element{}, es...), new(Element).Negate(es[5]))
+	_, found = VarTimeFirstRepeat(neg)
+	require.False(t, found)
+	// The same element in another representation (P + T for a 2-torsion
+	// T: (−X, −Y)) and a plain repeat are found at the later index.
+	X, Y, Z, T := es[7].p.ExtendedCoordinates()
+	var nx, ny field.Element
+	other := new(Element)
+	_, err := other.p.SetExtendedCoordinates(nx.Negate(X), ny.Negate(Y), Z, T)
+	require.NoError(t, err)
+	require.Equal(t, 1, other.Equal(es[7]))
+	i, found := VarTimeFirstRepeat(append(append([]*Element{}, es...), other))
+	require.True(t, found)
+	require.Equal(t, 200, i)
+	// A representative from the other half of the coset, P + (i, 0) =
+	// (i·Y, i·X, Z, −T): Equal's second condition (y1·y2 = x1·x2).
+	X, Y, Z, T = es[30].p.ExtendedCoordinates()
+	var ix, iy, nt field.Element
+	rot := new(Element)
+	_, err = rot.p.SetExtendedCoordinates(iy.Multiply(Y, feSqrtM1), ix.Multiply(X, feSqrtM1), Z, nt.Negate(T))
+	require.NoError(t, err)
+	require.Equal(t, 1, rot.Equal(es[30]))
+	require.Equal(t, es[30].Bytes(), rot.Bytes())
+	es2 := append(append([]*Element{}, es[:50]...), rot)
+	i, found = VarTimeFirstRepeat(es2)
+	require.True(t, found)
+	require.Equal(t, 50, i)
+	i, found = VarTimeFirstRepeat([]*Element{es[0], NewIdentityElement()})
+	require.True(t, found)
+	require.Equal(t, 1, i)
+	_, found = VarTimeFirstRepeat(nil)
+	require.False(t, found)
+}

@@ -37,7 +37,6 @@ func Generators(domain string, n int) ([]*group.Element, error) {
 		return nil, fmt.Errorf("proofs: negative number of generators")
 	}
 	out := make([]*group.Element, n)
-	enc := make([][32]byte, n)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -51,22 +50,15 @@ func Generators(domain string, n int) ([]*group.Element, error) {
 					panic("proofs: internal error: " + err.Error())
 				}
 				out[i] = h
-				copy(enc[i][:], h.Bytes())
 			}
 		}()
 	}
 	wg.Wait()
-	var idEnc, baseEnc [32]byte
-	copy(baseEnc[:], group.NewGeneratorElement().Bytes())
-	seen := make(map[[32]byte]struct{}, n)
-	for i := range enc {
-		if enc[i] == idEnc || enc[i] == baseEnc {
-			return nil, fmt.Errorf("%w: h_%d is the identity or the base point", ErrBadGenerators, i)
-		}
-		if _, dup := seen[enc[i]]; dup {
-			return nil, fmt.Errorf("%w: h_%d repeats an earlier generator", ErrBadGenerators, i)
-		}
-		seen[enc[i]] = struct{}{}
+	// The base point goes first, so that a generator equal to it is
+	// reported as a repeat.
+	withBase := append([]*group.Element{group.NewGeneratorElement()}, out...)
+	if i, bad := group.VarTimeFirstRepeat(withBase); bad {
+		return nil, fmt.Errorf("%w: h_%d is the identity, the base point or a repeat", ErrBadGenerators, i-1)
 	}
 	return out, nil
 }
