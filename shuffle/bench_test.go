@@ -65,6 +65,13 @@ func BenchmarkShuffle(b *testing.B) {
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 		})
 		b.Run("verify/"+name, func(b *testing.B) {
+			if proof == nil {
+				_, out, p, err := ShuffleAndProve(rand.Reader, ctx, gens, inputs, encIn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				encOut, proof = out, p.Bytes()
+			}
 			sm := benchutil.SM()
 			for b.Loop() {
 				if err := VerifyBytes(ctx, gens, encIn, encOut, proof); err != nil {

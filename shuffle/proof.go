@@ -24,14 +24,15 @@ const proofVersion = 1
 // re-encodes them.
 type Proof struct {
 	n, w       int
-	u, bb, bp  []*group.Element // u_j, B_j, B'_j; N each
 	aP, cP, dP *group.Element   // A', C', D'
 	fP         []*group.Element // F': 2W, the α then β part of each pair
 	kA, kC, kD *group.Scalar
 	kB, kE     []*group.Scalar // N each
 	kF         []*group.Scalar // W
-	encU, encB []byte
-	encBPrime  []byte
+	// u_j, B_j and B'_j as their concatenated canonical encodings; they
+	// are decoded (and rejected if not canonical) when verified, one
+	// vector at a time, to keep memory low.
+	encU, encB, encBPrime []byte
 }
 
 // N returns the number of ciphertexts the proof is about.
@@ -104,15 +105,6 @@ func DecodeProof(b []byte, n, w int) (*Proof, error) {
 	encD := r.next(32)
 	encF := r.next(64 * w)
 	var err error
-	if p.u, err = group.DecodeElements(p.encU); err != nil {
-		return nil, fmt.Errorf("%w: u: %w", ErrMalformed, err)
-	}
-	if p.bb, err = group.DecodeElements(p.encB); err != nil {
-		return nil, fmt.Errorf("%w: B: %w", ErrMalformed, err)
-	}
-	if p.bp, err = group.DecodeElements(p.encBPrime); err != nil {
-		return nil, fmt.Errorf("%w: B': %w", ErrMalformed, err)
-	}
 	if p.fP, err = group.DecodeElements(encF); err != nil {
 		return nil, fmt.Errorf("%w: F': %w", ErrMalformed, err)
 	}
