@@ -2,8 +2,6 @@ package shuffle
 
 import (
 	"crypto/rand"
-	"crypto/sha512"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"sync"
@@ -12,6 +10,7 @@ import (
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/par"
 	"github.com/eo-mixnet/eo/proofs"
+	"golang.org/x/crypto/chacha20"
 )
 
 // grain is the smallest number of ciphertexts worth a goroutine.
@@ -20,9 +19,11 @@ const grain = 256
 var baseTable = sync.OnceValue(func() *group.FixedBase { return group.NewFixedBase(group.NewGeneratorElement()) })
 
 // stream derives the prover's secret scalars from one 32-byte seed read
-// from the caller's random source: the i-th scalar of a label is
-// SHA-512("eo/shuffle/v1 randomness" ‖ seed ‖ label ‖ i) mod ℓ. This lets
-// the prover draw them on many goroutines from one source.
+// from the caller's random source: the i-th scalar of a label is the i-th
+// 64-byte block of the ChaCha20 key stream (RFC 8439) keyed by the seed,
+// with nonce label ‖ 0^11 and block counter i, reduced mod ℓ. Any range
+// of scalars can thus be drawn on its own goroutine, and the result does
+// not depend on how the work is split.
 type stream struct{ seed [32]byte }
 
 func newStream(r io.Reader) (*stream, error) {
@@ -36,26 +37,38 @@ func newStream(r io.Reader) (*stream, error) {
 	return s, nil
 }
 
-func (s *stream) scalar(dst *group.Scalar, label byte, i int) {
-	h := sha512.New()
-	h.Write([]byte("eo/shuffle/v1 randomness"))
-	h.Write(s.seed[:])
-	var b [9]byte
-	b[0] = label
-	binary.BigEndian.PutUint64(b[1:], uint64(i))
-	h.Write(b[:])
-	var d [64]byte
-	if _, err := dst.SetUniformBytes(h.Sum(d[:0])); err != nil {
+// draw sets dst[k] to scalar lo+k of label, for every k.
+func (s *stream) draw(dst []group.Scalar, label byte, lo int) {
+	if lo+len(dst) > 1<<32 {
+		panic("shuffle: internal error: too many scalars for one stream")
+	}
+	var nonce [chacha20.NonceSize]byte
+	nonce[0] = label
+	c, err := chacha20.NewUnauthenticatedCipher(s.seed[:], nonce[:])
+	if err != nil {
 		panic("shuffle: internal error: " + err.Error())
 	}
+	c.SetCounter(uint32(lo))
+	var block [64]byte
+	for k := range dst {
+		clear(block[:])
+		c.XORKeyStream(block[:], block[:])
+		if _, err := dst[k].SetUniformBytes(block[:]); err != nil {
+			panic("shuffle: internal error: " + err.Error())
+		}
+	}
+	clear(block[:])
+}
+
+func (s *stream) scalar(dst *group.Scalar, label byte, i int) {
+	var one [1]group.Scalar
+	s.draw(one[:], label, i)
+	dst.Set(&one[0])
+	one[0].Set(group.NewScalar())
 }
 
 func (s *stream) fill(dst []group.Scalar, label byte) {
-	par.For(len(dst), 4096, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s.scalar(&dst[i], label, i)
-		}
-	})
+	par.For(len(dst), 4096, func(lo, hi int) { s.draw(dst[lo:hi], label, lo) })
 }
 
 // Labels of the prover's random scalars.

@@ -303,4 +303,23 @@ func TestAccumulated(t *testing.T) {
 	require.Equal(t, accumulatedDigest, hex.EncodeToString(h.Sum(nil)))
 }
 
-const accumulatedDigest = "7d7eb4da57c5f1f1a84f026cf5a58f41b805f64047359ef061d08dea38778794"
+const accumulatedDigest = "649e1106aed2f3c60f4c23e4d0c3533e413c3ab2557cd0f5f793cd784ff708e0"
+
+func TestStreamSplitting(t *testing.T) {
+	st, err := newStream(testRand(8))
+	require.NoError(t, err)
+	whole := make([]group.Scalar, 10)
+	st.draw(whole, 's', 0)
+	parts := make([]group.Scalar, 10)
+	st.draw(parts[:3], 's', 0)
+	st.draw(parts[3:], 's', 3)
+	for i := range whole {
+		require.Equal(t, 1, whole[i].Equal(&parts[i]), "scalar %d", i)
+	}
+	var one group.Scalar
+	st.scalar(&one, 's', 7)
+	require.Equal(t, 1, one.Equal(&whole[7]))
+	other := make([]group.Scalar, 1)
+	st.draw(other, 'r', 0)
+	require.Equal(t, 0, other[0].Equal(&whole[0]), "labels separate the streams")
+}
