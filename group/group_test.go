@@ -478,3 +478,41 @@ func TestVarTimeFirstRepeat(t *testing.T) {
 	_, found = VarTimeFirstRepeat(nil)
 	require.False(t, found)
 }
+
+func TestEncodeDoubled(t *testing.T) {
+	r := testRand(10)
+	ps := make([]Element, 300)
+	for i := range ps {
+		ps[i].Set(randElement(t, r))
+		switch i {
+		case 3:
+			ps[i].Set(NewIdentityElement())
+		case 4:
+			ps[i].Set(NewGeneratorElement())
+		case 5: // a non-normalised representation (Z ≠ 1)
+			ps[i].Add(randElement(t, r), randElement(t, r))
+		}
+	}
+	dst := make([]byte, 32*len(ps))
+	EncodeDoubled(dst, ps)
+	for i := range ps {
+		want := new(Element).Add(&ps[i], &ps[i]).Bytes()
+		require.Equal(t, want, dst[32*i:32*(i+1)], "element %d", i)
+	}
+	EncodeDoubled(nil, nil)
+	require.Panics(t, func() { EncodeDoubled(make([]byte, 31), ps[:1]) })
+}
+
+func BenchmarkEncodeDoubled(b *testing.B) {
+	sm := measureSM(b)
+	r := testRand(1)
+	ps := make([]Element, 256)
+	for i := range ps {
+		ps[i].Set(randElement(b, r))
+	}
+	dst := make([]byte, 32*len(ps))
+	for b.Loop() {
+		EncodeDoubled(dst, ps)
+	}
+	reportSM(b, sm, len(ps), "element")
+}

@@ -16,6 +16,13 @@ import (
 // grain is the smallest number of ciphertexts worth a goroutine.
 const grain = 256
 
+// encodeChunk is how many commitments are encoded with one batched
+// inversion (group.EncodeDoubled).
+const encodeChunk = 256
+
+// inv2 is 1/2 mod ℓ.
+var inv2 = group.NewScalar().Invert(group.ScalarFromUint64(2))
+
 var baseTable = sync.OnceValue(func() *group.FixedBase { return group.NewFixedBase(group.NewGeneratorElement()) })
 
 // stream derives the prover's secret scalars from one 32-byte seed read
@@ -126,23 +133,29 @@ func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precompu
 	p := &Precomputed{ctx: *ctx, gens: gens, n: n, rnd: st, pi: pi,
 		yt: group.NewFixedBase(ctx.PublicKey.Element())}
 	p.r = make([]group.Scalar, n)
-	st.fill(p.r, labelR)
+	st.fill(p.r, labelR) // ρ_i for now; r_i = 2·ρ_i below
 	p.s = make([]group.Scalar, n*w)
 	st.fill(p.s, labelS)
 	p.eps = make([]group.Scalar, n)
 	st.fill(p.eps, labelEps)
 	st.scalar(&p.alpha, labelConst, 0)
 
-	// u_i = r_i·B + h_{π⁻¹(i)}: row i of the permutation matrix committed.
+	// u_i = r_i·B + h_{π⁻¹(i)}: row i of the permutation matrix committed,
+	// computed as the double of ρ_i·B + H_{π⁻¹(i)} with r_i = 2·ρ_i.
 	inv := pi.Inverse()
 	p.encU = make([]byte, 32*n)
 	bt := baseTable()
 	par.For(n, grain, func(lo, hi int) {
-		var u group.Element
-		for i := lo; i < hi; i++ {
-			u.FixedBaseMult(&p.r[i], bt)
-			u.Add(&u, gens.h[1+inv[i]])
-			copy(p.encU[32*i:], u.Bytes())
+		halves := make([]group.Element, min(encodeChunk, hi-lo))
+		for c := lo; c < hi; c += len(halves) {
+			m := min(len(halves), hi-c)
+			for k := 0; k < m; k++ {
+				i := c + k
+				halves[k].FixedBaseMult(&p.r[i], bt)
+				halves[k].Add(&halves[k], gens.half[1+inv[i]])
+				p.r[i].Add(&p.r[i], &p.r[i])
+			}
+			group.EncodeDoubled(p.encU[32*c:], halves[:m])
 		}
 	})
 
@@ -156,12 +169,15 @@ func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precompu
 		}
 	})
 
-	// A' = α·B + Σ ε_j·h_j.
+	// A' = α·B + Σ ε_j·h_j = α·B + Σ (2·ε_j)·H_j.
+	eps2 := make([]group.Scalar, n)
 	eps := make([]*group.Scalar, n)
 	for j := range eps {
-		eps[j] = &p.eps[j]
+		eps2[j].Add(&p.eps[j], &p.eps[j])
+		eps[j] = &eps2[j]
 	}
-	p.aP = new(group.Element).VarTimeMultiScalarMult(eps, gens.h[1:])
+	p.aP = new(group.Element).VarTimeMultiScalarMult(eps, gens.half[1:])
+	clear(eps2)
 	p.aP.Add(p.aP, new(group.Element).FixedBaseMult(&p.alpha, bt))
 	return p, nil
 }
@@ -280,22 +296,31 @@ func (p *Precomputed) prove(inputs []*elgamal.Ciphertext, encIn []byte, outputs 
 		x[j].MultiplyAdd(ep, &x[j-1], &b[j-1])
 		y[j].Multiply(ep, &y[j-1])
 	}
+	// B_j and B'_j = β_j·B + ε_j·B_{j−1} = (β_j + ε_j·x_{j−1})·B +
+	// (ε_j·y_{j−1})·h_0, each as the double of its half: with h_0 = 2·H_0,
+	// B_j/2 = (x_j/2)·B + y_j·H_0.
 	encB := make([]byte, 32*n)
 	encBPrime := make([]byte, 32*n)
 	par.For(n, grain, func(lo, hi int) {
-		var bj, t1 group.Element
+		var t1 group.Element
 		var sx, sy group.Scalar
-		for j := lo; j < hi; j++ {
-			// B_j (chain element j+1 in 1-based terms).
-			bj.FixedBaseMult(&x[j+1], bt)
-			bj.Add(&bj, t1.FixedBaseMult(&y[j+1], gens.h0))
-			copy(encB[32*j:], bj.Bytes())
-			// B'_j = β_j·B + ε_j·B_{j−1} = (β_j + ε_j·x_{j−1})·B + (ε_j·y_{j−1})·h_0.
-			sx.MultiplyAdd(&p.eps[j], &x[j], &beta[j])
-			sy.Multiply(&p.eps[j], &y[j])
-			bj.FixedBaseMult(&sx, bt)
-			bj.Add(&bj, t1.FixedBaseMult(&sy, gens.h0))
-			copy(encBPrime[32*j:], bj.Bytes())
+		hb := make([]group.Element, min(encodeChunk, hi-lo))
+		hbp := make([]group.Element, len(hb))
+		for c := lo; c < hi; c += len(hb) {
+			m := min(len(hb), hi-c)
+			for k := 0; k < m; k++ {
+				j := c + k // B_j is chain element j+1 in 1-based terms
+				sx.Multiply(&x[j+1], inv2)
+				hb[k].FixedBaseMult(&sx, bt)
+				hb[k].Add(&hb[k], t1.FixedBaseMult(&y[j+1], gens.half0))
+				sx.MultiplyAdd(&p.eps[j], &x[j], &beta[j])
+				sx.Multiply(&sx, inv2)
+				sy.Multiply(&p.eps[j], &y[j])
+				hbp[k].FixedBaseMult(&sx, bt)
+				hbp[k].Add(&hbp[k], t1.FixedBaseMult(&sy, gens.half0))
+			}
+			group.EncodeDoubled(encB[32*c:], hb[:m])
+			group.EncodeDoubled(encBPrime[32*c:], hbp[:m])
 		}
 		sx.Set(group.NewScalar())
 		sy.Set(group.NewScalar())

@@ -303,7 +303,7 @@ func TestAccumulated(t *testing.T) {
 	require.Equal(t, accumulatedDigest, hex.EncodeToString(h.Sum(nil)))
 }
 
-const accumulatedDigest = "649e1106aed2f3c60f4c23e4d0c3533e413c3ab2557cd0f5f793cd784ff708e0"
+const accumulatedDigest = "249e864a355ca0f39834295d44fc200d9204b15807e9b14ebe26a4bc61b6b847"
 
 func TestStreamSplitting(t *testing.T) {
 	st, err := newStream(testRand(8))

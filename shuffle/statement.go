@@ -63,16 +63,22 @@ func GeneratorDomain(electionID, sessionID string) string {
 	return string(b)
 }
 
-// Generators holds h_0 … h_N of a session. Derive it once per session and
-// list size with NewGenerators and reuse it for every mix and verification.
+// Generators holds the generators of a session for lists of N
+// ciphertexts. The commitment generators of the proof are h_i = 2·H_i
+// (i = 0 … N), where H_0 … H_N = proofs.Generators(GeneratorDomain(…),
+// N+1) are derived by hashing. Doubling keeps their discrete logarithms
+// unknown and lets the prover compute every commitment as the double of a
+// point it knows, which it encodes without square roots
+// (group.EncodeDoubled). Derive a Generators once per session and list size
+// and reuse it for every mix and verification.
 type Generators struct {
 	domain string
-	h      []*group.Element // h[0] = h_0; h[1:] = h_1 … h_N
-	sum    *group.Element   // Σ_{i≥1} h_i
-	h0     *group.FixedBase
+	half   []*group.Element // H_0 … H_N
+	sum    *group.Element   // Σ_{i≥1} H_i
+	half0  *group.FixedBase // table of H_0
 }
 
-// NewGenerators derives the N+1 generators of the session.
+// NewGenerators derives the generators of the session.
 func NewGenerators(electionID, sessionID string, n int) (*Generators, error) {
 	if n < 1 || n > MaxN {
 		return nil, fmt.Errorf("%w: %d generators requested", ErrMalformed, n)
@@ -86,11 +92,11 @@ func NewGenerators(electionID, sessionID string, n int) (*Generators, error) {
 	for _, hi := range h[1:] {
 		sum.Add(sum, hi)
 	}
-	return &Generators{domain: domain, h: h, sum: sum, h0: group.NewFixedBase(h[0])}, nil
+	return &Generators{domain: domain, half: h, sum: sum, half0: group.NewFixedBase(h[0])}, nil
 }
 
 // N returns the number of ciphertexts the generators serve.
-func (g *Generators) N() int { return len(g.h) - 1 }
+func (g *Generators) N() int { return len(g.half) - 1 }
 
 func (g *Generators) matches(c *Context, n int) error {
 	if g == nil || g.N() != n || g.domain != GeneratorDomain(c.ElectionID, c.SessionID) {

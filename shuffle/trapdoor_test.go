@@ -48,18 +48,21 @@ func TestTrapdooredGenerators(t *testing.T) {
 	}
 	require.Equal(t, []uint64{1, 2, 1}, got, "the forged mix replaced a vote")
 
-	// Trapdoored generators h_i = t_i·B.
+	// Trapdoored commitment generators h_i = t_i·B, given as their halves
+	// H_i = (t_i/2)·B as Generators holds them.
 	tl := make([]*group.Scalar, n+1)
 	h := make([]*group.Element, n+1)
+	half := make([]*group.Element, n+1)
 	sum := group.NewIdentityElement()
 	for i := range h {
 		tl[i] = rnd()
 		h[i] = new(group.Element).ScalarBaseMult(tl[i])
+		half[i] = new(group.Element).ScalarBaseMult(group.NewScalar().Multiply(tl[i], inv2))
 		if i > 0 {
-			sum.Add(sum, h[i])
+			sum.Add(sum, half[i])
 		}
 	}
-	bad := &Generators{domain: GeneratorDomain("e", "s"), h: h, sum: sum, h0: group.NewFixedBase(h[0])}
+	bad := &Generators{domain: GeneratorDomain("e", "s"), half: half, sum: sum, half0: group.NewFixedBase(half[0])}
 
 	encIn, encOut := elgamal.EncodeList(inputs), elgamal.EncodeList(outputs)
 	// u_i = r_i·B + h_i (a commitment to the identity, never opened honestly).

@@ -105,14 +105,23 @@ func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn 
 	for _, ui := range u {
 		C.Add(C, ui)
 	}
-	C.Subtract(C, gens.sum)
+	C.Subtract(C, new(group.Element).Add(gens.sum, gens.sum))
 
-	// (A) v·A + A' = k_A·B + Σ k_E,j·h_j with A = Σ e_i·u_i.
+	// (A) v·A + A' = k_A·B + Σ k_E,j·h_j with A = Σ e_i·u_i, and
+	// h_j = 2·H_j.
 	A := new(group.Element).VarTimeMultiScalarMult(e, u)
 	u = nil
-	sc := append(append([]*group.Scalar{}, p.kE...), p.kA, negV, minusOne)
-	pt := append(append([]*group.Element{}, gens.h[1:]...), B, A, p.aP)
-	if new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() != 1 {
+	kE2 := make([]group.Scalar, n)
+	sc := make([]*group.Scalar, 0, n+3)
+	for j := range kE2 {
+		kE2[j].Add(p.kE[j], p.kE[j])
+		sc = append(sc, &kE2[j])
+	}
+	sc = append(sc, p.kA, negV, minusOne)
+	pt := append(append(make([]*group.Element, 0, n+3), gens.half[1:]...), B, A, p.aP)
+	okA := new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() == 1
+	kE2, sc, pt = nil, nil, nil
+	if !okA {
 		return invalid("check (A) v·A + A' = k_A·B + Σ k_E,j·h_j fails (permutation commitment opening)")
 	}
 
@@ -158,8 +167,8 @@ func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn 
 		kbSum.MultiplyAdd(lambda[j], p.kB[j], &kbSum)
 	}
 	rest := new(group.Element).VarTimeMultiScalarMult(
-		[]*group.Scalar{group.NewScalar().Multiply(lambda[0], p.kE[0]), &kbSum},
-		[]*group.Element{gens.h[0], B})
+		[]*group.Scalar{group.NewScalar().Multiply(lambda[0], group.NewScalar().Add(p.kE[0], p.kE[0])), &kbSum},
+		[]*group.Element{gens.half[0], B})
 	if sumB.Add(sumB, sumBP).Subtract(sumB, rest).IsIdentity() != 1 {
 		return invalid("check (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} fails for some j (commitment chain)")
 	}
@@ -174,7 +183,7 @@ func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn 
 	for _, ei := range e {
 		prod.Multiply(prod, ei)
 	}
-	D := new(group.Element).ScalarMult(prod, gens.h[0])
+	D := new(group.Element).ScalarMult(prod.Add(prod, prod), gens.half[0])
 	D.Subtract(BN, D)
 	if !linearHolds(v, D, p.dP, p.kD, B) {
 		return invalid("check (D) v·D + D' = k_D·B fails (product of the committed challenges)")
