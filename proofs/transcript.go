@@ -6,6 +6,7 @@ import (
 	"hash"
 
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
 )
 
 // TranscriptVersion names the encoding specified in doc/transcript.md.
@@ -177,22 +178,24 @@ func (t *Transcript) ChallengeShortScalars(label string, n int) []*group.Scalar 
 func expandScalars(seed []byte, n, size int) []*group.Scalar {
 	out := make([]*group.Scalar, n)
 	scalars := make([]group.Scalar, n)
-	h := sha512.New()
-	var buf [64]byte
-	var ctr [8]byte
-	var wide [64]byte
-	for i := range out {
-		h.Reset()
-		h.Write(seed)
-		binary.BigEndian.PutUint64(ctr[:], uint64(i))
-		h.Write(ctr[:])
-		d := h.Sum(buf[:0])
-		clear(wide[:])
-		copy(wide[:], d[:size])
-		if _, err := scalars[i].SetUniformBytes(wide[:]); err != nil {
-			panic("proofs: internal error: " + err.Error())
+	par.For(n, 4096, func(lo, hi int) {
+		h := sha512.New()
+		var buf [64]byte
+		var ctr [8]byte
+		var wide [64]byte
+		for i := lo; i < hi; i++ {
+			h.Reset()
+			h.Write(seed)
+			binary.BigEndian.PutUint64(ctr[:], uint64(i))
+			h.Write(ctr[:])
+			d := h.Sum(buf[:0])
+			clear(wide[:])
+			copy(wide[:], d[:size])
+			if _, err := scalars[i].SetUniformBytes(wide[:]); err != nil {
+				panic("proofs: internal error: " + err.Error())
+			}
+			out[i] = &scalars[i]
 		}
-		out[i] = &scalars[i]
-	}
+	})
 	return out
 }

@@ -1,6 +1,7 @@
 package shuffle
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -19,6 +20,8 @@ func RandomPermutation(r io.Reader, n int) (Permutation, error) {
 	if r == nil {
 		r = rand.Reader
 	}
+	// One read per index would make a system call per index.
+	r = bufio.NewReaderSize(r, 4096)
 	p := make(Permutation, n)
 	for i := range p {
 		p[i] = i

@@ -303,7 +303,7 @@ func TestAccumulated(t *testing.T) {
 	require.Equal(t, accumulatedDigest, hex.EncodeToString(h.Sum(nil)))
 }
 
-const accumulatedDigest = "249e864a355ca0f39834295d44fc200d9204b15807e9b14ebe26a4bc61b6b847"
+const accumulatedDigest = "324de0e15b4f0f414aa76148700903bfa76878ec4701562ad42eabf3b4338073"
 
 func TestStreamSplitting(t *testing.T) {
 	st, err := newStream(testRand(8))
