@@ -144,8 +144,10 @@ func ShuffleBench(n, w, procs int) (*ShuffleReport, error) {
 	provePeak := peak()
 	pb := proof.Bytes()
 	pre, proof = nil, nil
-	// The outputs are a list like the inputs: their size is not counted.
-	rep.ProveHeapPerCt = float64(provePeak-heapBase()) / float64(n)
+	// What stays live now is the output list (and pb, subtracted): its
+	// size is not counted, everything else at the peak is.
+	lists := heapBase() - uint64(len(pb)) - base
+	rep.ProveHeapPerCt = float64(provePeak-base-lists) / float64(n)
 	runtime.KeepAlive(outs)
 	outs = nil
 

@@ -100,7 +100,6 @@ type Precomputed struct {
 	rnd   *stream
 	pi    Permutation
 	r     []group.Scalar // r_i
-	u     []*group.Element
 	encU  []byte
 	s     []group.Scalar  // s_j,k at j·W + k
 	reA   []group.Element // s_j,k·B
