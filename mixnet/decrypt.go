@@ -1,0 +1,590 @@
+package mixnet
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/big"
+	"math/bits"
+	"slices"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
+	"github.com/eo-mixnet/eo/proofs"
+)
+
+// decryptionProtocol is the protocol label of the decryption proofs.
+const decryptionProtocol = "eo/threshold-decryption/v1"
+
+// CiphertextList is a list of N ciphertexts of one width w to decrypt,
+// with what every decryption share of it needs prepared once: the
+// canonical encoding of the list and of its α's in order (α of pair k of
+// ciphertext j at position j·w + k). It is read-only and safe for
+// concurrent use.
+type CiphertextList struct {
+	width    int
+	cts      []*elgamal.Ciphertext
+	enc      []byte           // α_0 ‖ β_0 ‖ … of every ciphertext, as elgamal.EncodeList
+	alphas   []*group.Element // N·w
+	alphaEnc []byte           // their encodings, 32·N·w bytes
+}
+
+// NewCiphertextList prepares cts, which must be non-empty, all of one
+// width, with no α equal to the identity (as elgamal's decoders ensure).
+func NewCiphertextList(cts []*elgamal.Ciphertext) (*CiphertextList, error) {
+	if len(cts) == 0 || len(cts) > MaxCiphertexts {
+		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", len(cts), MaxCiphertexts)
+	}
+	l := &CiphertextList{cts: cts}
+	for j, c := range cts {
+		if c == nil || c.Width() == 0 || len(c.Beta) != c.Width() || c.Width() > elgamal.MaxWidth {
+			return nil, malformed("ciphertext %d is malformed", j)
+		}
+		if j == 0 {
+			l.width = c.Width()
+		} else if c.Width() != l.width {
+			return nil, malformed("ciphertext %d has width %d, the list %d", j, c.Width(), l.width)
+		}
+	}
+	w := l.width
+	l.alphas = make([]*group.Element, len(cts)*w)
+	betas := make([]*group.Element, len(cts)*w)
+	for j, c := range cts {
+		for k := 0; k < w; k++ {
+			if c.Alpha[k] == nil || c.Beta[k] == nil {
+				return nil, malformed("ciphertext %d has a nil element", j)
+			}
+			if c.Alpha[k].IsIdentity() == 1 {
+				return nil, fmt.Errorf("%w: ciphertext %d: α is the identity: %w", ErrMalformed, j, group.ErrEncoding)
+			}
+			l.alphas[j*w+k], betas[j*w+k] = c.Alpha[k], c.Beta[k]
+		}
+	}
+	l.alphaEnc = group.EncodeElements(l.alphas)
+	betaEnc := group.EncodeElements(betas)
+	l.enc = make([]byte, 2*len(l.alphaEnc))
+	for i := range l.alphas {
+		copy(l.enc[64*i:], l.alphaEnc[32*i:32*i+32])
+		copy(l.enc[64*i+32:], betaEnc[32*i:32*i+32])
+	}
+	return l, nil
+}
+
+// DecodeCiphertextList decodes n ciphertexts of the given width
+// (elgamal.DecodeListN) and keeps their encoding, so that nothing is
+// encoded again.
+func DecodeCiphertextList(b []byte, width, n int) (*CiphertextList, error) {
+	if n < 1 || n > MaxCiphertexts {
+		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", n, MaxCiphertexts)
+	}
+	cts, err := elgamal.DecodeListN(b, width, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	l := &CiphertextList{width: width, cts: cts, enc: bytes.Clone(b)}
+	l.alphas = make([]*group.Element, n*width)
+	l.alphaEnc = make([]byte, n*width*group.ElementSize)
+	for j, c := range cts {
+		for k := 0; k < width; k++ {
+			i := j*width + k
+			l.alphas[i] = c.Alpha[k]
+			copy(l.alphaEnc[32*i:], l.enc[64*i:64*i+32])
+		}
+	}
+	return l, nil
+}
+
+// Len returns the number of ciphertexts N.
+func (l *CiphertextList) Len() int { return len(l.cts) }
+
+// Width returns the width w of the ciphertexts.
+func (l *CiphertextList) Width() int { return l.width }
+
+// Ciphertexts returns the ciphertexts; the caller must not modify them.
+func (l *CiphertextList) Ciphertexts() []*elgamal.Ciphertext { return l.cts }
+
+// Bytes returns the canonical encoding of the list (elgamal.EncodeList);
+// the caller must not modify it.
+func (l *CiphertextList) Bytes() []byte { return l.enc }
+
+func checkPublic(pub *DKGPublic) error {
+	if pub == nil || pub.PublicKey == nil {
+		return malformed("missing key-generation result")
+	}
+	if err := checkNT(pub.N, pub.T); err != nil {
+		return err
+	}
+	if len(pub.VerificationKeys) != pub.N {
+		return malformed("%d verification keys for n = %d", len(pub.VerificationKeys), pub.N)
+	}
+	for i, vk := range pub.VerificationKeys {
+		if vk == nil {
+			return malformed("verification key %d is missing", i+1)
+		}
+	}
+	return nil
+}
+
+// decryptionTranscript starts the transcript of authority i's decryption
+// proof for list l (doc/threshold.md, Section 5): everything the proof is
+// about except the factors, which the batched DLEQ proof absorbs.
+func decryptionTranscript(pub *DKGPublic, l *CiphertextList, i int) *proofs.Transcript {
+	t := proofs.NewTranscript(decryptionProtocol)
+	t.AppendString("group", "ristretto255")
+	t.AppendString("election", pub.ElectionID)
+	t.AppendString("session", pub.SessionID)
+	t.AppendUint64("n", uint64(pub.N))
+	t.AppendUint64("t", uint64(pub.T))
+	t.AppendBytes("public-key", pub.PublicKey.Bytes())
+	t.AppendBytes("dkg-transcript", pub.TranscriptHash[:])
+	t.AppendUint64("width", uint64(l.width))
+	t.AppendUint64("count", uint64(len(l.cts)))
+	t.AppendBytes("ciphertexts", l.enc)
+	t.AppendUint64("authority", uint64(i))
+	return t
+}
+
+// minFactorsPerWorker is the number of scalar multiplications below which
+// a worker is not worth its start.
+const minFactorsPerWorker = 64
+
+// DecryptionShare computes authority k.Index()'s decryption factors
+// d_jk = x_i·α_jk for every pair of every ciphertext of l, in constant
+// time and on up to GOMAXPROCS goroutines, and proves them with one
+// batched Chaum–Pedersen proof (proofs.ProveBatchDLEQ) that
+// log_B VK_i = log_α d for all of them, bound to the election, session,
+// key generation, list and authority index. rand (crypto/rand if nil)
+// hedges the proof's nonce.
+func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *CiphertextList, rand io.Reader) (*DecryptionShareMessage, error) {
+	k.mustUsable()
+	if err := checkPublic(pub); err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, malformed("missing ciphertext list")
+	}
+	vk := pub.VerificationKey(k.index)
+	if vk == nil || k.VerificationKey().Equal(vk) != 1 {
+		return nil, fmt.Errorf("mixnet: key share %d does not belong to this key generation", k.index)
+	}
+	n := len(l.alphas)
+	elems := make([]group.Element, n)
+	factors := make([]*group.Element, n)
+	enc := make([]byte, n*group.ElementSize)
+	par.For(n, minFactorsPerWorker, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			factors[j] = elems[j].ScalarMult(&k.x, l.alphas[j])
+			factors[j].AppendBinary(enc[32*j : 32*j : 32*j+32])
+		}
+	})
+	t := decryptionTranscript(pub, l, k.index)
+	proof, err := proofs.ProveBatchDLEQ(t, group.NewGeneratorElement(), vk, l.alphas, factors, l.alphaEnc, enc, &k.x, rand)
+	if err != nil {
+		return nil, err
+	}
+	return &DecryptionShareMessage{
+		Header: Header{ElectionID: pub.ElectionID, SessionID: pub.SessionID, Phase: PhaseDecryptionShare, Sender: k.index},
+		Width:  l.width, Factors: factors, Proof: proof, enc: enc,
+	}, nil
+}
+
+// VerifiedDecryptionShare is a decryption share that VerifyDecryptionShare
+// accepted for one key generation and one list; only those combine.
+type VerifiedDecryptionShare struct {
+	pub     *DKGPublic
+	list    *CiphertextList
+	index   int
+	factors []*group.Element
+}
+
+// Index returns the authority whose share it is.
+func (v *VerifiedDecryptionShare) Index() int { return v.index }
+
+// VerifyDecryptionShare checks authority m.Sender's decryption share of l:
+// its header names pub's election and session, its shape matches l, and
+// its batched proof verifies against VK_i. It uses the factors' encodings
+// the message was decoded from and does not encode anything again. Shape
+// errors wrap ErrMalformed, a failed proof ErrInvalidProof.
+func VerifyDecryptionShare(pub *DKGPublic, l *CiphertextList, m *DecryptionShareMessage) (*VerifiedDecryptionShare, error) {
+	if err := checkPublic(pub); err != nil {
+		return nil, err
+	}
+	if l == nil || m == nil {
+		return nil, malformed("missing ciphertext list or share")
+	}
+	i := m.Sender
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("mixnet: decryption share of authority %d: %w", i, malformed(format, args...))
+	}
+	switch {
+	case m.Phase != PhaseDecryptionShare:
+		return nil, bad("a %s message is not a decryption share", m.Phase)
+	case m.ElectionID != pub.ElectionID || m.SessionID != pub.SessionID:
+		return nil, bad("for election %q session %q, not %q %q", m.ElectionID, m.SessionID, pub.ElectionID, pub.SessionID)
+	case i < 1 || i > pub.N:
+		return nil, bad("authority index out of range (1 to %d)", pub.N)
+	case m.Width != l.width || len(m.Factors) != len(l.alphas):
+		return nil, bad("%d factors of width %d for %d ciphertexts of width %d", len(m.Factors), m.Width, l.Len(), l.width)
+	case m.Proof == nil:
+		return nil, bad("no proof")
+	}
+	for j, f := range m.Factors {
+		if f == nil {
+			return nil, bad("factor %d is missing", j)
+		}
+	}
+	t := decryptionTranscript(pub, l, i)
+	err := proofs.VerifyBatchDLEQ(t, group.NewGeneratorElement(), pub.VerificationKey(i), l.alphas, m.Factors, l.alphaEnc, m.FactorBytes(), m.Proof)
+	if err != nil {
+		return nil, fmt.Errorf("mixnet: decryption share of authority %d: %w", i, err)
+	}
+	return &VerifiedDecryptionShare{pub: pub, list: l, index: i, factors: m.Factors}, nil
+}
+
+// maxSmallBits bounds the integer Lagrange coefficients that
+// CombineDecryptionShares applies by additions and doublings.
+const maxSmallBits = 62
+
+// lagrange returns the Lagrange coefficients at 0 of the indices S,
+// λ_i = Π_{m∈S, m≠i} m/(m − i), as exact rationals.
+func lagrange(S []int) []*big.Rat {
+	out := make([]*big.Rat, len(S))
+	for a, i := range S {
+		num, den := big.NewInt(1), big.NewInt(1)
+		for _, m := range S {
+			if m != i {
+				num.Mul(num, big.NewInt(int64(m)))
+				den.Mul(den, big.NewInt(int64(m-i)))
+			}
+		}
+		out[a] = new(big.Rat).SetFrac(num, den)
+	}
+	return out
+}
+
+// smallCoefficients returns the λ as int64 if all are integers of at most
+// maxSmallBits bits.
+func smallCoefficients(lam []*big.Rat) ([]int64, bool) {
+	out := make([]int64, len(lam))
+	for a, l := range lam {
+		if !l.IsInt() || l.Num().BitLen() > maxSmallBits {
+			return nil, false
+		}
+		out[a] = l.Num().Int64()
+	}
+	return out, true
+}
+
+// ell is ℓ, the order of the group.
+var ell, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
+
+// ratScalar returns the rational r modulo ℓ.
+func ratScalar(r *big.Rat) *group.Scalar {
+	v := new(big.Int).Mod(r.Num(), ell)
+	v.Mul(v, new(big.Int).ModInverse(new(big.Int).Mod(r.Denom(), ell), ell))
+	v.Mod(v, ell)
+	var le [32]byte
+	v.FillBytes(le[:])
+	for i := 0; i < 16; i++ {
+		le[i], le[31-i] = le[31-i], le[i]
+	}
+	s, err := group.DecodeScalar(le[:])
+	if err != nil {
+		panic("mixnet: internal error: " + err.Error())
+	}
+	return s
+}
+
+// chooseSubset picks t of the sorted indices V to combine. All subsets
+// give the same plaintexts; one whose Lagrange coefficients are small
+// integers (such as t consecutive indices) costs a few additions per
+// pair instead of a multi-scalar multiplication, so the windows of t
+// consecutive entries of V are tried first.
+func chooseSubset(V []int, t int) (S []int, small []int64, lam []*big.Rat) {
+	for w := 0; w+t <= len(V); w++ {
+		l := lagrange(V[w : w+t])
+		if c, ok := smallCoefficients(l); ok {
+			return V[w : w+t], c, l
+		}
+	}
+	return V[:t], nil, lagrange(V[:t])
+}
+
+// CombineDecryptionShares combines t or more verified shares of l into
+// the plaintexts M_jk = β_jk − Σ_{i∈S} λ_i·d_ijk, where S is t of the
+// shares and λ_i their Lagrange coefficients at 0 (all such S give the
+// same result). It returns the plaintexts, ciphertext by ciphertext, and S.
+// The shares must have been verified against pub and l. It runs on up to
+// GOMAXPROCS goroutines, in variable time (everything is public).
+func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*VerifiedDecryptionShare) ([][]*group.Element, []int, error) {
+	if err := checkPublic(pub); err != nil {
+		return nil, nil, err
+	}
+	byIndex := make(map[int]*VerifiedDecryptionShare, len(shares))
+	var V []int
+	for _, v := range shares {
+		if v == nil || v.pub != pub || v.list != l {
+			return nil, nil, malformed("a share was verified for another key generation or list")
+		}
+		if _, dup := byIndex[v.index]; dup {
+			return nil, nil, malformed("two shares of authority %d", v.index)
+		}
+		byIndex[v.index] = v
+		V = append(V, v.index)
+	}
+	if len(V) < pub.T {
+		return nil, nil, &TooFewSharesError{T: pub.T, Valid: sortedCopy(V)}
+	}
+	V = sortedCopy(V)
+	S, small, lam := chooseSubset(V, pub.T)
+	d := make([][]*group.Element, len(S))
+	for a, i := range S {
+		d[a] = byIndex[i].factors
+	}
+	w, N := l.width, l.Len()
+	elems := make([]group.Element, N*w)
+	out := make([][]*group.Element, N)
+	ptrs := make([]*group.Element, N*w)
+	for i := range elems {
+		ptrs[i] = &elems[i]
+	}
+	if small != nil {
+		par.For(N, 256, func(lo, hi int) { combineSmall(out, ptrs, l, d, small, lo, hi) })
+	} else {
+		scalars := make([]*group.Scalar, len(lam))
+		for a := range lam {
+			scalars[a] = ratScalar(lam[a])
+		}
+		par.For(N, 16, func(lo, hi int) { combineGeneral(out, ptrs, l, d, scalars, lo, hi) })
+	}
+	return out, S, nil
+}
+
+// combineSmall computes β − Σ λ_a·d_a for small integer λ by a left-to-
+// right binary method with the doublings shared by all shares: for λ =
+// (2, −1), the coefficients of two consecutive indices, that is one
+// doubling and two subtractions per pair.
+func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextList, d [][]*group.Element, lam []int64, lo, hi int) {
+	w := l.width
+	mag := make([]uint64, len(lam))
+	nbits := 0
+	for a, v := range lam {
+		if v < 0 {
+			mag[a] = uint64(-v)
+		} else {
+			mag[a] = uint64(v)
+		}
+		nbits = max(nbits, bits.Len64(mag[a]))
+	}
+	acc := new(group.Element)
+	for j := lo; j < hi; j++ {
+		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
+		for k := 0; k < w; k++ {
+			i := j*w + k
+			started := false
+			for b := nbits - 1; b >= 0; b-- {
+				if started {
+					acc.Add(acc, acc)
+				}
+				for a := range lam {
+					if mag[a]>>b&1 == 0 {
+						continue
+					}
+					switch {
+					case !started && lam[a] > 0:
+						acc.Set(d[a][i])
+					case !started:
+						acc.Negate(d[a][i])
+					case lam[a] > 0:
+						acc.Add(acc, d[a][i])
+					default:
+						acc.Subtract(acc, d[a][i])
+					}
+					started = true
+				}
+			}
+			if !started {
+				acc.Set(group.NewIdentityElement())
+			}
+			out[j][k].Subtract(l.cts[j].Beta[k], acc)
+		}
+	}
+}
+
+// combineGeneral computes β − Σ λ_a·d_a with full-size λ.
+func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *CiphertextList, d [][]*group.Element, lam []*group.Scalar, lo, hi int) {
+	w := l.width
+	pts := make([]*group.Element, len(lam))
+	acc := new(group.Element)
+	for j := lo; j < hi; j++ {
+		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
+		for k := 0; k < w; k++ {
+			for a := range d {
+				pts[a] = d[a][j*w+k]
+			}
+			acc.VarTimeMultiScalarMult(lam, pts)
+			out[j][k].Subtract(l.cts[j].Beta[k], acc)
+		}
+	}
+}
+
+func sortedCopy(v []int) []int {
+	out := slices.Clone(v)
+	slices.Sort(out)
+	return out
+}
+
+// Decryption is the outcome of a threshold decryption.
+type Decryption struct {
+	Plaintexts [][]*group.Element // Plaintexts[j][k] decrypts pair k of ciphertext j
+	Used       []int              // the t authorities whose shares were combined
+	Valid      []int              // every authority whose share verified
+	Faults     []Fault            // the shares that did not verify, and why
+}
+
+// ThresholdDecrypt verifies every share, blames the ones that fail and
+// combines t of the valid ones. With fewer than t valid shares it returns
+// a *TooFewSharesError naming the authorities that failed.
+func ThresholdDecrypt(pub *DKGPublic, l *CiphertextList, shares []*DecryptionShareMessage) (*Decryption, error) {
+	s, err := NewDecryptionSession(pub, l)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range shares {
+		if m == nil {
+			continue
+		}
+		s.add(m, nil)
+	}
+	return s.Result()
+}
+
+// DecryptionSession collects the decryption shares of one list as the
+// transport delivers them, verifying each on arrival. It is the state
+// machine of threshold decryption: feed it every share (this authority's
+// own included) with Handle and take Result once Ready. It is not safe for
+// concurrent use.
+type DecryptionSession struct {
+	pub    *DKGPublic
+	list   *CiphertextList
+	raw    map[int][]byte
+	valid  map[int]*VerifiedDecryptionShare
+	banned map[int]bool
+	faults []Fault
+}
+
+// NewDecryptionSession starts collecting the shares of l.
+func NewDecryptionSession(pub *DKGPublic, l *CiphertextList) (*DecryptionSession, error) {
+	if err := checkPublic(pub); err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, malformed("missing ciphertext list")
+	}
+	return &DecryptionSession{pub: pub, list: l, raw: map[int][]byte{}, valid: map[int]*VerifiedDecryptionShare{},
+		banned: map[int]bool{}}, nil
+}
+
+// Handle takes authority from's encoded share. A message that does not
+// decode, is for another election or session, is not a decryption share
+// or was not sent by from is rejected (ErrRejected) and changes nothing.
+// An identical duplicate is ignored. A share that does not verify is
+// blamed (a Fault, and the returned error) and left out. A second,
+// different share from the same authority is evidence of cheating unless
+// it carries the same factors (a recomputed proof): the authority is then
+// blamed and all its shares are left out.
+func (s *DecryptionSession) Handle(from int, data []byte) error {
+	m, err := DecodeMessage(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	h := m.MessageHeader()
+	dm, ok := m.(*DecryptionShareMessage)
+	switch {
+	case !ok:
+		return reject("a %s message is not a decryption share", h.Phase)
+	case h.ElectionID != s.pub.ElectionID || h.SessionID != s.pub.SessionID:
+		return reject("decryption share for election %q session %q", h.ElectionID, h.SessionID)
+	case from < 1 || from > s.pub.N || h.Sender != from:
+		return reject("decryption share from %d delivered by %d", h.Sender, from)
+	}
+	return s.add(dm, data)
+}
+
+func (s *DecryptionSession) add(m *DecryptionShareMessage, data []byte) error {
+	i := m.Sender
+	if data == nil {
+		data = m.Bytes()
+	}
+	if prev, seen := s.raw[i]; seen {
+		if bytes.Equal(prev, data) {
+			return nil
+		}
+		v, err := VerifyDecryptionShare(s.pub, s.list, m)
+		if old := s.valid[i]; err == nil && old != nil && sameFactors(old.factors, v.factors) {
+			return nil
+		}
+		if s.banned[i] {
+			return nil
+		}
+		f := Fault{Party: i, Kind: FaultConflict, Phase: PhaseDecryptionShare, Detail: "sent two different decryption shares"}
+		s.faults = append(s.faults, f)
+		s.banned[i] = true
+		delete(s.valid, i)
+		return fmt.Errorf("mixnet: %s", f)
+	}
+	s.raw[i] = bytes.Clone(data)
+	v, err := VerifyDecryptionShare(s.pub, s.list, m)
+	if err != nil {
+		s.faults = append(s.faults, Fault{Party: i, Kind: FaultInvalidDecryptionShare, Phase: PhaseDecryptionShare, Detail: err.Error()})
+		return err
+	}
+	s.valid[i] = v
+	return nil
+}
+
+func sameFactors(a, b []*group.Element) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for j := range a {
+		if a[j].Equal(b[j]) != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// Ready reports whether t valid shares are in.
+func (s *DecryptionSession) Ready() bool { return len(s.valid) >= s.pub.T }
+
+// Valid returns the authorities whose shares verified, sorted.
+func (s *DecryptionSession) Valid() []int {
+	var v []int
+	for i := range s.valid {
+		v = append(v, i)
+	}
+	return sortedCopy(v)
+}
+
+// Faults returns the shares blamed so far.
+func (s *DecryptionSession) Faults() []Fault { return append([]Fault(nil), s.faults...) }
+
+// Result combines t valid shares, or returns a *TooFewSharesError naming
+// the authorities whose shares failed.
+func (s *DecryptionSession) Result() (*Decryption, error) {
+	V := s.Valid()
+	if len(V) < s.pub.T {
+		return nil, &TooFewSharesError{T: s.pub.T, Valid: V, Faults: s.Faults()}
+	}
+	vs := make([]*VerifiedDecryptionShare, len(V))
+	for a, i := range V {
+		vs[a] = s.valid[i]
+	}
+	pts, used, err := CombineDecryptionShares(s.pub, s.list, vs)
+	if err != nil {
+		return nil, err
+	}
+	return &Decryption{Plaintexts: pts, Used: used, Valid: V, Faults: s.Faults()}, nil
+}
