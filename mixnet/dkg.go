@@ -157,13 +157,13 @@ type DKG struct {
 	// Our polynomials f (a_k) and f' (b_k), until the extraction is sent.
 	f, fp []group.Scalar
 	// mine[i] = (s_i,self, s'_i,self) from each dealer, once verified.
-	mine   []*RevealedShare
-	share  *KeyShare
-	hash   [64]byte
+	mine  []*RevealedShare
+	share *KeyShare
+	hash  [64]byte
 	// cheat, set only by this package's tests, changes every message this
 	// party emits before it is encoded and recorded (to is 0 for a
 	// broadcast): a malicious authority.
-	cheat func(to int, m Message)
+	cheat  func(to int, m Message)
 	sent   DKGOutbox
 	result *DKGResult
 	err    error
