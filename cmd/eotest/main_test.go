@@ -1,0 +1,29 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestBenchJSON(t *testing.T) {
+	var out bytes.Buffer
+	cmd := rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"bench", "--n", "20", "--procs", "1", "--json"})
+	require.NoError(t, cmd.Execute())
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	for _, k := range []string{"sm_ns", "n", "width", "procs", "shuffle_ns_per_ct", "prove_ns_per_ct", "verify_ns_per_ct", "proof_bytes_per_ct"} {
+		require.Contains(t, rep, k)
+	}
+	require.EqualValues(t, 20, rep["n"])
+
+	cmd = rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"bench", "--n", "0"})
+	require.Error(t, cmd.Execute())
+}
