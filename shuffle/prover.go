@@ -221,26 +221,26 @@ func Shuffle(p *Precomputed, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elg
 		return nil, nil, nil, fmt.Errorf("%w: input encoding has %d bytes", ErrMalformed, len(encIn))
 	}
 
-	// w'_j = w_{π(j)} + Enc(0, s_j).
-	outElems := make([]group.Element, 2*n*w)
+	// w'_j = w_{π(j)} + Enc(0, s_j), computed in place in the storage of
+	// the re-encryption factors, which becomes the outputs'.
 	outPtrs := make([]*group.Element, 2*n*w)
 	outputs := make([]*elgamal.Ciphertext, n)
 	cts := make([]elgamal.Ciphertext, n)
+	pairs := make([]*group.Element, 2*n*w)
 	par.For(n, grain, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			in := inputs[p.pi[j]]
-			base := 2 * j * w
+			c := &cts[j]
+			c.Alpha = pairs[2*j*w : 2*j*w+w : 2*j*w+w]
+			c.Beta = pairs[2*j*w+w : 2*(j+1)*w : 2*(j+1)*w]
 			for k := 0; k < w; k++ {
-				a, b := &outElems[base+2*k], &outElems[base+2*k+1]
-				a.Add(in.Alpha[k], &p.reA[j*w+k])
-				b.Add(in.Beta[k], &p.reB[j*w+k])
-				outPtrs[base+2*k], outPtrs[base+2*k+1] = a, b
+				a, b := &p.reA[j*w+k], &p.reB[j*w+k]
+				a.Add(a, in.Alpha[k])
+				b.Add(b, in.Beta[k])
+				c.Alpha[k], c.Beta[k] = a, b
+				outPtrs[2*(j*w+k)], outPtrs[2*(j*w+k)+1] = a, b
 			}
-			cts[j] = elgamal.Ciphertext{Alpha: make([]*group.Element, w), Beta: make([]*group.Element, w)}
-			for k := 0; k < w; k++ {
-				cts[j].Alpha[k], cts[j].Beta[k] = outPtrs[base+2*k], outPtrs[base+2*k+1]
-			}
-			outputs[j] = &cts[j]
+			outputs[j] = c
 		}
 	})
 	encOut := group.EncodeElements(outPtrs)
