@@ -80,8 +80,9 @@ func Inputs(n, w int) (*elgamal.PublicKey, []*elgamal.Ciphertext, error) {
 }
 
 // ShuffleBench shuffles, proves and verifies n ciphertexts of width w with
-// GOMAXPROCS set to procs for the duration, and reports the costs.
-func ShuffleBench(n, w, procs int) (*ShuffleReport, error) {
+// GOMAXPROCS set to procs for the duration, and reports the costs. With
+// mem, it proves and verifies a second time to measure peak memory.
+func ShuffleBench(n, w, procs int, mem bool) (*ShuffleReport, error) {
 	if n < 1 || w < 1 || procs < 1 {
 		return nil, fmt.Errorf("bench: n, width and procs must be positive")
 	}
@@ -124,11 +125,6 @@ func ShuffleBench(n, w, procs int) (*ShuffleReport, error) {
 	rep.ShuffleNsPerCt = per(time.Since(start))
 
 	out = nil
-	// Memory is measured with frequent collection (GOGC=10), so that the
-	// peak approximates the live heap rather than uncollected garbage.
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	base := heapBase()
-	peak := watchHeap()
 	start = time.Now()
 	pre, err := shuffle.Precompute(rand.Reader, ctx, gens, n)
 	if err != nil {
@@ -136,51 +132,85 @@ func ShuffleBench(n, w, procs int) (*ShuffleReport, error) {
 	}
 	offline := time.Since(start)
 	start = time.Now()
-	outs, encOut, proof, err := shuffle.Shuffle(pre, inputs, encIn)
+	_, encOut, proof, err := shuffle.Shuffle(pre, inputs, encIn)
 	if err != nil {
 		return nil, err
 	}
 	online := time.Since(start)
-	provePeak := peak()
 	pb := proof.Bytes()
 	pre, proof = nil, nil
-	// What stays live now is the output list (and pb, subtracted): its
-	// size is not counted, everything else at the peak is.
-	lists := heapBase() - uint64(len(pb)) - base
-	rep.ProveHeapPerCt = float64(provePeak-base-lists) / float64(n)
-	runtime.KeepAlive(outs)
-	outs = nil
-
-	// Verification starts from decoded lists, as in a record verifier.
-	inputs2, err := elgamal.DecodeListN(encIn, w, n)
-	if err != nil {
-		return nil, err
-	}
-	outputs2, err := elgamal.DecodeListN(encOut, w, n)
-	if err != nil {
-		return nil, err
-	}
-	base = heapBase()
-	peak = watchHeap()
 	rep.OfflineNsPerCt, rep.OnlineNsPerCt = per(offline), per(online)
 	rep.ProveNsPerCt = per(offline+online) - rep.ShuffleNsPerCt
 	rep.ProofBytesPerCt = float64(len(pb)) / float64(n)
 
+	// Verification time: from the encoded lists, as a record verifier
+	// that reads them from files does it.
 	start = time.Now()
+	if err := shuffle.VerifyBytes(ctx, gens, encIn, encOut, pb); err != nil {
+		return nil, fmt.Errorf("bench: the proof just made does not verify: %w", err)
+	}
+	rep.VerifyNsPerCt = per(time.Since(start))
+	rep.ShuffleSM = rep.ShuffleNsPerCt / sm
+	rep.ShuffleProveSM = (rep.OfflineNsPerCt + rep.OnlineNsPerCt) / sm
+	rep.VerifySM = rep.VerifyNsPerCt / sm
+
+	if mem {
+		if err := measureMemory(rep, ctx, gens, inputs, encIn, encOut, pb); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// measureMemory proves and verifies again under frequent collection
+// (GOGC=10), so that the sampled peak approximates the live heap rather
+// than uncollected garbage, and records the peaks beyond the lists.
+func measureMemory(rep *ShuffleReport, ctx *shuffle.Context, gens *shuffle.Generators, inputs []*elgamal.Ciphertext, encIn, encOut, pb []byte) error {
+	n, w := rep.N, rep.Width
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	base := heapBase()
+	peak := watchHeap()
+	pre, err := shuffle.Precompute(rand.Reader, ctx, gens, n)
+	if err != nil {
+		return err
+	}
+	outs, _, proof, err := shuffle.Shuffle(pre, inputs, encIn)
+	if err != nil {
+		return err
+	}
+	provePeak := peak()
+	pb2 := proof.Bytes()
+	pre, proof = nil, nil
+	// What stays live now is the output list (and pb2, subtracted): its
+	// size is not counted, everything else at the peak is.
+	lists := heapBase() - uint64(len(pb2)) - base
+	rep.ProveHeapPerCt = float64(provePeak-base-lists) / float64(n)
+	runtime.KeepAlive(outs)
+	runtime.KeepAlive(pb2)
+	outs, pb2 = nil, nil
+
+	// Verification starts from decoded lists, as in a record verifier.
+	inputs2, err := elgamal.DecodeListN(encIn, w, n)
+	if err != nil {
+		return err
+	}
+	outputs2, err := elgamal.DecodeListN(encOut, w, n)
+	if err != nil {
+		return err
+	}
+	base = heapBase()
+	peak = watchHeap()
 	dp, err := shuffle.DecodeProof(pb, n, w)
 	if err == nil {
 		err = shuffle.Verify(ctx, gens, inputs2, encIn, outputs2, encOut, dp)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bench: the proof just made does not verify: %w", err)
+		return fmt.Errorf("bench: the proof just made does not verify: %w", err)
 	}
-	rep.VerifyNsPerCt = per(time.Since(start))
 	rep.VerifyHeapPerCt = float64(peak()-base) / float64(n)
-
-	rep.ShuffleSM = rep.ShuffleNsPerCt / sm
-	rep.ShuffleProveSM = (rep.OfflineNsPerCt + rep.OnlineNsPerCt) / sm
-	rep.VerifySM = rep.VerifyNsPerCt / sm
-	return rep, nil
+	runtime.KeepAlive(inputs2)
+	runtime.KeepAlive(outputs2)
+	return nil
 }
 
 // heapBase collects garbage and returns the live heap.

@@ -71,7 +71,7 @@ func main() {
 	}
 	verify := time.Since(start)
 
-	eo, err := bench.ShuffleBench(*n, 1, 1)
+	eo, err := bench.ShuffleBench(*n, 1, 1, false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "neff:", err)
 		os.Exit(1)

@@ -23,7 +23,7 @@ func rootCmd() *cobra.Command {
 
 func benchCmd() *cobra.Command {
 	var n, width, procs int
-	var asJSON bool
+	var asJSON, mem bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure shuffle, proof and verification costs on this machine",
@@ -32,7 +32,7 @@ costs of shuffling, proving and verifying n ciphertexts of the given width,
 per ciphertext and as ratios to SM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rep, err := bench.ShuffleBench(n, width, procs)
+			rep, err := bench.ShuffleBench(n, width, procs, mem)
 			if err != nil {
 				return err
 			}
@@ -57,5 +57,6 @@ per ciphertext and as ratios to SM.`,
 	cmd.Flags().IntVar(&width, "width", 1, "pairs per ciphertext")
 	cmd.Flags().IntVar(&procs, "procs", runtime.GOMAXPROCS(0), "goroutines to use (GOMAXPROCS)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON line")
+	cmd.Flags().BoolVar(&mem, "mem", true, "also measure peak memory (proves and verifies a second time)")
 	return cmd
 }
