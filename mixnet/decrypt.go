@@ -263,17 +263,24 @@ func lagrange(S []int) []*big.Rat {
 	return out
 }
 
-// smallCoefficients returns the λ as int64 if all are integers of at most
+// smallCoefficients writes the λ over their common denominator D,
+// λ_i = n_i/D, and returns the n_i and D if every n_i has at most
 // maxSmallBits bits.
-func smallCoefficients(lam []*big.Rat) ([]int64, bool) {
+func smallCoefficients(lam []*big.Rat) ([]int64, *big.Int, bool) {
+	D := big.NewInt(1)
+	for _, l := range lam {
+		g := new(big.Int).GCD(nil, nil, D, l.Denom())
+		D.Mul(D, new(big.Int).Quo(l.Denom(), g))
+	}
 	out := make([]int64, len(lam))
 	for a, l := range lam {
-		if !l.IsInt() || l.Num().BitLen() > maxSmallBits {
-			return nil, false
+		n := new(big.Int).Mul(l.Num(), new(big.Int).Quo(D, l.Denom()))
+		if n.BitLen() > maxSmallBits {
+			return nil, nil, false
 		}
-		out[a] = l.Num().Int64()
+		out[a] = n.Int64()
 	}
-	return out, true
+	return out, D, true
 }
 
 // ell is ℓ, the order of the group.
@@ -297,18 +304,30 @@ func ratScalar(r *big.Rat) *group.Scalar {
 }
 
 // chooseSubset picks t of the sorted indices V to combine. All subsets
-// give the same plaintexts; one whose Lagrange coefficients are small
-// integers (such as t consecutive indices) costs a few additions per
-// pair instead of a multi-scalar multiplication, so the windows of t
-// consecutive entries of V are tried first.
-func chooseSubset(V []int, t int) (S []int, small []int64, lam []*big.Rat) {
+// give the same plaintexts, but not at the same cost: with λ_i = n_i/D,
+// Σ λ_i·d_i is Σ n_i·d_i (a few additions and doublings when the n_i are
+// small) times D⁻¹ (one scalar multiplication, unless D = 1). The windows
+// of t consecutive entries of V are tried for D = 1 first (t consecutive
+// indices always give it), then for small n_i; the first t entries are
+// the fallback.
+func chooseSubset(V []int, t int) (S []int, nums []int64, D *big.Int, lam []*big.Rat) {
+	var fracS []int
+	var fracNums []int64
+	var fracD *big.Int
 	for w := 0; w+t <= len(V); w++ {
 		l := lagrange(V[w : w+t])
-		if c, ok := smallCoefficients(l); ok {
-			return V[w : w+t], c, l
+		c, d, ok := smallCoefficients(l)
+		if ok && d.Cmp(big.NewInt(1)) == 0 {
+			return V[w : w+t], c, d, l
+		}
+		if ok && fracS == nil {
+			fracS, fracNums, fracD = V[w:w+t], c, d
 		}
 	}
-	return V[:t], nil, lagrange(V[:t])
+	if fracS != nil {
+		return fracS, fracNums, fracD, lagrange(fracS)
+	}
+	return V[:t], nil, nil, lagrange(V[:t])
 }
 
 // CombineDecryptionShares combines t or more verified shares of l into
@@ -337,7 +356,7 @@ func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*Verifi
 		return nil, nil, &TooFewSharesError{T: pub.T, Valid: sortedCopy(V)}
 	}
 	V = sortedCopy(V)
-	S, small, lam := chooseSubset(V, pub.T)
+	S, small, D, lam := chooseSubset(V, pub.T)
 	d := make([][]*group.Element, len(S))
 	for a, i := range S {
 		d[a] = byIndex[i].factors
@@ -350,7 +369,15 @@ func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*Verifi
 		ptrs[i] = &elems[i]
 	}
 	if small != nil {
-		par.For(N, 256, func(lo, hi int) { combineSmall(out, ptrs, l, d, small, lo, hi) })
+		var inv *group.Scalar
+		if D.Cmp(big.NewInt(1)) != 0 {
+			inv = ratScalar(new(big.Rat).SetFrac(big.NewInt(1), D))
+		}
+		grain := 256
+		if inv != nil {
+			grain = 16
+		}
+		par.For(N, grain, func(lo, hi int) { combineSmall(out, ptrs, l, d, small, inv, lo, hi) })
 	} else {
 		scalars := make([]*group.Scalar, len(lam))
 		for a := range lam {
@@ -361,11 +388,12 @@ func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*Verifi
 	return out, S, nil
 }
 
-// combineSmall computes β − Σ λ_a·d_a for small integer λ by a left-to-
-// right binary method with the doublings shared by all shares: for λ =
-// (2, −1), the coefficients of two consecutive indices, that is one
-// doubling and two subtractions per pair.
-func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextList, d [][]*group.Element, lam []int64, lo, hi int) {
+// combineSmall computes β − inv·Σ n_a·d_a for small integers n_a by a
+// left-to-right binary method with the doublings shared by all shares
+// (for the coefficients (2, −1) of two consecutive indices, one doubling
+// and two subtractions per pair), then, if inv is not nil, one
+// variable-time multiplication by inv = D⁻¹.
+func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextList, d [][]*group.Element, lam []int64, inv *group.Scalar, lo, hi int) {
 	w := l.width
 	mag := make([]uint64, len(lam))
 	nbits := 0
@@ -378,6 +406,7 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextLi
 		nbits = max(nbits, bits.Len64(mag[a]))
 	}
 	acc := new(group.Element)
+	zero := group.NewScalar()
 	for j := lo; j < hi; j++ {
 		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
 		for k := 0; k < w; k++ {
@@ -406,6 +435,9 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextLi
 			}
 			if !started {
 				acc.Set(group.NewIdentityElement())
+			}
+			if inv != nil {
+				acc.VarTimeDoubleScalarBaseMult(inv, acc, zero)
 			}
 			out[j][k].Subtract(l.cts[j].Beta[k], acc)
 		}
