@@ -185,6 +185,32 @@ func NewDKG(cfg DKGConfig) (*DKG, error) {
 	}, nil
 }
 
+// String describes the machine without any secret: its authority, session
+// and phase.
+func (d *DKG) String() string {
+	state := "running"
+	switch {
+	case d.err != nil:
+		state = "aborted"
+	case d.result != nil:
+		state = "done"
+	}
+	return fmt.Sprintf("dkg %s/%s authority %d of %d (t = %d) in %s, %s", d.p.election, d.p.session, d.self, d.p.n, d.p.t, d.Phase(), state)
+}
+
+// GoString is String, for %#v: the machine holds secret polynomials and
+// shares, so no fmt verb prints its fields.
+func (d *DKG) GoString() string { return d.String() }
+
+// Format writes String for every verb.
+func (d *DKG) Format(f fmt.State, verb rune) { io.WriteString(f, d.String()) }
+
+// LogValue logs the session, authority and phase only.
+func (d *DKG) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("election", d.p.election), slog.String("session", d.p.session),
+		slog.Int("authority", d.self), slog.String("phase", d.Phase().String()))
+}
+
 // Phase returns the phase whose messages the machine waits for.
 func (d *DKG) Phase() Phase {
 	if d.stage >= numStages {

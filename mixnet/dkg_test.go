@@ -718,6 +718,16 @@ func TestShareMessageRedaction(t *testing.T) {
 			require.Contains(t, s, "[redacted]")
 		}
 	}
+	// The machine itself never prints its polynomials or shares.
+	for _, p := range out.Private {
+		sm, err := DecodeMessage(p.Bytes())
+		require.NoError(t, err)
+		hex := fmt.Sprintf("%x", sm.(*ShareMessage).Share.Bytes())
+		s := fmt.Sprintf("%v %+v %#v %x %s", d, d, d, d, d)
+		require.NotContains(t, s, hex)
+		require.Contains(t, s, "authority 1 of 3")
+		require.NotContains(t, d.LogValue().String(), hex)
+	}
 	// A private message has no Phase: it cannot be mistaken for a broadcast.
 	require.Len(t, out.Broadcast, 1)
 	require.Equal(t, PhaseDKGDeal, out.Broadcast[0].Phase())
