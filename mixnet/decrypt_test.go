@@ -2,6 +2,8 @@ package mixnet
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -409,5 +411,105 @@ func TestConfigValidation(t *testing.T) {
 	} {
 		_, err := NewDKG(c)
 		require.ErrorIs(t, err, ErrMalformed, fmt.Sprintf("%+v", c))
+	}
+}
+
+// TestThresholdSpec rebuilds, from doc/threshold.md alone and with
+// nothing but SHA-512 and group arithmetic, the challenge of a decryption
+// proof, the echo digests and the transcript hash of a key generation.
+func TestThresholdSpec(t *testing.T) {
+	c := getCorpus(t)
+	m := mustDecodeShare(t, c.dshare)
+	pub, l := c.pub, c.list
+	var T []byte
+	item := func(tag byte, label string, value []byte) {
+		T = append(T, tag)
+		T = binary.BigEndian.AppendUint32(T, uint32(len(label)))
+		T = append(T, label...)
+		T = binary.BigEndian.AppendUint64(T, uint64(len(value)))
+		T = append(T, value...)
+	}
+	u64 := func(v int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
+	list := func(es []byte) []byte { return append(u64(len(es)/32), es...) }
+	var alphas, factors []byte
+	for _, ct := range l.Ciphertexts() {
+		for k := range ct.Alpha {
+			alphas = append(alphas, ct.Alpha[k].Bytes()...)
+		}
+	}
+	for _, d := range m.Factors {
+		factors = append(factors, d.Bytes()...)
+	}
+	nw := len(m.Factors)
+	item('P', "eo-transcript-v1", []byte("eo/threshold-decryption/v1"))
+	item('S', "group", []byte("ristretto255"))
+	item('S', "election", []byte(pub.ElectionID))
+	item('S', "session", []byte(pub.SessionID))
+	item('U', "n", u64(pub.N))
+	item('U', "t", u64(pub.T))
+	item('B', "public-key", pub.PublicKey.Bytes())
+	item('B', "dkg-transcript", pub.TranscriptHash[:])
+	item('U', "width", u64(l.Width()))
+	item('U', "count", u64(l.Len()))
+	item('B', "ciphertexts", elgamal.EncodeList(l.Ciphertexts()))
+	item('U', "authority", u64(m.Sender))
+	item('S', "proof", []byte("batch-dleq"))
+	item('U', "n", u64(nw))
+	item('L', "H", list(alphas))
+	item('L', "Y", list(factors))
+	item('V', "weights", append(u64(nw), u64(128)...))
+	seed := sha512.Sum512(T)
+	Hs, Ys := group.NewIdentityElement(), group.NewIdentityElement()
+	for i := 0; i < nw; i++ {
+		d := sha512.Sum512(append(seed[:], u64(i)...))
+		var wide [64]byte
+		copy(wide[:16], d[:16])
+		e, err := group.NewScalar().SetUniformBytes(wide[:])
+		require.NoError(t, err)
+		a, err := group.DecodeElement(alphas[32*i : 32*i+32])
+		require.NoError(t, err)
+		Hs.Add(Hs, new(group.Element).ScalarMult(e, a))
+		Ys.Add(Ys, new(group.Element).ScalarMult(e, m.Factors[i]))
+	}
+	item('S', "proof", []byte("dleq"))
+	item('E', "G", group.NewGeneratorElement().Bytes())
+	item('E', "X", pub.VerificationKey(m.Sender).Bytes())
+	item('E', "H", Hs.Bytes())
+	item('E', "Y", Ys.Bytes())
+	item('E', "R1", m.Proof.Commitment1.Bytes())
+	item('E', "R2", m.Proof.Commitment2.Bytes())
+	item('C', "c", nil)
+	digest := sha512.Sum512(T)
+	cc, err := group.NewScalar().SetUniformBytes(digest[:])
+	require.NoError(t, err)
+	require.Equal(t, 1, cc.Equal(m.Proof.Challenge))
+
+	// Echoes: SHA-512/256 of each message received in the phase before.
+	deals := map[int][]byte{}
+	for _, p := range c.toOne {
+		if phaseOf(p.data) == PhaseDKGDeal {
+			deals[p.from] = p.data
+		}
+	}
+	for _, p := range c.toOne {
+		if phaseOf(p.data) != PhaseDKGComplaints {
+			continue
+		}
+		cm, err := DecodeMessage(p.data)
+		require.NoError(t, err)
+		echo := cm.(*ComplaintsMessage).Echo
+		for k, d := range deals {
+			require.Equal(t, Digest(sha512.Sum512_256(d)), echo[k-1])
+		}
+	}
+	// The transcript hash is SHA-512 of its encoding, and the confirmations
+	// carry it.
+	require.Equal(t, sha512.Sum512(c.tr), pub.TranscriptHash)
+	for _, p := range c.toOne {
+		if phaseOf(p.data) == PhaseDKGConfirm {
+			cm, err := DecodeMessage(p.data)
+			require.NoError(t, err)
+			require.Equal(t, pub.TranscriptHash, cm.(*ConfirmMessage).TranscriptHash)
+		}
 	}
 }
