@@ -1,0 +1,119 @@
+package mixnet
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/stretchr/testify/require"
+)
+
+func testSigner(authority int, d [32]byte) ([]byte, error) {
+	return append([]byte{byte(authority)}, d[:]...), nil
+}
+
+// ballotFile encrypts one ballot per value (a row of width w), with voter
+// ids v0, v1, … and returns the file and the expected plaintext lines.
+func ballotFile(t *testing.T, cfg *ElectionConfig, q int, pub *DKGPublic, rows [][]int64, seed uint64) ([]byte, []string) {
+	pk, err := elgamal.DecodePublicKey(pub.PublicKey.Bytes())
+	require.NoError(t, err)
+	ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: cfg.Questions[q].Width}
+	r := testRand(seed)
+	var buf bytes.Buffer
+	var want []string
+	for i, row := range rows {
+		m := make([]*group.Element, len(row))
+		for k, v := range row {
+			m[k], err = elgamal.EncodeUint64(uint64(v))
+			require.NoError(t, err)
+		}
+		b, err := elgamal.EncryptBallot(r, ctx, m, fmt.Sprintf("v%d", i))
+		require.NoError(t, err)
+		buf.Write(b.MarshalLine())
+		buf.WriteByte('\n')
+		want = append(want, joinRow(row))
+	}
+	return buf.Bytes(), want
+}
+
+func joinRow(row []int64) string {
+	s := ""
+	for k, v := range row {
+		if k > 0 {
+			s += ","
+		}
+		s += fmt.Sprint(v)
+	}
+	return s
+}
+
+func TestElectionPipeline(t *testing.T) {
+	cfg := &ElectionConfig{ElectionID: "e-pipeline", N: 3, T: 2, Questions: []QuestionConfig{{"q0", 1}, {"q1", 2}}}
+	keys, err := GenerateElectionKeys(cfg, testRand(1))
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	for _, k := range keys {
+		require.Len(t, k.Shares, 3)
+		_, _, err := VerifyDKGTranscript(k.Transcript)
+		require.NoError(t, err)
+	}
+	f0, want0 := ballotFile(t, cfg, 0, keys[0].Public, [][]int64{{1}, {2}, {2}, {3}, {1}}, 10)
+	f1, want1 := ballotFile(t, cfg, 1, keys[1].Public, [][]int64{{1, 2}, {3, 4}, {0, 0}}, 11)
+	// Garbage, an empty line, a ballot of question 1 in question 0's file
+	// (wrong width), a repeated line, and a re-vote of voter v1.
+	lines0 := bytes.Split(bytes.TrimSuffix(f0, []byte{'\n'}), []byte{'\n'})
+	lines1 := bytes.Split(bytes.TrimSuffix(f1, []byte{'\n'}), []byte{'\n'})
+	var file0 bytes.Buffer
+	for _, l := range [][]byte{lines0[0], []byte("garbage"), lines0[1], {}, lines1[0], lines0[2], lines0[3], lines0[4], lines0[0]} {
+		file0.Write(l)
+		file0.WriteByte('\n')
+	}
+	// The repeated line 1 (voter v0) at line 9 supersedes line 1.
+	rec, err := Tally(cfg, keys, [][]byte{file0.Bytes(), f1}, TallyOptions{Mixers: []int{1, 3}, Decryptors: []int{3, 2}, Sign: testSigner, Rand: testRand(3)})
+	require.NoError(t, err)
+	require.Len(t, rec.Questions, 2)
+	q0 := rec.Questions[0]
+	reasons := map[int]string{}
+	for _, e := range q0.Excluded {
+		reasons[e.Line] = e.Reason
+	}
+	require.Len(t, reasons, 4, "%v", q0.Excluded)
+	require.Contains(t, reasons[1], "superseded by line 9")
+	require.Contains(t, reasons[2], "malformed")
+	require.Equal(t, "empty line", reasons[4])
+	require.Contains(t, reasons[5], "malformed")
+	require.Len(t, q0.Mixes, 2)
+	require.Len(t, q0.Shares, 2)
+	got := slices.Clone(q0.Plaintexts)
+	slices.Sort(got)
+	slices.Sort(want0)
+	require.Equal(t, want0, got)
+	require.Equal(t, []Count{{"1", 2}, {"2", 2}, {"3", 1}}, q0.Counts)
+
+	got1 := slices.Clone(rec.Questions[1].Plaintexts)
+	slices.Sort(got1)
+	slices.Sort(want1)
+	require.Equal(t, want1, got1)
+	require.Empty(t, rec.Questions[1].Excluded)
+
+	// Mixes are signed over their digest.
+	m := q0.Mixes[1]
+	d := MixDigest(cfg.ElectionID, 0, 2, q0.Mixes[0].Output, m.Output, m.Proof)
+	require.Equal(t, append([]byte{3}, d[:]...), m.Signature)
+
+	// Bad options.
+	_, err = Tally(cfg, keys, [][]byte{file0.Bytes(), f1}, TallyOptions{Mixers: []int{1}, Decryptors: []int{1, 2}, Sign: testSigner})
+	require.Error(t, err)
+	_, err = Tally(cfg, keys, [][]byte{file0.Bytes(), f1}, TallyOptions{Mixers: []int{1, 1}, Decryptors: []int{1, 2}, Sign: testSigner})
+	require.Error(t, err)
+	_, err = Tally(cfg, keys, [][]byte{[]byte("junk\n"), f1}, TallyOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: testSigner})
+	require.Error(t, err, "no valid ballot")
+}
+
+func TestPlaintextCountsOrder(t *testing.T) {
+	c := PlaintextCounts([]string{"10", "9", InvalidPlaintext, "9", "1,2", "1,10"})
+	require.Equal(t, []Count{{InvalidPlaintext, 1}, {"1,2", 1}, {"1,10", 1}, {"9", 2}, {"10", 1}}, c)
+}
