@@ -95,7 +95,9 @@ type PrivateMessage struct {
 // To returns the index of the only authority that may receive m.
 func (m PrivateMessage) To() int { return m.to }
 
-// Bytes returns the secret encoded message.
+// Bytes returns the secret encoded message. The machine zeroes these bytes
+// once its run is done (every peer has then passed the deal); a driver
+// that must keep the message longer copies it.
 func (m PrivateMessage) Bytes() []byte { return m.data }
 
 func (m PrivateMessage) text() string { return fmt.Sprintf("private message to %d %s", m.to, redacted) }
@@ -236,7 +238,8 @@ func (d *DKG) Result() (*DKGResult, error) {
 	return d.result, nil
 }
 
-// Sent returns every message emitted so far, for retransmission.
+// Sent returns every message emitted so far, for retransmission; once the
+// run is done, the private shares are wiped and no longer among them.
 func (d *DKG) Sent() *DKGOutbox {
 	return &DKGOutbox{Broadcast: append([]BroadcastMessage(nil), d.sent.Broadcast...),
 		Private: append([]PrivateMessage(nil), d.sent.Private...)}
@@ -649,6 +652,12 @@ func (d *DKG) finish() error {
 		return err
 	}
 	d.wipe(true)
+	// Every peer that took part confirmed, so it has passed the deal: our
+	// shares to them are no longer needed for retransmission.
+	for _, pm := range d.sent.Private {
+		clear(pm.data)
+	}
+	d.sent.Private = nil
 	d.result = &DKGResult{Public: pub, Share: d.share, Transcript: d.st.transcript(), Faults: d.st.faults}
 	return nil
 }
