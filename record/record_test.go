@@ -1,0 +1,140 @@
+package record
+
+import (
+	"bytes"
+	"fmt"
+	mrand "math/rand/v2"
+	"testing"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/stretchr/testify/require"
+)
+
+func testRand(seed uint64) *mrand.ChaCha8 {
+	var s [32]byte
+	s[0] = byte(seed)
+	return mrand.NewChaCha8(s)
+}
+
+type fixture struct {
+	cfg   *mixnet.ElectionConfig
+	keys  []*mixnet.QuestionKeys
+	akeys []*Key
+	files Files
+}
+
+// newElection runs a small election in process: n authorities, t of them
+// mix and decrypt, nb ballots per question plus one garbage line.
+func newElection(t testing.TB, n, th, nb int) *fixture {
+	cfg := &mixnet.ElectionConfig{ElectionID: "election-7", N: n, T: th,
+		Questions: []mixnet.QuestionConfig{{SessionID: "q0", Width: 1}, {SessionID: "q1", Width: 2}}}
+	keys, err := mixnet.GenerateElectionKeys(cfg, testRand(1))
+	require.NoError(t, err)
+	r := testRand(2)
+	var files [][]byte
+	for q, qc := range cfg.Questions {
+		pk, err := elgamal.DecodePublicKey(keys[q].Public.PublicKey.Bytes())
+		require.NoError(t, err)
+		ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
+		var buf bytes.Buffer
+		for i := 0; i < nb; i++ {
+			m := make([]*group.Element, qc.Width)
+			for k := range m {
+				m[k], err = elgamal.EncodeUint64(uint64(1 + (i+k)%3))
+				require.NoError(t, err)
+			}
+			b, err := elgamal.EncryptBallot(r, ctx, m, fmt.Sprintf("voter-%d", i))
+			require.NoError(t, err)
+			buf.Write(b.MarshalLine())
+			buf.WriteByte('\n')
+		}
+		buf.WriteString("{\"not\":\"a ballot\"}\n")
+		files = append(files, buf.Bytes())
+	}
+	akeys := make([]*Key, n)
+	for i := range akeys {
+		akeys[i], err = GenerateKey(i+1, fmt.Sprintf("prod-a%d", i+1))
+		require.NoError(t, err)
+	}
+	mixers := make([]int, th)
+	for i := range mixers {
+		mixers[i] = n - i // the last t authorities, in reverse
+	}
+	dec := make([]int, 0, n)
+	for i := 1; i <= n; i++ {
+		dec = append(dec, i)
+	}
+	rec, err := mixnet.Tally(cfg, keys, files, mixnet.TallyOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Rand: testRand(3)})
+	require.NoError(t, err)
+	f, err := Build(rec, akeys)
+	require.NoError(t, err)
+	return &fixture{cfg: cfg, keys: keys, akeys: akeys, files: f}
+}
+
+func clone(f Files) Files {
+	out := Files{}
+	for k, v := range f {
+		out[k] = bytes.Clone(v)
+	}
+	return out
+}
+
+func TestValidRecord(t *testing.T) {
+	fx := newElection(t, 3, 2, 20)
+	rep := Verify(fx.files, Options{})
+	require.True(t, rep.Valid(), "%+v", rep.Failures)
+	require.Equal(t, ExitValid, rep.ExitCode())
+	require.Len(t, rep.Questions, 2)
+	require.Equal(t, 20, rep.Questions[0].Accepted)
+	require.Equal(t, 21, rep.Questions[0].Ballots)
+	total := 0
+	for _, c := range rep.Questions[0].Counts {
+		total += c.Count
+	}
+	require.Equal(t, 20, total)
+	require.Greater(t, rep.Checks, 30)
+	// Through tar.gz and back.
+	tgz, _, err := TarGz(fx.files)
+	require.NoError(t, err)
+	back, err := ReadTarGz(bytes.NewReader(tgz))
+	require.NoError(t, err)
+	require.True(t, Verify(back, Options{}).Valid())
+}
+
+// TestSingleByteSweep: any single-byte change to any file of a valid
+// record makes verification fail.
+func TestSingleByteSweep(t *testing.T) {
+	fx := newElection(t, 2, 2, 4)
+	r := mrand.New(testRand(9))
+	names := fx.files.Names()
+	trials := 0
+	for _, name := range names {
+		data := fx.files[name]
+		positions := []int{}
+		if len(data) > 0 {
+			positions = append(positions, 0, len(data)-1)
+			for k := 0; k < 6; k++ {
+				positions = append(positions, r.IntN(len(data)))
+			}
+		}
+		for _, pos := range positions {
+			f := clone(fx.files)
+			f[name][pos] ^= byte(1 + r.IntN(255))
+			rep := Verify(f, Options{})
+			require.False(t, rep.Valid(), "changing byte %d of %s went unnoticed", pos, name)
+			trials++
+		}
+		// Truncation and extension too.
+		f := clone(fx.files)
+		f[name] = append(f[name], 'x')
+		require.False(t, Verify(f, Options{}).Valid(), "extending %s went unnoticed", name)
+		if len(data) > 0 {
+			f := clone(fx.files)
+			f[name] = f[name][:len(data)-1]
+			require.False(t, Verify(f, Options{}).Valid(), "truncating %s went unnoticed", name)
+		}
+	}
+	t.Logf("%d single-byte changes over %d files, all detected", trials, len(names))
+}

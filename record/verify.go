@@ -1,0 +1,451 @@
+package record
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/shuffle"
+)
+
+// Exit codes of eoverify, also Report.ExitCode.
+const (
+	ExitValid     = 0
+	ExitInvalid   = 1 // a check failed: the record is complete but wrong
+	ExitMalformed = 2 // the record is malformed or incomplete
+)
+
+// Failure is one failed check.
+type Failure struct {
+	Check    string `json:"check"`    // e.g. "M5"
+	Phase    string `json:"phase"`    // parameters, keygen, ballots, mix, decryption, plaintexts, counts
+	Location string `json:"location"` // the file (or question) concerned
+	Message  string `json:"message"`
+	// Malformed failures make the record unusable (exit 2); the others
+	// mean it is wrong (exit 1).
+	Malformed bool `json:"malformed"`
+}
+
+// QuestionResult is what a verified question decrypted to.
+type QuestionResult struct {
+	Index      int            `json:"index"`
+	Ballots    int            `json:"ballots"`  // lines in the ballot file
+	Accepted   int            `json:"accepted"` // ballots mixed
+	Mixes      int            `json:"mixes"`
+	Plaintexts []string       `json:"-"`
+	Counts     []mixnet.Count `json:"counts"`
+	Blamed     []int          `json:"blamed,omitempty"` // authorities whose decryption share failed
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	ElectionID string           `json:"election_id"`
+	Checks     int              `json:"checks"` // checks run
+	Failures   []Failure        `json:"failures"`
+	Questions  []QuestionResult `json:"questions"`
+}
+
+// Valid reports whether every check passed.
+func (r *Report) Valid() bool { return len(r.Failures) == 0 }
+
+// ExitCode is ExitValid, ExitInvalid or ExitMalformed (if any failure is
+// malformed).
+func (r *Report) ExitCode() int {
+	code := ExitValid
+	for _, f := range r.Failures {
+		if f.Malformed {
+			return ExitMalformed
+		}
+		code = ExitInvalid
+	}
+	return code
+}
+
+// Options tune Verify.
+type Options struct {
+	// Progress, if set, is called as each phase of each question starts.
+	Progress func(question int, phase string)
+}
+
+type verifier struct {
+	f      Files
+	r      *Report
+	opt    Options
+	used   map[string]bool
+	params *Parameters
+	certs  []*x509.Certificate
+}
+
+func (v *verifier) check() { v.r.Checks++ }
+
+func (v *verifier) fail(id, phase, loc, format string, args ...any) {
+	v.r.Failures = append(v.r.Failures, Failure{Check: id, Phase: phase, Location: loc, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *verifier) malformed(id, phase, loc, format string, args ...any) {
+	v.r.Failures = append(v.r.Failures, Failure{Check: id, Phase: phase, Location: loc, Message: fmt.Sprintf(format, args...), Malformed: true})
+}
+
+// file returns a file and marks it as used; a missing file is a
+// malformed failure.
+func (v *verifier) file(id, phase, name string) ([]byte, bool) {
+	v.check()
+	b, ok := v.f[name]
+	if !ok {
+		v.malformed(id, phase, name, "missing file")
+		return nil, false
+	}
+	v.used[name] = true
+	return b, true
+}
+
+// readJSON strictly decodes a canonical JSON file into dst.
+func (v *verifier) readJSON(id, phase, name string, dst any) bool {
+	b, ok := v.file(id, phase, name)
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		v.malformed(id, phase, name, "not valid JSON of the expected shape: %v", err)
+		return false
+	}
+	if !bytes.Equal(canonicalJSON(dst), b) {
+		v.malformed(id, phase, name, "not in canonical form (two-space indentation, fields in order, one final newline)")
+		return false
+	}
+	return true
+}
+
+// Verify checks an election record completely, as a third party would,
+// and never panics. The checks and their numbers are listed in
+// doc/record.md.
+func Verify(f Files, opt Options) (rep *Report) {
+	rep = &Report{Failures: []Failure{}}
+	defer func() {
+		if e := recover(); e != nil {
+			rep.Failures = append(rep.Failures, Failure{Check: "X1", Phase: "internal", Message: fmt.Sprintf("internal error: %v", e), Malformed: true})
+		}
+	}()
+	v := &verifier{f: f, r: rep, opt: opt, used: map[string]bool{}}
+	if !v.parameters() {
+		return rep
+	}
+	for q := range v.params.Questions {
+		v.question(q)
+	}
+	// F1: nothing else is in the record.
+	v.check()
+	var extra []string
+	for _, name := range f.Names() {
+		if !v.used[name] {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		v.malformed("F1", "files", strings.Join(extra, ", "), "unexpected files in the record")
+	}
+	return rep
+}
+
+func (v *verifier) parameters() bool {
+	const ph = "parameters"
+	var p Parameters
+	if !v.readJSON("P1", ph, FileParameters, &p) {
+		return false
+	}
+	v.params = &p
+	v.r.ElectionID = p.ElectionID
+	v.check()
+	if p.Version != Version || p.Group != "ristretto255" || p.ElectionID == "" {
+		v.malformed("P2", ph, FileParameters, "version %d, group %q, election %q: want version %d, group ristretto255 and an election id",
+			p.Version, p.Group, p.ElectionID, Version)
+		return false
+	}
+	n := len(p.Authorities)
+	v.check()
+	if n < 1 || n > mixnet.MaxAuthorities || p.Threshold < 1 || p.Threshold > n {
+		v.malformed("P3", ph, FileParameters, "threshold %d of %d authorities is out of range", p.Threshold, n)
+		return false
+	}
+	names := map[string]bool{}
+	for i, a := range p.Authorities {
+		v.check()
+		if a.Index != i+1 || a.Name == "" || names[a.Name] {
+			v.malformed("P4", ph, FileParameters, "authority %d: index %d or name %q is wrong or repeated", i+1, a.Index, a.Name)
+			return false
+		}
+		names[a.Name] = true
+		block, rest := pem.Decode([]byte(a.Certificate))
+		if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
+			v.malformed("P4", ph, FileParameters, "authority %d: certificate is not one PEM certificate", i+1)
+			return false
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			v.malformed("P4", ph, FileParameters, "authority %d: certificate: %v", i+1, err)
+			return false
+		}
+		v.certs = append(v.certs, cert)
+	}
+	sessions := map[string]bool{}
+	v.check()
+	if len(p.Questions) == 0 {
+		v.malformed("P5", ph, FileParameters, "no question")
+		return false
+	}
+	for q, qu := range p.Questions {
+		v.check()
+		if qu.Index != q || qu.SessionID == "" || sessions[qu.SessionID] || qu.Width < 1 || qu.Width > elgamal.MaxWidth {
+			v.malformed("P5", ph, FileParameters, "question %d: index %d, session %q or width %d is wrong or repeated", q, qu.Index, qu.SessionID, qu.Width)
+			return false
+		}
+		sessions[qu.SessionID] = true
+	}
+	// P6: every authority vouches for these parameters.
+	digest := ParametersDigest(v.f[FileParameters])
+	for i := range p.Authorities {
+		sig, ok := v.file("P6", ph, paramSigFile(i+1))
+		if !ok {
+			continue
+		}
+		if err := verifySignature(v.certs[i], digest, sig); err != nil {
+			v.fail("P6", ph, paramSigFile(i+1), "authority %d's signature over the parameters: %v", i+1, err)
+		}
+	}
+	return true
+}
+
+var mixDirRE = regexp.MustCompile(`^q(\d+)/mix-(\d+)/`)
+var shareRE = regexp.MustCompile(`^q(\d+)/decryption/share-(\d+)\.bin$`)
+
+func (v *verifier) progress(q int, phase string) {
+	if v.opt.Progress != nil {
+		v.opt.Progress(q, phase)
+	}
+}
+
+func (v *verifier) question(q int) {
+	p := v.params
+	qu := p.Questions[q]
+	d := qdir(q)
+	res := QuestionResult{Index: q}
+	defer func() { v.r.Questions = append(v.r.Questions, res) }()
+
+	// Key generation.
+	v.progress(q, "keygen")
+	const kg = "keygen"
+	b, ok := v.file("K1", kg, d+fileDKG)
+	if !ok {
+		return
+	}
+	tr, err := mixnet.DecodeDKGTranscript(b)
+	if err != nil {
+		v.malformed("K1", kg, d+fileDKG, "%v", err)
+		return
+	}
+	v.check()
+	pub, _, err := mixnet.VerifyDKGTranscript(tr)
+	if err != nil {
+		v.fail("K2", kg, d+fileDKG, "key generation transcript does not verify: %v", err)
+		return
+	}
+	v.check()
+	if pub.ElectionID != p.ElectionID || pub.SessionID != qu.SessionID || pub.N != len(p.Authorities) || pub.T != p.Threshold {
+		v.fail("K3", kg, d+fileDKG, "transcript is for election %q session %q with %d-of-%d, not this question", pub.ElectionID, pub.SessionID, pub.T, pub.N)
+		return
+	}
+	v.check()
+	if pub.PublicKey.String() != qu.PublicKey {
+		v.fail("K4", kg, FileParameters, "question %d's public key is not the one the key generation produced", q)
+		return
+	}
+	pk := pub.PublicKey
+
+	// Ballots.
+	v.progress(q, "ballots")
+	const bl = "ballots"
+	ballots, ok := v.file("B1", bl, d+fileBallots)
+	if !ok {
+		return
+	}
+	v.check()
+	if VotesHash(ballots) != qu.VotesHash {
+		v.fail("B1", bl, d+fileBallots, "ballots do not match votes_hash %s", qu.VotesHash)
+	}
+	res.Ballots = bytes.Count(ballots, []byte{'\n'})
+	accepted, excluded := mixnet.ValidateBallots(elgamal.BallotContext{ElectionID: p.ElectionID, Question: q, PK: pk, Width: qu.Width}, ballots)
+	res.Accepted = len(accepted)
+	var rexcl []mixnet.Exclusion
+	if v.readJSON("B2", bl, d+fileExcluded, &rexcl) {
+		v.check()
+		if excluded == nil {
+			excluded = []mixnet.Exclusion{}
+		}
+		if !bytes.Equal(canonicalJSON(excluded), v.f[d+fileExcluded]) {
+			v.fail("B2", bl, d+fileExcluded, "the excluded ballots are not those the ballot rule excludes")
+		}
+	}
+	cts := make([]*elgamal.Ciphertext, len(accepted))
+	for i, b := range accepted {
+		cts[i] = b.Ciphertext()
+	}
+	input, ok := v.file("B3", bl, d+fileInput)
+	if !ok {
+		return
+	}
+	v.check()
+	if len(cts) == 0 {
+		v.fail("B3", bl, d+fileInput, "no valid ballot")
+		return
+	}
+	if !bytes.Equal(input, elgamal.EncodeList(cts)) {
+		v.fail("B3", bl, d+fileInput, "the mix input is not the list of accepted ballots")
+		return
+	}
+
+	// Mixes.
+	nmix := 0
+	for name := range v.f {
+		if m := mixDirRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
+			j, err := strconv.Atoi(m[2])
+			if err == nil && j > nmix && j <= 64 {
+				nmix = j
+			}
+		}
+	}
+	res.Mixes = nmix
+	const mx = "mix"
+	v.check()
+	if nmix < p.Threshold {
+		v.fail("M1", mx, d, "%d mixes, fewer than the threshold %d: some t authorities could link ballots to voters", nmix, p.Threshold)
+	}
+	gens, err := shuffle.NewGenerators(p.ElectionID, qu.SessionID, len(cts))
+	if err != nil {
+		v.malformed("M5", mx, d, "%v", err)
+		return
+	}
+	mixers := map[int]int{}
+	prev := input
+	chainOK := true
+	for j := 1; j <= nmix; j++ {
+		v.progress(q, fmt.Sprintf("mix %d", j))
+		md := mixdir(q, j)
+		var info MixInfo
+		if !v.readJSON("M3", mx, md+fileMixInfo, &info) {
+			return
+		}
+		v.check()
+		if info.Mix != j || info.Mixer < 1 || info.Mixer > len(p.Authorities) {
+			v.fail("M3", mx, md+fileMixInfo, "mix %d names mix %d by authority %d", j, info.Mix, info.Mixer)
+			return
+		}
+		v.check()
+		if other, dup := mixers[info.Mixer]; dup {
+			v.fail("M2", mx, md+fileMixInfo, "authority %d mixed twice (mixes %d and %d)", info.Mixer, other, j)
+		}
+		mixers[info.Mixer] = j
+		out, ok1 := v.file("M5", mx, md+fileOutput)
+		proof, ok2 := v.file("M5", mx, md+fileProof)
+		sig, ok3 := v.file("M4", mx, md+fileSignature)
+		if !ok1 || !ok2 || !ok3 {
+			return
+		}
+		v.check()
+		if err := verifySignature(v.certs[info.Mixer-1], mixnet.MixDigest(p.ElectionID, q, j, prev, out, proof), sig); err != nil {
+			v.fail("M4", mx, md+fileSignature, "mix %d is not signed by its mixer, authority %d: %v", j, info.Mixer, err)
+		}
+		v.check()
+		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Mixer: j, PublicKey: pk, Width: qu.Width}
+		if err := shuffle.VerifyBytes(ctx, gens, prev, out, proof); err != nil {
+			if errors.Is(err, shuffle.ErrMalformed) {
+				v.malformed("M5", mx, md, "mix %d by authority %d: %v", j, info.Mixer, err)
+			} else {
+				v.fail("M5", mx, md, "mix %d by authority %d: %v", j, info.Mixer, err)
+			}
+			chainOK = false
+			break
+		}
+		prev = out
+	}
+	if !chainOK || nmix == 0 {
+		return
+	}
+
+	// Decryption.
+	v.progress(q, "decryption")
+	const dc = "decryption"
+	final, err := mixnet.DecodeCiphertextList(prev, qu.Width, len(cts))
+	if err != nil {
+		v.malformed("D1", dc, d, "last mix output: %v", err)
+		return
+	}
+	var senders []int
+	for name := range v.f {
+		if m := shareRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
+			i, err := strconv.Atoi(m[2])
+			if err != nil || i < 1 || i > len(p.Authorities) || m[2] != strconv.Itoa(i) {
+				continue // reported as unexpected by F1
+			}
+			senders = append(senders, i)
+		}
+	}
+	sort.Ints(senders)
+	var msgs []*mixnet.DecryptionShareMessage
+	for _, i := range senders {
+		name := shareFile(q, i)
+		b, _ := v.file("D1", dc, name)
+		msg, err := mixnet.DecodeMessage(b)
+		ds, isShare := msg.(*mixnet.DecryptionShareMessage)
+		v.check()
+		if err != nil || !isShare || ds.Sender != i {
+			v.fail("D1", dc, name, "not a decryption share of authority %d: %v", i, err)
+			res.Blamed = append(res.Blamed, i)
+			continue
+		}
+		msgs = append(msgs, ds)
+	}
+	dec, err := mixnet.ThresholdDecrypt(pub, final, msgs)
+	v.check()
+	if dec != nil {
+		for _, fl := range dec.Faults {
+			v.fail("D1", dc, shareFile(q, fl.Party), "decryption share does not verify: %s", fl.String())
+			res.Blamed = append(res.Blamed, fl.Party)
+		}
+	}
+	if err != nil {
+		v.fail("D2", dc, d, "fewer than %d valid decryption shares: %v", p.Threshold, err)
+		return
+	}
+	sort.Ints(res.Blamed)
+
+	// Plaintexts and counts.
+	lines := mixnet.PlaintextLines(dec.Plaintexts)
+	res.Plaintexts = lines
+	pt, ok := v.file("T1", "plaintexts", d+filePlaintexts)
+	if ok {
+		v.check()
+		if !bytes.Equal(pt, plaintextText(lines)) {
+			v.fail("T1", "plaintexts", d+filePlaintexts, "the plaintexts are not the decryption of the last mix")
+		}
+	}
+	counts := mixnet.PlaintextCounts(lines)
+	res.Counts = counts
+	var rc []mixnet.Count
+	if v.readJSON("C1", "counts", d+fileCounts, &rc) {
+		v.check()
+		if !bytes.Equal(v.f[d+fileCounts], canonicalJSON(counts)) {
+			v.fail("C1", "counts", d+fileCounts, "the counts are not those of the plaintexts")
+		}
+	}
+}
