@@ -172,10 +172,21 @@ func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *CiphertextList, rand io.Re
 	elems := make([]group.Element, n)
 	factors := make([]*group.Element, n)
 	enc := make([]byte, n*group.ElementSize)
+	// Each factor is computed as the double of (x/2)·α, so that its
+	// encoding needs no square root (group.EncodeDoubled).
+	xHalf := group.NewScalar().Multiply(&k.x, group.NewScalar().Invert(group.ScalarFromUint64(2)))
+	defer xHalf.Set(group.NewScalar())
 	par.For(n, minFactorsPerWorker, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			factors[j] = elems[j].ScalarMult(&k.x, l.alphas[j])
-			factors[j].AppendBinary(enc[32*j : 32*j : 32*j+32])
+		const chunk = 256
+		halves := make([]group.Element, min(chunk, hi-lo))
+		for c := lo; c < hi; c += len(halves) {
+			m := min(len(halves), hi-c)
+			for i := 0; i < m; i++ {
+				j := c + i
+				halves[i].ScalarMult(xHalf, l.alphas[j])
+				factors[j] = elems[j].Add(&halves[i], &halves[i])
+			}
+			group.EncodeDoubled(enc[32*c:], halves[:m])
 		}
 	})
 	t := decryptionTranscript(pub, l, k.index)
