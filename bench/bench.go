@@ -245,3 +245,12 @@ func watchHeap() func() uint64 {
 	}()
 	return func() uint64 { close(stop); return <-done }
 }
+
+// parFor calls fn(i) for i in [0, n) on up to GOMAXPROCS goroutines.
+func parFor(n int, fn func(i int)) {
+	par.For(n, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fn(i)
+		}
+	})
+}

@@ -22,8 +22,8 @@ func rootCmd() *cobra.Command {
 }
 
 func benchCmd() *cobra.Command {
-	var n, width, procs int
-	var asJSON, mem bool
+	var n, width, procs, recordN int
+	var asJSON, mem, threshold bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure shuffle, proof and verification costs on this machine",
@@ -36,8 +36,23 @@ per ciphertext and as ratios to SM.`,
 			if err != nil {
 				return err
 			}
+			full := struct {
+				*bench.ShuffleReport
+				*bench.ThresholdReport
+				*bench.RecordReport
+			}{ShuffleReport: rep}
+			if threshold {
+				if full.ThresholdReport, err = bench.ThresholdBench(n, procs, rep.SMNs); err != nil {
+					return err
+				}
+			}
+			if recordN > 0 {
+				if full.RecordReport, err = bench.RecordBench(recordN, procs, rep.SMNs); err != nil {
+					return err
+				}
+			}
 			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(full)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), `n=%d width=%d procs=%d  SM=%.1f µs
   shuffle (re-encrypt)   %8.1f µs/ct  %5.2f SM
@@ -50,6 +65,21 @@ per ciphertext and as ratios to SM.`,
 				rep.ShuffleNsPerCt/1e3, rep.ShuffleSM,
 				(rep.OfflineNsPerCt+rep.OnlineNsPerCt)/1e3, rep.ShuffleProveSM, rep.OfflineNsPerCt/1e3, rep.OnlineNsPerCt/1e3,
 				rep.VerifyNsPerCt/1e3, rep.VerifySM, rep.GeneratorsNsCt/1e3, rep.ProofBytesPerCt, rep.ProveHeapPerCt, rep.VerifyHeapPerCt)
+			if t := full.ThresholdReport; t != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), `  key generation         %8.0f SM (n=3, t=2)  %.0f SM (n=5, t=3)  %.0f SM (n=10, t=6)
+  decryption share       %8.1f µs/ct  %5.2f SM
+  verify a share         %8.1f µs/ct  %5.2f SM
+  combine 2 shares       %8.1f µs/ct  %5.2f SM
+`, t.KeygenN3SM, t.KeygenN5SM, t.KeygenN10SM, t.DecryptShareNsCt/1e3, t.DecryptShareSMCt,
+					t.VerifyShareNsCt/1e3, t.VerifyShareSMCt, t.CombineT2NsCt/1e3, t.CombineT2SMCt)
+			}
+			if r := full.RecordReport; r != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), `record of %d ballots, %d mixes:
+  encrypt ballots        %8.1f µs/ballot
+  tally                  %8.1f µs/ballot
+  verify the record      %8.1f µs/ballot  %5.2f SM
+`, r.Ballots, r.Mixes, r.EncryptNsBallot/1e3, r.TallyNsBallot/1e3, r.VerifyNsBallot/1e3, r.VerifySMBallot)
+			}
 			return nil
 		},
 	}
@@ -58,5 +88,7 @@ per ciphertext and as ratios to SM.`,
 	cmd.Flags().IntVar(&procs, "procs", runtime.GOMAXPROCS(0), "goroutines to use (GOMAXPROCS)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON line")
 	cmd.Flags().BoolVar(&mem, "mem", true, "also measure peak memory (proves and verifies a second time)")
+	cmd.Flags().BoolVar(&threshold, "threshold", true, "also measure key generation and threshold decryption")
+	cmd.Flags().IntVar(&recordN, "record", 0, "also run an in-process 2-authority election of this many ballots and verify its record")
 	return cmd
 }

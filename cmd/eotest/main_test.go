@@ -12,11 +12,12 @@ func TestBenchJSON(t *testing.T) {
 	var out bytes.Buffer
 	cmd := rootCmd()
 	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"bench", "--n", "20", "--procs", "1", "--json"})
+	cmd.SetArgs([]string{"bench", "--n", "20", "--procs", "1", "--json", "--record", "10"})
 	require.NoError(t, cmd.Execute())
 	var rep map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
-	for _, k := range []string{"sm_ns", "n", "width", "procs", "shuffle_ns_per_ct", "prove_ns_per_ct", "verify_ns_per_ct", "proof_bytes_per_ct"} {
+	for _, k := range []string{"sm_ns", "n", "width", "procs", "shuffle_ns_per_ct", "prove_ns_per_ct", "verify_ns_per_ct", "proof_bytes_per_ct",
+		"keygen_n3_t2_sm", "decrypt_share_sm_per_ct", "verify_share_sm_per_ct", "combine_t2_sm_per_ct", "record_verify_sm_per_ballot"} {
 		require.Contains(t, rep, k)
 	}
 	require.EqualValues(t, 20, rep["n"])
