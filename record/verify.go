@@ -40,7 +40,9 @@ type QuestionResult struct {
 	Index      int            `json:"index"`
 	Ballots    int            `json:"ballots"`  // lines in the ballot file
 	Accepted   int            `json:"accepted"` // ballots mixed
+	Excluded   int            `json:"excluded"` // lines the ballot rule excludes
 	Mixes      int            `json:"mixes"`
+	Shares     []int          `json:"shares"` // authorities whose decryption share verified
 	Plaintexts []string       `json:"-"`
 	Counts     []mixnet.Count `json:"counts"`
 	Blamed     []int          `json:"blamed,omitempty"` // authorities whose decryption share failed
@@ -235,12 +237,54 @@ func (v *verifier) progress(q int, phase string) {
 	}
 }
 
+// maxMixes bounds the mixes of a question; mix directories beyond it are
+// unexpected files (F1).
+const maxMixes = 64
+
+// mixCount is the highest j ≤ maxMixes of the q<q>/mix-<j>/ directories.
+func (v *verifier) mixCount(q int) int {
+	nmix := 0
+	for name := range v.f {
+		if m := mixDirRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
+			j, err := strconv.Atoi(m[2])
+			if err == nil && j > nmix && j <= maxMixes {
+				nmix = j
+			}
+		}
+	}
+	return nmix
+}
+
+// claim marks the files of question q's layout as belonging to the record,
+// whether or not the checks reached them.
+func (v *verifier) claim(q, nmix int) {
+	d := qdir(q)
+	for _, n := range []string{fileDKG, fileBallots, fileExcluded, fileInput, filePlaintexts, fileCounts} {
+		v.used[d+n] = true
+	}
+	for j := 1; j <= nmix; j++ {
+		for _, n := range []string{fileMixInfo, fileOutput, fileProof, fileSignature} {
+			v.used[mixdir(q, j)+n] = true
+		}
+	}
+	for i := 1; i <= len(v.params.Authorities); i++ {
+		v.used[shareFile(q, i)] = true
+	}
+}
+
 func (v *verifier) question(q int) {
 	p := v.params
 	qu := p.Questions[q]
 	d := qdir(q)
 	res := QuestionResult{Index: q}
-	defer func() { v.r.Questions = append(v.r.Questions, res) }()
+	nmix := v.mixCount(q)
+	res.Mixes = nmix
+	defer func() {
+		v.r.Questions = append(v.r.Questions, res)
+		// A question whose checks stopped early still owns its files:
+		// they are unchecked, not unexpected (F1).
+		v.claim(q, nmix)
+	}()
 
 	// Key generation.
 	v.progress(q, "keygen")
@@ -283,9 +327,14 @@ func (v *verifier) question(q int) {
 	if VotesHash(ballots) != qu.VotesHash {
 		v.fail("B1", bl, d+fileBallots, "ballots do not match votes_hash %s", qu.VotesHash)
 	}
+	// Lines as ValidateBallots splits them: a final line may lack its '\n'.
 	res.Ballots = bytes.Count(ballots, []byte{'\n'})
+	if len(ballots) > 0 && ballots[len(ballots)-1] != '\n' {
+		res.Ballots++
+	}
 	accepted, excluded := mixnet.ValidateBallots(elgamal.BallotContext{ElectionID: p.ElectionID, Question: q, PK: pk, Width: qu.Width}, ballots)
 	res.Accepted = len(accepted)
+	res.Excluded = len(excluded)
 	var rexcl []mixnet.Exclusion
 	if v.readJSON("B2", bl, d+fileExcluded, &rexcl) {
 		v.check()
@@ -315,16 +364,6 @@ func (v *verifier) question(q int) {
 	}
 
 	// Mixes.
-	nmix := 0
-	for name := range v.f {
-		if m := mixDirRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
-			j, err := strconv.Atoi(m[2])
-			if err == nil && j > nmix && j <= 64 {
-				nmix = j
-			}
-		}
-	}
-	res.Mixes = nmix
 	const mx = "mix"
 	v.check()
 	if nmix < p.Threshold {
@@ -417,17 +456,26 @@ func (v *verifier) question(q int) {
 	}
 	dec, err := mixnet.ThresholdDecrypt(pub, final, msgs)
 	v.check()
+	// The blamed shares come with the result, or with the error when
+	// fewer than t valid ones remain: blame them either way.
+	var faults []mixnet.Fault
+	var few *mixnet.TooFewSharesError
 	if dec != nil {
-		for _, fl := range dec.Faults {
-			v.fail("D1", dc, shareFile(q, fl.Party), "decryption share does not verify: %s", fl.String())
-			res.Blamed = append(res.Blamed, fl.Party)
-		}
+		faults = dec.Faults
+	} else if errors.As(err, &few) {
+		faults = few.Faults
+	}
+	for _, fl := range faults {
+		v.fail("D1", dc, shareFile(q, fl.Party), "decryption share does not verify: %s", fl.String())
+		res.Blamed = append(res.Blamed, fl.Party)
 	}
 	if err != nil {
+		sort.Ints(res.Blamed)
 		v.fail("D2", dc, d, "fewer than %d valid decryption shares: %v", p.Threshold, err)
 		return
 	}
 	sort.Ints(res.Blamed)
+	res.Shares = dec.Valid
 
 	// Plaintexts and counts.
 	lines := mixnet.PlaintextLines(dec.Plaintexts)
