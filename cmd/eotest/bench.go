@@ -17,7 +17,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(benchCmd())
+	root.AddCommand(benchCmd(), fullCmd())
 	return root
 }
 

@@ -28,3 +28,22 @@ func TestBenchJSON(t *testing.T) {
 	cmd.SetArgs([]string{"bench", "--n", "0"})
 	require.Error(t, cmd.Execute())
 }
+
+func TestFullLocal(t *testing.T) {
+	var out, errOut bytes.Buffer
+	cmd := rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"full", "--local", "3", "--threshold", "2", "--questions", "2", "--vcount", "30", "--json"})
+	require.NoError(t, cmd.Execute())
+	var res map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
+	require.EqualValues(t, 30, res["votes"])
+	require.Contains(t, res, "times")
+
+	cmd = rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"full", "--peers", "prod-a2"})
+	require.ErrorContains(t, cmd.Execute(), "daemon")
+}
