@@ -19,6 +19,7 @@ import (
 
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
 	"github.com/eo-mixnet/eo/shuffle"
 )
 
@@ -198,22 +199,23 @@ func ValidateBallots(ctx elgamal.BallotContext, data []byte) ([]*elgamal.Ballot,
 		lines = lines[:len(lines)-1]
 	}
 	excluded := map[int]string{}
-	parsed := make([]*elgamal.Ballot, len(lines))
+	parsed, perrs := elgamal.ParseBallotLines(lines)
 	for i, l := range lines {
 		if len(l) == 0 {
 			excluded[i] = "empty line"
+			parsed[i] = nil
 			continue
 		}
-		b, err := elgamal.ParseBallotLine(l)
+		b, err := parsed[i], perrs[i]
 		if err != nil {
 			excluded[i] = "malformed: " + err.Error()
+			parsed[i] = nil
 			continue
 		}
 		if b.Width() != ctx.Width {
 			excluded[i] = fmt.Sprintf("malformed: %d choices, the question has %d", b.Width(), ctx.Width)
-			continue
+			parsed[i] = nil
 		}
-		parsed[i] = b
 	}
 	last := map[string]int{}
 	for i, b := range parsed {
@@ -376,11 +378,12 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 		return nil, malformed("no valid ballot to tally")
 	}
 	cts := make([]*elgamal.Ciphertext, len(accepted))
+	var input []byte
 	for i, b := range accepted {
 		cts[i] = b.Ciphertext()
+		input = append(input, b.CiphertextBytes()...)
 	}
-	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded,
-		Input: elgamal.EncodeList(cts)}
+	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded, Input: input}
 	gens, err := shuffle.NewGenerators(cfg.ElectionID, qc.SessionID, len(cts))
 	if err != nil {
 		return nil, err
@@ -434,18 +437,20 @@ const InvalidPlaintext = "invalid"
 // commas, InvalidPlaintext for a pair that does not decode.
 func PlaintextLines(pt [][]*group.Element) []string {
 	out := make([]string, len(pt))
-	for j, row := range pt {
-		parts := make([]string, len(row))
-		for k, m := range row {
-			v, err := elgamal.DecodeInt(m)
-			if err != nil {
-				parts[k] = InvalidPlaintext
-				continue
+	par.For(len(pt), 256, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			parts := make([]string, len(pt[j]))
+			for k, m := range pt[j] {
+				v, err := elgamal.DecodeInt(m)
+				if err != nil {
+					parts[k] = InvalidPlaintext
+					continue
+				}
+				parts[k] = v.String()
 			}
-			parts[k] = v.String()
+			out[j] = strings.Join(parts, ",")
 		}
-		out[j] = strings.Join(parts, ",")
-	}
+	})
 	return out
 }
 
