@@ -133,7 +133,7 @@ func (v *verifier) readJSON(id, phase, name string, dst any) bool {
 // and never panics. The checks and their numbers are listed in
 // doc/record.md.
 func Verify(f Files, opt Options) (rep *Report) {
-	rep = &Report{Failures: []Failure{}}
+	rep = &Report{Failures: []Failure{}, Questions: []QuestionResult{}}
 	defer func() {
 		if e := recover(); e != nil {
 			rep.Failures = append(rep.Failures, Failure{Check: "X1", Phase: "internal", Message: fmt.Sprintf("internal error: %v", e), Malformed: true})
