@@ -471,7 +471,11 @@ func (v *verifier) question(q int) {
 	}
 	if err != nil {
 		sort.Ints(res.Blamed)
-		v.fail("D2", dc, d, "fewer than %d valid decryption shares: %v", p.Threshold, err)
+		if few != nil { // the failed shares are D1 failures already
+			v.fail("D2", dc, d, "%d valid decryption shares %v, fewer than the threshold %d", len(few.Valid), few.Valid, p.Threshold)
+		} else {
+			v.fail("D2", dc, d, "fewer than %d valid decryption shares: %v", p.Threshold, err)
+		}
 		return
 	}
 	sort.Ints(res.Blamed)

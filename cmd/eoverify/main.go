@@ -96,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		opt.Progress = func(q int, phase string) { progress("verifying question %d: %s", q, phase) }
 	}
-	progress("reading %s", paths[0])
+	progress("reading %s", oneLine(paths[0]))
 	rep, err := record.VerifyPath(paths[0], opt)
 	progress("")
 	if err != nil {
