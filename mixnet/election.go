@@ -177,19 +177,33 @@ type Exclusion struct {
 	Reason string `json:"reason"`
 }
 
+// Reasons for excluding a ballot line: a fixed vocabulary, so that any
+// verifier can recompute excluded.json byte for byte.
+const (
+	ReasonEmpty      = "empty line"
+	ReasonMalformed  = "malformed"               // not a canonical ballot line (elgamal.ParseBallotLine)
+	ReasonWidth      = "wrong number of choices" // parses, but not with the question's width
+	ReasonSuperseded = "superseded by line %d"   // a later line of the same voter id
+	ReasonProof      = "invalid proof"           // a proof of knowledge does not verify
+	ReasonDuplicate  = "duplicate ciphertext"    // valid, but repeats an earlier valid ballot's ciphertext
+)
+
 // ValidateBallots applies eo's deterministic ballot rule to the ballot
 // file of one question (threats.md A8, A9), which every authority and
 // every verifier recomputes identically:
 //
 //  1. the file is split at '\n' (a final newline ends the last line); an
-//     empty line is excluded;
+//     empty line is excluded (ReasonEmpty);
 //  2. a line that does not parse (elgamal.ParseBallotLine: canonical JSON,
-//     width, canonical non-identity group elements) is excluded;
-//  3. of the lines with the same voter id, the last one wins, as in the old
-//     web server's dump; the earlier ones are excluded;
+//     canonical non-identity group elements) is excluded (ReasonMalformed),
+//     and so is one of another width (ReasonWidth);
+//  3. of the remaining lines with the same voter id, the last one wins, as
+//     in the old web server's dump; the earlier ones are excluded
+//     (ReasonSuperseded, naming the winning line);
 //  4. a ballot whose proofs of knowledge do not verify for this election,
-//     question and key is excluded, and so is a valid ballot whose
-//     ciphertext repeats one of an earlier valid ballot.
+//     question and key is excluded (ReasonProof), and so is a valid ballot
+//     whose ciphertext repeats one of an earlier valid ballot
+//     (ReasonDuplicate).
 //
 // It returns the accepted ballots in line order and the exclusions in line
 // order.
@@ -202,18 +216,18 @@ func ValidateBallots(ctx elgamal.BallotContext, data []byte) ([]*elgamal.Ballot,
 	parsed, perrs := elgamal.ParseBallotLines(lines)
 	for i, l := range lines {
 		if len(l) == 0 {
-			excluded[i] = "empty line"
+			excluded[i] = ReasonEmpty
 			parsed[i] = nil
 			continue
 		}
 		b, err := parsed[i], perrs[i]
 		if err != nil {
-			excluded[i] = "malformed: " + err.Error()
+			excluded[i] = ReasonMalformed
 			parsed[i] = nil
 			continue
 		}
 		if b.Width() != ctx.Width {
-			excluded[i] = fmt.Sprintf("malformed: %d choices, the question has %d", b.Width(), ctx.Width)
+			excluded[i] = ReasonWidth
 			parsed[i] = nil
 		}
 	}
@@ -230,7 +244,7 @@ func ValidateBallots(ctx elgamal.BallotContext, data []byte) ([]*elgamal.Ballot,
 			continue
 		}
 		if id := b.VoterID(); id != "" && last[id] != i {
-			excluded[i] = fmt.Sprintf("superseded by line %d of the same voter", last[id]+1)
+			excluded[i] = fmt.Sprintf(ReasonSuperseded, last[id]+1)
 			continue
 		}
 		cand = append(cand, b)
@@ -240,7 +254,11 @@ func ValidateBallots(ctx elgamal.BallotContext, data []byte) ([]*elgamal.Ballot,
 	var accepted []*elgamal.Ballot
 	for k, b := range cand {
 		if errs[k] != nil {
-			excluded[candLine[k]] = "rejected: " + errs[k].Error()
+			if errors.Is(errs[k], elgamal.ErrDuplicateBallot) {
+				excluded[candLine[k]] = ReasonDuplicate
+			} else {
+				excluded[candLine[k]] = ReasonProof
+			}
 			continue
 		}
 		accepted = append(accepted, b)

@@ -81,10 +81,10 @@ func TestElectionPipeline(t *testing.T) {
 		reasons[e.Line] = e.Reason
 	}
 	require.Len(t, reasons, 4, "%v", q0.Excluded)
-	require.Contains(t, reasons[1], "superseded by line 9")
-	require.Contains(t, reasons[2], "malformed")
-	require.Equal(t, "empty line", reasons[4])
-	require.Contains(t, reasons[5], "malformed")
+	require.Equal(t, "superseded by line 9", reasons[1])
+	require.Equal(t, ReasonMalformed, reasons[2])
+	require.Equal(t, ReasonEmpty, reasons[4])
+	require.Equal(t, ReasonWidth, reasons[5])
 	require.Len(t, q0.Mixes, 2)
 	in, err := elgamal.DecodeList(q0.Input, 1)
 	require.NoError(t, err)
@@ -120,4 +120,27 @@ func TestElectionPipeline(t *testing.T) {
 func TestPlaintextCountsOrder(t *testing.T) {
 	c := PlaintextCounts([]string{"10", "9", InvalidPlaintext, "9", "1,2", "1,10"})
 	require.Equal(t, []Count{{InvalidPlaintext, 1}, {"1,2", 1}, {"1,10", 1}, {"9", 2}, {"10", 1}}, c)
+}
+
+func TestValidateBallotsReasons(t *testing.T) {
+	cfg := &ElectionConfig{ElectionID: "e-reasons", N: 1, T: 1, Questions: []QuestionConfig{{"q0", 1}}}
+	keys, err := GenerateElectionKeys(cfg, testRand(5))
+	require.NoError(t, err)
+	pk, err := elgamal.DecodePublicKey(keys[0].Public.PublicKey.Bytes())
+	require.NoError(t, err)
+	ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
+	m, err := elgamal.EncodeUint64(1)
+	require.NoError(t, err)
+	anon, err := elgamal.EncryptBallot(testRand(6), ctx, []*group.Element{m}, "")
+	require.NoError(t, err)
+	other, err := elgamal.EncryptBallot(testRand(7), elgamal.BallotContext{ElectionID: "another", Question: 0, PK: pk, Width: 1}, []*group.Element{m}, "")
+	require.NoError(t, err)
+	var f bytes.Buffer
+	for _, l := range [][]byte{anon.MarshalLine(), other.MarshalLine(), anon.MarshalLine()} {
+		f.Write(l)
+		f.WriteByte('\n')
+	}
+	acc, excl := ValidateBallots(ctx, f.Bytes())
+	require.Len(t, acc, 1)
+	require.Equal(t, []Exclusion{{2, ReasonProof}, {3, ReasonDuplicate}}, excl)
 }
