@@ -71,6 +71,41 @@ func NewCiphertextList(cts []*elgamal.Ciphertext) (*CiphertextList, error) {
 	return l, nil
 }
 
+// NewCiphertextListEncoded is NewCiphertextList for ciphertexts whose
+// canonical encoding (elgamal.EncodeList) the caller already has — the
+// bytes they were decoded from, or a mixer's encoded output — so that
+// nothing is encoded again. enc must be that encoding; a mismatch is a
+// programmer's error that makes every share fail to verify.
+func NewCiphertextListEncoded(cts []*elgamal.Ciphertext, enc []byte) (*CiphertextList, error) {
+	if len(cts) == 0 || len(cts) > MaxCiphertexts {
+		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", len(cts), MaxCiphertexts)
+	}
+	w := cts[0].Width()
+	if w < 1 || w > elgamal.MaxWidth || len(enc) != len(cts)*w*elgamal.CiphertextSize {
+		return nil, malformed("encoding of %d bytes does not match %d ciphertexts of width %d", len(enc), len(cts), w)
+	}
+	l := &CiphertextList{width: w, cts: cts, enc: enc}
+	l.alphas = make([]*group.Element, len(cts)*w)
+	l.alphaEnc = make([]byte, len(cts)*w*group.ElementSize)
+	for j, c := range cts {
+		if c == nil || c.Width() != w || len(c.Beta) != w {
+			return nil, malformed("ciphertext %d is malformed", j)
+		}
+		for k := 0; k < w; k++ {
+			i := j*w + k
+			if c.Alpha[k] == nil || c.Beta[k] == nil {
+				return nil, malformed("ciphertext %d has a nil element", j)
+			}
+			if c.Alpha[k].IsIdentity() == 1 {
+				return nil, fmt.Errorf("%w: ciphertext %d: α is the identity: %w", ErrMalformed, j, group.ErrEncoding)
+			}
+			l.alphas[i] = c.Alpha[k]
+			copy(l.alphaEnc[32*i:], enc[64*i:64*i+32])
+		}
+	}
+	return l, nil
+}
+
 // DecodeCiphertextList decodes n ciphertexts of the given width
 // (elgamal.DecodeListN) and keeps their encoding, so that nothing is
 // encoded again.

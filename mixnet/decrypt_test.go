@@ -513,3 +513,26 @@ func TestThresholdSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestNewCiphertextListEncoded(t *testing.T) {
+	r := testRand(77)
+	sk, err := elgamal.GenerateKey(r)
+	require.NoError(t, err)
+	var cts []*elgamal.Ciphertext
+	for i := 0; i < 5; i++ {
+		m, _ := elgamal.EncodeUint64(uint64(i))
+		c, err := elgamal.Encrypt(r, sk.Public(), []*group.Element{m, m})
+		require.NoError(t, err)
+		cts = append(cts, c)
+	}
+	a, err := NewCiphertextList(cts)
+	require.NoError(t, err)
+	b, err := NewCiphertextListEncoded(cts, elgamal.EncodeList(cts))
+	require.NoError(t, err)
+	require.Equal(t, a.Bytes(), b.Bytes())
+	require.Equal(t, a.alphaEnc, b.alphaEnc)
+	_, err = NewCiphertextListEncoded(cts, elgamal.EncodeList(cts)[1:])
+	require.ErrorIs(t, err, ErrMalformed)
+	_, err = NewCiphertextListEncoded(nil, nil)
+	require.ErrorIs(t, err, ErrMalformed)
+}

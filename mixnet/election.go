@@ -431,7 +431,7 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 		qr.Mixes = append(qr.Mixes, MixRecord{Mixer: mixer, Output: encOut, Proof: pb, Signature: sig})
 		list, enc = out, encOut
 	}
-	final, err := NewCiphertextList(list)
+	final, err := NewCiphertextListEncoded(list, enc)
 	if err != nil {
 		return nil, err
 	}
