@@ -346,8 +346,10 @@ func (v *verifier) question(q int) {
 		}
 	}
 	cts := make([]*elgamal.Ciphertext, len(accepted))
+	var want []byte
 	for i, b := range accepted {
 		cts[i] = b.Ciphertext()
+		want = append(want, b.CiphertextBytes()...)
 	}
 	input, ok := v.file("B3", bl, d+fileInput)
 	if !ok {
@@ -358,7 +360,7 @@ func (v *verifier) question(q int) {
 		v.fail("B3", bl, d+fileInput, "no valid ballot")
 		return
 	}
-	if !bytes.Equal(input, elgamal.EncodeList(cts)) {
+	if !bytes.Equal(input, want) {
 		v.fail("B3", bl, d+fileInput, "the mix input is not the list of accepted ballots")
 		return
 	}
@@ -375,7 +377,9 @@ func (v *verifier) question(q int) {
 		return
 	}
 	mixers := map[int]int{}
-	prev := input
+	// Each list is decoded once: the accepted ballots are the first input,
+	// each mix's output the next one's input.
+	prev, prevList := input, cts
 	chainOK := true
 	for j := 1; j <= nmix; j++ {
 		v.progress(q, fmt.Sprintf("mix %d", j))
@@ -406,7 +410,16 @@ func (v *verifier) question(q int) {
 		}
 		v.check()
 		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Mixer: j, PublicKey: pk, Width: qu.Width}
-		if err := shuffle.VerifyBytes(ctx, gens, prev, out, proof); err != nil {
+		outList, err := elgamal.DecodeListN(out, qu.Width, len(cts))
+		if err != nil {
+			err = fmt.Errorf("%w: output list: %w", shuffle.ErrMalformed, err)
+		} else {
+			var dp *shuffle.Proof
+			if dp, err = shuffle.DecodeProof(proof, len(cts), qu.Width); err == nil {
+				err = shuffle.Verify(ctx, gens, prevList, prev, outList, out, dp)
+			}
+		}
+		if err != nil {
 			if errors.Is(err, shuffle.ErrMalformed) {
 				v.malformed("M5", mx, md, "mix %d by authority %d: %v", j, info.Mixer, err)
 			} else {
@@ -415,7 +428,7 @@ func (v *verifier) question(q int) {
 			chainOK = false
 			break
 		}
-		prev = out
+		prev, prevList = out, outList
 	}
 	if !chainOK || nmix == 0 {
 		return
@@ -424,7 +437,7 @@ func (v *verifier) question(q int) {
 	// Decryption.
 	v.progress(q, "decryption")
 	const dc = "decryption"
-	final, err := mixnet.DecodeCiphertextList(prev, qu.Width, len(cts))
+	final, err := mixnet.NewCiphertextListEncoded(prevList, prev)
 	if err != nil {
 		v.malformed("D1", dc, d, "last mix output: %v", err)
 		return
