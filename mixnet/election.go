@@ -315,9 +315,16 @@ type QuestionRecord struct {
 	Excluded   []Exclusion // ValidateBallots' exclusions
 	Input      []byte      // the accepted ciphertexts, elgamal.EncodeList
 	Mixes      []MixRecord
-	Shares     [][]byte // decryption shares of the last list, DecryptionShareMessage.Bytes, by authority
-	Plaintexts []string // one line per ballot: its decoded plaintexts (PlaintextText)
-	Counts     []Count  // PlaintextCounts of Plaintexts
+	Shares     []ShareRecord // decryption shares of the last list
+	Plaintexts []string      // one line per ballot: its decoded plaintexts (PlaintextText)
+	Counts     []Count       // PlaintextCounts of Plaintexts
+}
+
+// ShareRecord is one authority's decryption share of a question's last
+// list: DecryptionShareMessage.Bytes.
+type ShareRecord struct {
+	Authority int
+	Message   []byte
 }
 
 // Count is how many ballots decrypted to one plaintext line.
@@ -442,7 +449,7 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 			return nil, fmt.Errorf("decryption share of authority %d: %w", i, err)
 		}
 		msgs = append(msgs, m)
-		qr.Shares = append(qr.Shares, m.Bytes())
+		qr.Shares = append(qr.Shares, ShareRecord{Authority: i, Message: m.Bytes()})
 	}
 	dec, err := ThresholdDecrypt(keys.Public, final, msgs)
 	if err != nil {

@@ -224,15 +224,7 @@ func Build(rec *mixnet.ElectionRecord, keys []*Key) (Files, error) {
 			f[md+fileSignature] = m.Signature
 		}
 		for _, s := range qr.Shares {
-			msg, err := mixnet.DecodeMessage(s)
-			if err != nil {
-				return nil, err
-			}
-			ds, ok := msg.(*mixnet.DecryptionShareMessage)
-			if !ok {
-				return nil, fmt.Errorf("record: question %d: a share is not a decryption share", q)
-			}
-			f[shareFile(q, ds.Sender)] = s
+			f[shareFile(q, s.Authority)] = s.Message
 		}
 		f[d+filePlaintexts] = plaintextText(qr.Plaintexts)
 		f[d+fileCounts] = canonicalJSON(qr.Counts)
