@@ -5,9 +5,9 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/benchutil"
 )
 
 // Every benchmark reports its time per item and the ratio to one
@@ -21,47 +21,8 @@ var (
 	sinkAny     any
 )
 
-// measureSM times one constant-time variable-base scalar multiplication,
-// the best of three rounds of 200, in nanoseconds.
-func measureSM(b *testing.B) float64 {
-	r := testRand(100)
-	s, P := randScalar(b, r), randElement(b, r)
-	e := new(group.Element)
-	const n = 200
-	best := time.Duration(1 << 62)
-	for range 3 {
-		start := time.Now()
-		for range n {
-			e.ScalarMult(s, P)
-		}
-		best = min(best, time.Since(start))
-	}
-	sinkElement = e
-	return float64(best.Nanoseconds()) / n
-}
-
-// bestOf keeps the fastest iteration of a benchmark loop. On a shared
-// machine the mean of a few long iterations suffers every neighbour's
-// burst, while measureSM keeps its best round; bestOf gives the like
-// figure for the work itself.
-type bestOf struct {
-	start time.Time
-	best  time.Duration
-}
-
-func (t *bestOf) begin() { t.start = time.Now() }
-func (t *bestOf) end() {
-	if d := time.Since(t.start); t.best == 0 || d < t.best {
-		t.best = d
-	}
-}
-
-// report adds best-ns/<unit> and best-SM/<unit>.
-func (t *bestOf) report(b *testing.B, sm float64, count int, unit string) {
-	per := float64(t.best.Nanoseconds()) / float64(count)
-	b.ReportMetric(per, "best-ns/"+unit)
-	b.ReportMetric(per/sm, "best-SM/"+unit)
-}
+// measureSM is the unit, measured in the same benchmark.
+func measureSM(*testing.B) float64 { return benchutil.SM() }
 
 // reportSM reports the time per item as ns/<unit> and SM/<unit>.
 func reportSM(b *testing.B, sm float64, count int, unit string) {
@@ -290,12 +251,12 @@ func BenchmarkVerifyBallots(b *testing.B) {
 			ctx := benchContext()
 			bs := benchBallots(b, n)
 			sm := measureSM(b)
-			var t bestOf
+			var t benchutil.Best
 			b.ReportAllocs()
 			for b.Loop() {
-				t.begin()
+				t.Begin()
 				errs := VerifyBallots(ctx, bs, nil)
-				t.end()
+				t.End()
 				for i, err := range errs {
 					if err != nil {
 						b.Fatal(i, err)
@@ -303,7 +264,7 @@ func BenchmarkVerifyBallots(b *testing.B) {
 				}
 			}
 			reportSM(b, sm, n, "ballot")
-			t.report(b, sm, n, "ballot")
+			t.Report(b, sm, n, "ballot")
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 		})
 	}
@@ -317,13 +278,13 @@ func BenchmarkParseAndVerifyBallots(b *testing.B) {
 			ctx := benchContext()
 			lines := benchLines()[:n]
 			sm := measureSM(b)
-			var t bestOf
+			var t benchutil.Best
 			b.ReportAllocs()
 			for b.Loop() {
-				t.begin()
+				t.Begin()
 				bs, perrs := ParseBallotLines(lines)
 				verrs := VerifyBallots(ctx, bs, nil)
-				t.end()
+				t.End()
 				for i := range perrs {
 					if perrs[i] != nil || verrs[i] != nil {
 						b.Fatal(i, perrs[i], verrs[i])
@@ -331,7 +292,7 @@ func BenchmarkParseAndVerifyBallots(b *testing.B) {
 				}
 			}
 			reportSM(b, sm, n, "ballot")
-			t.report(b, sm, n, "ballot")
+			t.Report(b, sm, n, "ballot")
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 		})
 	}

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
+	"github.com/eo-mixnet/eo/internal/fuzzseed"
 	"strings"
 	"testing"
 
@@ -198,25 +197,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if !*writeSeeds {
 		t.Skip("run with -write-seeds to rewrite testdata/fuzz")
 	}
-	write := func(target, name string, values ...any) {
-		dir := filepath.Join("testdata", "fuzz", target)
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		var sb strings.Builder
-		sb.WriteString("go test fuzz v1\n")
-		for _, v := range values {
-			switch v := v.(type) {
-			case []byte:
-				fmt.Fprintf(&sb, "[]byte(%q)\n", v)
-			case string:
-				fmt.Fprintf(&sb, "string(%q)\n", v)
-			case int:
-				fmt.Fprintf(&sb, "int(%d)\n", v)
-			default:
-				t.Fatalf("unsupported seed type %T", v)
-			}
-		}
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(sb.String()), 0o644))
-	}
+	write := func(target, name string, values ...any) { fuzzseed.Write(t, target, name, values...) }
 	ctx := testContext(t, 1)
 	w1 := testBallot(t, ctx, 101, 1, "").MarshalLine()
 	w3 := testBallot(t, ctx, 102, 3, "voter-102").MarshalLine()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
@@ -21,25 +20,6 @@ import (
 
 var benchSink any
 
-// bestOf keeps the fastest iteration of a benchmark loop: on a shared
-// machine it is the figure comparable with benchutil.SM's best round.
-type bestOf struct {
-	start time.Time
-	best  time.Duration
-}
-
-func (t *bestOf) begin() { t.start = time.Now() }
-func (t *bestOf) end() {
-	if d := time.Since(t.start); t.best == 0 || d < t.best {
-		t.best = d
-	}
-}
-
-func (t *bestOf) report(b *testing.B, sm float64, count int, unit string) {
-	per := float64(t.best.Nanoseconds()) / float64(count)
-	b.ReportMetric(per/sm, "best-SM/"+unit)
-}
-
 // measureSM returns the smaller of two SM measurements: the one less
 // disturbed by neighbours on a shared machine (the conservative choice:
 // a smaller SM gives larger ratios).
@@ -50,20 +30,20 @@ func BenchmarkDKG(b *testing.B) {
 		tt := n/2 + 1
 		b.Run(fmt.Sprintf("n=%d/t=%d", n, tt), func(b *testing.B) {
 			sm := benchutil.SM()
-			var best bestOf
+			var best benchutil.Best
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				best.begin()
+				best.Begin()
 				nw := newNetwork(b, n, tt, uint64(i))
 				nw.run()
-				best.end()
+				best.End()
 				benchSink = nw
 			}
 			b.StopTimer()
 			sm = measureSM(sm)
 			benchutil.Report(b, sm, 1, "dkg")
-			best.report(b, sm, 1, "dkg")
+			best.Report(b, sm, 1, "dkg")
 		})
 	}
 }
@@ -132,22 +112,22 @@ func BenchmarkDecryptionShare(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", N), func(b *testing.B) {
 			f := fixture(b, N)
 			sm := benchutil.SM()
-			var best bestOf
+			var best benchutil.Best
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				best.begin()
+				best.Begin()
 				m, err := f.keys[1].DecryptionShare(f.pub, f.list, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
 				benchSink = m.Bytes()
-				best.end()
+				best.End()
 			}
 			b.StopTimer()
 			sm = measureSM(sm)
 			benchutil.Report(b, sm, N, "ct")
-			best.report(b, sm, N, "ct")
+			best.Report(b, sm, N, "ct")
 		})
 	}
 }
@@ -157,11 +137,11 @@ func BenchmarkVerifyDecryptionShare(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", N), func(b *testing.B) {
 			f := fixture(b, N)
 			sm := benchutil.SM()
-			var best bestOf
+			var best benchutil.Best
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				best.begin()
+				best.Begin()
 				m, err := DecodeMessage(f.enc[2])
 				if err != nil {
 					b.Fatal(err)
@@ -170,13 +150,13 @@ func BenchmarkVerifyDecryptionShare(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				best.end()
+				best.End()
 				benchSink = v
 			}
 			b.StopTimer()
 			sm = measureSM(sm)
 			benchutil.Report(b, sm, N, "ct")
-			best.report(b, sm, N, "ct")
+			best.Report(b, sm, N, "ct")
 		})
 	}
 }
@@ -195,22 +175,22 @@ func BenchmarkCombine(b *testing.B) {
 					}
 				}
 				sm := benchutil.SM()
-				var best bestOf
+				var best benchutil.Best
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					best.begin()
+					best.Begin()
 					pts, _, err := CombineDecryptionShares(f.pub, f.list, vs)
 					if err != nil {
 						b.Fatal(err)
 					}
-					best.end()
+					best.End()
 					benchSink = pts
 				}
 				b.StopTimer()
 				sm = measureSM(sm)
 				benchutil.Report(b, sm, N, "ct")
-				best.report(b, sm, N, "ct")
+				best.Report(b, sm, N, "ct")
 			})
 		}
 	}

@@ -5,8 +5,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
+	"github.com/eo-mixnet/eo/internal/fuzzseed"
 	"strings"
 	"sync"
 	"testing"
@@ -177,23 +176,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Skip("run with -write-seeds to rewrite testdata/fuzz")
 	}
 	c := getCorpus(t)
-	write := func(target, name string, values ...any) {
-		dir := filepath.Join("testdata", "fuzz", target)
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		var sb strings.Builder
-		sb.WriteString("go test fuzz v1\n")
-		for _, v := range values {
-			switch v := v.(type) {
-			case []byte:
-				fmt.Fprintf(&sb, "[]byte(%q)\n", v)
-			case int:
-				fmt.Fprintf(&sb, "int(%d)\n", v)
-			default:
-				t.Fatalf("unsupported seed type %T", v)
-			}
-		}
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(sb.String()), 0o644))
-	}
+	write := func(target, name string, values ...any) { fuzzseed.Write(t, target, name, values...) }
 	for _, data := range c.all {
 		ph := phaseOf(data)
 		write("FuzzDecodeMessage", "valid-"+ph.String(), data)

@@ -44,3 +44,30 @@ func Report(b *testing.B, sm float64, count int, unit string) {
 	b.ReportMetric(per/sm, "SM/"+unit)
 	b.ReportMetric(sm, "ns/SM")
 }
+
+// Best keeps the fastest iteration of a benchmark loop. On a shared
+// machine the mean of a few long iterations suffers every neighbour's
+// burst, while SM keeps its best round; Best gives the like figure for
+// the work itself. Call Begin and End around each iteration.
+type Best struct {
+	start time.Time
+	best  time.Duration
+}
+
+// Begin starts timing an iteration.
+func (t *Best) Begin() { t.start = time.Now() }
+
+// End stops timing an iteration and keeps it if it is the fastest.
+func (t *Best) End() {
+	if d := time.Since(t.start); t.best == 0 || d < t.best {
+		t.best = d
+	}
+}
+
+// Report adds best-ns/<unit> and best-SM/<unit> for count items per
+// iteration.
+func (t *Best) Report(b *testing.B, sm float64, count int, unit string) {
+	per := float64(t.best.Nanoseconds()) / float64(count)
+	b.ReportMetric(per, "best-ns/"+unit)
+	b.ReportMetric(per/sm, "best-SM/"+unit)
+}
