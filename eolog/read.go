@@ -51,51 +51,69 @@ func Tail(r io.ReadSeeker, n int, f Filter) (events []Event, malformed int, err 
 		}
 	}
 	var (
-		buf []byte
+		buf      []byte
+		retained bool // buf is part of carry
 		// carry is the beginning of the line that starts before the
-		// block being read, which holds its end.
-		carry []byte
+		// block being read, which holds its end: pieces of the blocks
+		// read, the last one first, carryLen bytes in all.
+		carry    [][]byte
+		carryLen int
 		// dropping is set while reading back over a line too long to keep.
 		dropping bool
 	)
+	// join returns seg followed by carry and empties carry.
+	join := func(seg []byte) []byte {
+		if carryLen == 0 {
+			return seg
+		}
+		line := make([]byte, 0, len(seg)+carryLen)
+		line = append(line, seg...)
+		for i := len(carry) - 1; i >= 0; i-- {
+			line = append(line, carry[i]...)
+		}
+		carry, carryLen = carry[:0], 0
+		return line
+	}
 	for end > 0 && !done {
 		start := max(0, end-blockSize)
-		size := int(end - start)
-		buf = slices.Grow(buf[:0], size+len(carry))[:size+len(carry)]
+		if retained || buf == nil {
+			buf, retained = make([]byte, blockSize), false
+		}
+		block := buf[:end-start]
 		if _, err := r.Seek(start, io.SeekStart); err != nil {
 			return nil, 0, err
 		}
-		if _, err := io.ReadFull(r, buf[:size]); err != nil {
+		if _, err := io.ReadFull(r, block); err != nil {
 			return nil, 0, err
 		}
-		copy(buf[size:], carry)
-		i := len(buf)
+		i, first := len(block), true
 		for !done {
-			j := bytes.LastIndexByte(buf[:i], '\n')
+			j := bytes.LastIndexByte(block[:i], '\n')
 			if j < 0 {
 				break
 			}
-			if dropping {
+			switch {
+			case !first:
+				handle(block[j+1 : i])
+			case dropping:
 				dropping = false
-			} else {
-				handle(buf[j+1 : i])
+			default:
+				handle(join(block[j+1 : i]))
 			}
-			i = j
+			i, first = j, false
 		}
+		head := block[:i]
 		switch {
 		case done:
-		case start == 0:
-			if !dropping {
-				handle(buf[:i])
-			}
 		case dropping:
-			carry = carry[:0]
-		case i > maxLine:
+		case start == 0:
+			handle(join(head))
+		case carryLen+len(head) > maxLine:
 			malformed++
 			dropping = true
-			carry = carry[:0]
-		default:
-			carry = append(carry[:0], buf[:i]...)
+			carry, carryLen = carry[:0], 0
+		case len(head) > 0:
+			carry, carryLen, retained = append(carry, head), carryLen+len(head), true
 		}
 		end = start
 	}
@@ -124,6 +142,10 @@ func LastLineEnd(r io.ReaderAt, size int64) (int64, error) {
 
 // pollInterval is how often Follow looks at the file.
 var pollInterval = 200 * time.Millisecond
+
+// testHookFollowing, if not nil, is called when Follow knows where it
+// starts.
+var testHookFollowing func()
 
 // Follow reads the events appended to the log file at path and calls out
 // with each one that f matches, in order, until ctx is done; it then
@@ -162,6 +184,9 @@ func Follow(ctx context.Context, path string, f Filter, from int64, out func(Eve
 		from = 0
 	}
 	fl.pos, fl.lineStart = from, from
+	if testHookFollowing != nil {
+		testHookFollowing()
+	}
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
