@@ -129,7 +129,10 @@ func LastLineEnd(r io.ReaderAt, size int64) (int64, error) {
 	for end := size; end > 0; {
 		start := max(0, end-blockSize)
 		b := buf[:end-start]
-		if _, err := r.ReadAt(b, start); err != nil && !(err == io.EOF && start+int64(len(b)) == size) {
+		if n, err := r.ReadAt(b, start); err != nil && !(err == io.EOF && n == len(b)) {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
 			return 0, err
 		}
 		if j := bytes.LastIndexByte(b, '\n'); j >= 0 {

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -226,6 +227,15 @@ func TestTailHugeFile(t *testing.T) {
 	assert.Zero(t, bad)
 	assert.Equal(t, eventMsgs(lines-10, lines), msgs(events))
 	assert.LessOrEqual(t, r.read, int64(blockSize))
+
+	// And memory for one block, not for the file.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	events, _, err = Tail(f, 10, Filter{})
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.Len(t, events, 10)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<10))
 
 	// 1000 events: about 1000 lines' worth of blocks.
 	r = &countingReader{ReadSeeker: f}
