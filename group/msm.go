@@ -4,10 +4,11 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"runtime"
-	"sync"
 
 	"filippo.io/edwards25519"
 	"filippo.io/edwards25519/field"
+
+	"github.com/eo-mixnet/eo/internal/par"
 )
 
 // pippengerThreshold is the size below which VarTimeMultiScalarMult uses
@@ -44,21 +45,9 @@ func (e *Element) varTimeMSM(s []*Scalar, x []*Element, procs int) *Element {
 		e.p.VarTimeMultiScalarMult(s, pts)
 		return e
 	}
-	workers := min(procs, n/minPointsPerWorker)
-	if workers < 1 {
-		workers = 1
-	}
+	workers := max(1, min(procs, n/minPointsPerWorker))
 	results := make([]extPoint, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pippenger(&results[w], s[lo:hi], x[lo:hi])
-		}()
-	}
-	wg.Wait()
+	par.Split(n, workers, func(w, lo, hi int) { pippenger(&results[w], s[lo:hi], x[lo:hi]) })
 	var acc extPoint
 	acc.setIdentity()
 	var c cachedPoint

@@ -14,9 +14,15 @@ func For(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/max(grain, 1)))
-	if workers == 1 {
-		fn(0, n)
+	Split(n, min(runtime.GOMAXPROCS(0), max(1, n/max(grain, 1))), func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// Split cuts [0, n) into workers consecutive ranges of nearly equal size
+// and calls fn(w, lo, hi) for range w, each on its own goroutine (on the
+// calling one if workers ≤ 1), returning when all calls have.
+func Split(n, workers int, fn func(w, lo, hi int)) {
+	if workers <= 1 {
+		fn(0, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -25,7 +31,7 @@ func For(n, grain int, fn func(lo, hi int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fn(lo, hi)
+			fn(w, lo, hi)
 		}()
 	}
 	wg.Wait()
@@ -39,16 +45,7 @@ func ForErr(n, grain int, fn func(lo, hi int) error) error {
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/max(grain, 1)))
 	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[w] = fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	Split(n, workers, func(w, lo, hi int) { errs[w] = fn(lo, hi) })
 	for _, err := range errs {
 		if err != nil {
 			return err
