@@ -26,6 +26,17 @@ func NewPinnedHTTPClient(id *Identity, fp Fingerprint, serverName string) *http.
 	}}
 }
 
+// NewAnyPeerHTTPClient returns an HTTP client that presents id's
+// certificate and accepts any server whose certificate is installed in
+// store (see AnyPeerClientTLSConfig): the daemon's client for votes_url
+// and callback_url.
+func NewAnyPeerHTTPClient(id *Identity, store *Store) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   AnyPeerClientTLSConfig(id, store, HTTPSProtocols...),
+		ForceAttemptHTTP2: true,
+	}}
+}
+
 // NewHTTPServer returns an HTTPS server for addr whose TLS configuration is
 // ServerTLSConfig (client certificates required, installed peers only) and
 // whose handler is RequirePeer(store, h). Start it with ListenAndServeTLS("",

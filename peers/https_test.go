@@ -7,6 +7,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -114,3 +116,65 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(c int)           { r.code = c }
+
+func TestSelfTrustAndAnyPeerClient(t *testing.T) {
+	dir := t.TempDir()
+	a, err := InitIdentity(filepath.Join(dir, "a"), InitOptions{Hostname: "prod-a1", IPAddress: "127.0.0.1", Port: 5000})
+	require.NoError(t, err)
+	b, err := InitIdentity(filepath.Join(dir, "b"), InitOptions{Hostname: "prod-a2", IPAddress: "127.0.0.1", Port: 5000})
+	require.NoError(t, err)
+	sa, err := a.OpenStore()
+	require.NoError(t, err)
+	sb, err := b.OpenStore()
+	require.NoError(t, err)
+
+	// An authority trusts its own certificate, without listing it.
+	host, ok := sa.Lookup(a.Fingerprint())
+	require.True(t, ok)
+	require.Equal(t, "prod-a1", host)
+	require.True(t, sa.Trusted("PROD-A1", a.Fingerprint()))
+	require.False(t, sa.Trusted("prod-a1", b.Fingerprint()))
+	list, err := sa.List()
+	require.NoError(t, err)
+	require.Empty(t, list)
+	_, ok = sa.Lookup(b.Fingerprint())
+	require.False(t, ok)
+
+	// a serves; a client with a's own identity gets in, b's does not until
+	// installed; b's any-peer client accepts a only once a is installed.
+	srv := httptest.NewUnstartedServer(RequirePeer(sa, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, _ := PeerFromContext(r.Context())
+		io.WriteString(w, h)
+	})))
+	srv.TLS = ServerTLSConfig(a, sa, HTTPSProtocols...)
+	srv.StartTLS()
+	defer srv.Close()
+	get := func(c *http.Client) (string, error) {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body), nil
+	}
+	got, err := get(NewAnyPeerHTTPClient(a, sa))
+	require.NoError(t, err)
+	require.Equal(t, "prod-a1", got)
+
+	_, err = get(NewAnyPeerHTTPClient(b, sb))
+	require.Error(t, err, "b has not installed a")
+	pa, err := a.Package(false)
+	require.NoError(t, err)
+	_, err = sb.Install(pa, false)
+	require.NoError(t, err)
+	_, err = get(NewAnyPeerHTTPClient(b, sb))
+	require.Error(t, err, "a has not installed b")
+	pb, err := b.Package(false)
+	require.NoError(t, err)
+	_, err = sa.Install(pb, false)
+	require.NoError(t, err)
+	got, err = get(NewAnyPeerHTTPClient(b, sb))
+	require.NoError(t, err)
+	require.Equal(t, "prod-a2", got)
+}

@@ -272,7 +272,13 @@ func (id *Identity) Package(private bool) (*Package, error) {
 	return p, nil
 }
 
-// OpenStore opens the authority's trust store.
+// OpenStore opens the authority's trust store, which also trusts the
+// authority's own certificate (Store.TrustSelf).
 func (id *Identity) OpenStore() (*Store, error) {
-	return OpenStore(filepath.Join(id.Dir, PeersDir))
+	s, err := OpenStore(filepath.Join(id.Dir, PeersDir))
+	if err != nil {
+		return nil, err
+	}
+	s.TrustSelf(id.Hostname(), id.Fingerprint())
+	return s, nil
 }

@@ -79,6 +79,11 @@ type Store struct {
 	checkedAt time.Time
 	gen       uint64
 	problems  []error
+
+	// self is this authority's own name and certificate, trusted as if
+	// installed (see TrustSelf); never listed.
+	selfHost string
+	selfFP   Fingerprint
 }
 
 type storeEntry struct {
@@ -271,7 +276,20 @@ func (s *Store) Lookup(fp Fingerprint) (hostname string, ok bool) {
 	defer s.mu.Unlock()
 	s.reloadLocked(false) // on error the last good state stands
 	host, ok := s.byFP[fp]
+	if !ok && s.selfHost != "" && fp == s.selfFP {
+		return s.selfHost, true
+	}
 	return host, ok
+}
+
+// TrustSelf makes the store trust the authority's own certificate under
+// its own host name, as if it were installed, without writing it to the
+// directory or listing it: an authority's own tools (eotest with --dir)
+// present its certificate to its own daemon. Identity.OpenStore calls it.
+func (s *Store) TrustSelf(hostname string, fp Fingerprint) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.selfHost, s.selfFP = strings.ToLower(hostname), fp
 }
 
 // Trusted reports whether hostname is installed with the certificate whose
@@ -280,7 +298,11 @@ func (s *Store) Trusted(hostname string, fp Fingerprint) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reloadLocked(false)
-	e := s.byHost[strings.ToLower(hostname)]
+	h := strings.ToLower(hostname)
+	if s.selfHost != "" && h == s.selfHost && fp == s.selfFP {
+		return true
+	}
+	e := s.byHost[h]
 	return e != nil && e.pkg.Fingerprint() == fp
 }
 

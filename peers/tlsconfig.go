@@ -86,6 +86,26 @@ func PinnedClientTLSConfig(id *Identity, fp Fingerprint, serverName string, next
 	return cfg
 }
 
+// AnyPeerClientTLSConfig returns a TLS 1.3 client configuration that
+// presents id's certificate and accepts a server whose leaf certificate is
+// installed in store, under any host name: for servers named by URL rather
+// than by peer, such as the election web server serving ballots and
+// receiving callbacks, whose certificate an operator installed as a peer
+// package.
+func AnyPeerClientTLSConfig(id *Identity, store *Store, nextProtos ...string) *tls.Config {
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS13,
+		Certificates:       []tls.Certificate{id.TLS},
+		NextProtos:         nextProtos,
+		InsecureSkipVerify: true, // VerifyConnection pins the leaf to the store
+	}
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		_, err := store.authenticate(cs, now(cfg))
+		return err
+	}
+	return cfg
+}
+
 func now(cfg *tls.Config) time.Time {
 	if cfg.Time != nil {
 		return cfg.Time()
