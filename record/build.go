@@ -188,18 +188,44 @@ func plaintextText(l []string) []byte {
 // Build turns an election record into files, and has every authority sign
 // the parameters. keys[i−1] is authority i's key.
 func Build(rec *mixnet.ElectionRecord, keys []*Key) (Files, error) {
+	auths := make([]Authority, len(keys))
+	for i, k := range keys {
+		auths[i] = k.Authority
+	}
+	params, err := ParametersOf(rec, auths)
+	if err != nil {
+		return nil, err
+	}
+	digest := ParametersDigest(params)
+	sigs := make([][]byte, len(keys))
+	for i, k := range keys {
+		if sigs[i], err = k.Sign(digest); err != nil {
+			return nil, err
+		}
+	}
+	return Assemble(rec, params, sigs)
+}
+
+// ParametersOf returns the bytes of parameters.json for an election record
+// and its authorities (auths[i−1] is authority i): what every authority
+// signs (ParametersDigest) before the record is assembled. Authorities
+// that build the record apart compute the same bytes from the same
+// inputs.
+func ParametersOf(rec *mixnet.ElectionRecord, auths []Authority) ([]byte, error) {
 	cfg := rec.Config
-	if len(keys) != cfg.N {
-		return nil, fmt.Errorf("record: %d keys for %d authorities", len(keys), cfg.N)
+	if len(auths) != cfg.N {
+		return nil, fmt.Errorf("record: %d authorities named, the election has %d", len(auths), cfg.N)
+	}
+	if len(rec.Questions) != len(cfg.Questions) {
+		return nil, fmt.Errorf("record: %d question records, the election has %d questions", len(rec.Questions), len(cfg.Questions))
 	}
 	p := Parameters{Version: Version, Group: "ristretto255", ElectionID: cfg.ElectionID, Threshold: cfg.T}
-	for i, k := range keys {
-		if k.Authority.Index != i+1 {
-			return nil, fmt.Errorf("record: key %d is for authority %d", i+1, k.Authority.Index)
+	for i, a := range auths {
+		if a.Index != i+1 {
+			return nil, fmt.Errorf("record: authority %d is given index %d", i+1, a.Index)
 		}
-		p.Authorities = append(p.Authorities, k.Authority)
+		p.Authorities = append(p.Authorities, a)
 	}
-	f := Files{}
 	for q, qr := range rec.Questions {
 		pub, _, err := mixnet.VerifyDKGTranscript(qr.Transcript)
 		if err != nil {
@@ -207,6 +233,20 @@ func Build(rec *mixnet.ElectionRecord, keys []*Key) (Files, error) {
 		}
 		p.Questions = append(p.Questions, Question{Index: q, SessionID: qr.Config.SessionID, Width: qr.Config.Width,
 			VotesHash: VotesHash(qr.Ballots), PublicKey: pub.PublicKey.String()})
+	}
+	return canonicalJSON(p), nil
+}
+
+// Assemble turns an election record into files with the given
+// parameters.json (ParametersOf) and every authority's signature of
+// ParametersDigest(params), sigs[i−1] being authority i's. It checks the
+// counts only: the signatures are for the caller (or Verify) to check.
+func Assemble(rec *mixnet.ElectionRecord, params []byte, sigs [][]byte) (Files, error) {
+	if len(sigs) != rec.Config.N {
+		return nil, fmt.Errorf("record: %d parameter signatures for %d authorities", len(sigs), rec.Config.N)
+	}
+	f := Files{}
+	for q, qr := range rec.Questions {
 		d := qdir(q)
 		f[d+fileDKG] = qr.Transcript.Bytes()
 		f[d+fileBallots] = qr.Ballots
@@ -229,15 +269,26 @@ func Build(rec *mixnet.ElectionRecord, keys []*Key) (Files, error) {
 		f[d+filePlaintexts] = plaintextText(qr.Plaintexts)
 		f[d+fileCounts] = canonicalJSON(qr.Counts)
 	}
-	params := canonicalJSON(p)
 	f[FileParameters] = params
-	digest := ParametersDigest(params)
-	for i, k := range keys {
-		sig, err := k.Sign(digest)
-		if err != nil {
-			return nil, err
-		}
+	for i, sig := range sigs {
 		f[paramSigFile(i+1)] = sig
 	}
 	return f, nil
+}
+
+// VerifySignature checks sig, the authority's signature of digest (a
+// parameters or mix digest), with the key of its certificate.
+func (a Authority) VerifySignature(digest [32]byte, sig []byte) error {
+	block, rest := pem.Decode([]byte(a.Certificate))
+	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
+		return fmt.Errorf("record: authority %d: certificate is not one PEM certificate", a.Index)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("record: authority %d: certificate: %w", a.Index, err)
+	}
+	if err := verifySignature(cert, digest, sig); err != nil {
+		return fmt.Errorf("record: authority %d: %w", a.Index, err)
+	}
+	return nil
 }

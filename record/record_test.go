@@ -22,6 +22,7 @@ type fixture struct {
 	cfg   *mixnet.ElectionConfig
 	keys  []*mixnet.QuestionKeys
 	akeys []*Key
+	rec   *mixnet.ElectionRecord
 	files Files
 }
 
@@ -70,7 +71,7 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 	require.NoError(t, err)
 	f, err := Build(rec, akeys)
 	require.NoError(t, err)
-	return &fixture{cfg: cfg, keys: keys, akeys: akeys, files: f}
+	return &fixture{cfg: cfg, keys: keys, akeys: akeys, rec: rec, files: f}
 }
 
 func clone(f Files) Files {
@@ -137,4 +138,29 @@ func TestSingleByteSweep(t *testing.T) {
 		}
 	}
 	t.Logf("%d single-byte changes over %d files, all detected", trials, len(names))
+}
+
+func TestAssembleMatchesBuild(t *testing.T) {
+	fx := newElection(t, 3, 2, 4)
+	rec, keys, f := fx.rec, fx.akeys, fx.files
+	auths := make([]Authority, len(keys))
+	for i, k := range keys {
+		auths[i] = k.Authority
+	}
+	params, err := ParametersOf(rec, auths)
+	require.NoError(t, err)
+	require.Equal(t, f[FileParameters], params)
+	sigs := make([][]byte, len(keys))
+	for i := range keys {
+		sigs[i] = f[paramSigFile(i+1)]
+		require.NoError(t, auths[i].VerifySignature(ParametersDigest(params), sigs[i]))
+		require.Error(t, auths[(i+1)%len(auths)].VerifySignature(ParametersDigest(params), sigs[i]), "another authority's signature")
+	}
+	g, err := Assemble(rec, params, sigs)
+	require.NoError(t, err)
+	require.Equal(t, f, g)
+	_, err = Assemble(rec, params, sigs[1:])
+	require.Error(t, err)
+	_, err = ParametersOf(rec, auths[1:])
+	require.Error(t, err)
 }
