@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestRunLocal(t *testing.T) {
+func TestFullLocal(t *testing.T) {
 	out := t.TempDir()
 	var log bytes.Buffer
-	res, err := RunLocal(context.Background(), Options{Authorities: 3, Threshold: 2, Questions: 2, Votes: 60, Out: out, Progress: &log})
+	res, err := Full(context.Background(), Options{Local: 3, Threshold: 2, Questions: 2, Votes: 60, Out: out, Progress: &log})
 	require.NoError(t, err)
 	require.Len(t, res.Counts, 2)
 	for _, c := range res.Counts {
@@ -33,10 +33,10 @@ func TestRunLocal(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, res.TallyHash, record.VotesHash(tgz))
 
-	_, err = RunLocal(context.Background(), Options{Authorities: 2, Votes: 0})
+	_, err = Full(context.Background(), Options{Local: 2, Votes: 0})
 	require.Error(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = RunLocal(ctx, Options{Authorities: 2, Votes: 5})
+	_, err = Full(ctx, Options{Local: 2, Votes: 5})
 	require.ErrorIs(t, err, context.Canceled)
 }

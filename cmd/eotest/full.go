@@ -5,17 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/eotest"
 )
 
 func fullCmd() *cobra.Command {
 	var o eotest.Options
 	var local int
-	var peers []string
-	var asJSON bool
+	var asJSON, verbose bool
 	cmd := &cobra.Command{
 		Use:   "full",
 		Short: "Run a whole election: create, encrypt, tally, verify",
@@ -24,18 +26,32 @@ ballots with proofs, validation, mixing with cross-verification, threshold
 decryption, and the full verification of the record (as eoverify does).
 Exits non-zero on any failure.
 
-With --local N, N authorities run inside this process (no network yet: the
-networked authorities of --peers come with the daemon).`,
+With --local N, N authorities start on loopback in a temporary directory
+(real certificates, peer packages, QUIC and HTTPS) and stop at the end.
+With --peers HOST…, the election runs against running authorities: the
+one in --dir (the local authority, whose certificate eotest presents)
+directs, the peers take part.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(peers) > 0 || local == 0 {
-				return errors.New("only --local N is available: elections against running authorities (--peers) need the eo daemon, which is not built yet")
+			switch {
+			case local > 0 && len(o.Peers) > 0:
+				return errors.New("--local and --peers exclude each other")
+			case local == 0 && len(o.Peers) == 0:
+				return errors.New("say where the authorities are: --local N, or --peers HOST… with --dir")
 			}
-			o.Authorities = local
+			o.Local = local
+			if local > 0 && !cmd.Flags().Changed("listen") {
+				o.Listen = "" // any loopback port
+			}
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelInfo
+			}
+			o.Logger = slog.New(eolog.NewTextHandler(cmd.ErrOrStderr(), &eolog.Options{Level: level}))
 			if !asJSON {
 				o.Progress = cmd.ErrOrStderr()
 			}
-			res, err := eotest.RunLocal(cmd.Context(), o)
+			res, err := eotest.Full(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -47,11 +63,15 @@ networked authorities of --peers come with the daemon).`,
 		},
 	}
 	cmd.Flags().IntVar(&local, "local", 0, "run N authorities in this process")
-	cmd.Flags().StringSliceVar(&peers, "peers", nil, "authorities to run the election against (needs the daemon)")
+	cmd.Flags().StringSliceVar(&o.Peers, "peers", nil, "the other authorities (installed peers), with --dir the local one, which directs")
+	cmd.Flags().StringVar(&o.Dir, "dir", defaultDir(), "the local authority's directory ($EO_DIR)")
+	cmd.Flags().StringVar(&o.Listen, "listen", ":8000", "where to serve the ballots and receive the callbacks (any loopback port with --local)")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "give up after this long (0: never)")
 	cmd.Flags().IntVar(&o.Votes, "vcount", 1000, "ballots per question")
 	cmd.Flags().IntVar(&o.Threshold, "threshold", 0, "authorities needed to decrypt (default: all)")
 	cmd.Flags().IntVar(&o.Questions, "questions", 1, "questions")
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the record and tally.tar.gz here")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a one-line JSON summary")
 	return cmd
 }
@@ -71,4 +91,12 @@ func printResult(w io.Writer, r *eotest.Result) {
 	if r.TallyHash != "" {
 		fmt.Fprintf(w, "  tally hash %s\n", r.TallyHash)
 	}
+}
+
+// defaultDir is $EO_DIR, else /etc/eo, as for eopeers and eolog.
+func defaultDir() string {
+	if d := os.Getenv("EO_DIR"); d != "" {
+		return d
+	}
+	return "/etc/eo"
 }

@@ -1,0 +1,151 @@
+package eotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/eo-mixnet/eo/orchestra"
+	"github.com/eo-mixnet/eo/peers"
+)
+
+// Cluster is N authorities on loopback, each a real orchestra.Server with
+// its own directory, certificate and trust store holding the others'
+// packages, talking QUIC and HTTPS: what --local starts.
+type Cluster struct {
+	Dirs    []string // authority i's directory is Dirs[i-1]
+	Names   []string
+	servers []*orchestra.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errs    []error
+}
+
+// ClusterOptions configure StartCluster.
+type ClusterOptions struct {
+	N   int
+	Dir string // parent directory of the authorities' directories
+	// Config is every authority's configuration (nil: defaults).
+	Config *orchestra.Config
+	// Logger receives every authority's events (nil: none).
+	Logger *slog.Logger
+}
+
+// bindPair binds a TCP and a UDP socket on the same free loopback port.
+func bindPair() (net.Listener, net.PacketConn, int, error) {
+	var lastErr error
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			return l, u, port, nil
+		}
+		l.Close()
+		lastErr = err
+	}
+	return nil, nil, 0, fmt.Errorf("eotest: no free port for TCP and UDP: %w", lastErr)
+}
+
+// StartCluster initializes N authorities (local-a1 … local-aN) in o.Dir,
+// installs every authority's peer package at every other, and starts them.
+func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
+	if o.N < 1 {
+		return nil, errors.New("eotest: --local needs at least one authority")
+	}
+	c := &Cluster{}
+	type socks struct {
+		tcp net.Listener
+		udp net.PacketConn
+	}
+	var ss []socks
+	closeAll := func() {
+		for _, s := range ss {
+			s.tcp.Close()
+			s.udp.Close()
+		}
+	}
+	var ids []*peers.Identity
+	for i := 1; i <= o.N; i++ {
+		tcp, udp, port, err := bindPair()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ss = append(ss, socks{tcp, udp})
+		name := fmt.Sprintf("local-a%d", i)
+		dir := filepath.Join(o.Dir, name)
+		id, err := peers.InitIdentity(dir, peers.InitOptions{Hostname: name, IPAddress: "127.0.0.1", Port: port})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ids = append(ids, id)
+		c.Dirs, c.Names = append(c.Dirs, dir), append(c.Names, name)
+	}
+	for i, id := range ids {
+		st, err := id.OpenStore()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		for j, other := range ids {
+			if i == j {
+				continue
+			}
+			p, err := other.Package(false)
+			if err == nil {
+				_, err = st.Install(p, false)
+			}
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+		}
+	}
+	for i, dir := range c.Dirs {
+		log := o.Logger
+		if log != nil {
+			log = log.With("authority", c.Names[i])
+		}
+		srv, err := orchestra.New(orchestra.Options{Dir: dir, Config: o.Config, Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp})
+		if err != nil {
+			for _, s := range ss[i:] {
+				s.tcp.Close()
+				s.udp.Close()
+			}
+			c.servers = append(c.servers, nil)
+			c.Close()
+			return nil, err
+		}
+		c.servers = append(c.servers, srv)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	c.cancel = cancel
+	c.errs = make([]error, len(c.servers))
+	for i, srv := range c.servers {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.errs[i] = srv.Run(rctx)
+		}()
+	}
+	return c, nil
+}
+
+// Close stops every authority and returns their errors.
+func (c *Cluster) Close() error {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.wg.Wait()
+	return errors.Join(c.errs...)
+}

@@ -1,0 +1,449 @@
+package eotest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
+	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/orchestra"
+	"github.com/eo-mixnet/eo/peers"
+	"github.com/eo-mixnet/eo/record"
+)
+
+// Harness plays the election web server against running authorities: it
+// holds the local authority's identity (its client certificate, which the
+// authorities trust), serves the vote files and receives the callbacks
+// over mutual TLS, and drives the public API of the director, which is
+// the local authority.
+type Harness struct {
+	id       *peers.Identity
+	store    *peers.Store
+	client   *http.Client
+	srv      *http.Server
+	ln       net.Listener
+	base     string // https://host:port of this harness, as the authorities reach it
+	director string // https://host:port of the director's API
+	progress io.Writer
+
+	mu    sync.Mutex
+	votes map[string][]byte
+	waits map[string]chan orchestra.Callback
+}
+
+// HarnessOptions configure NewHarness.
+type HarnessOptions struct {
+	Dir string // the local authority's directory
+	// Listen is where the harness serves ballots and callbacks (":8000");
+	// PublicHost is the host the authorities use to reach it (the local
+	// authority's address).
+	Listen, PublicHost string
+	Progress           io.Writer
+}
+
+// NewHarness starts the harness's HTTPS server.
+func NewHarness(o HarnessOptions) (*Harness, error) {
+	id, err := peers.LoadIdentity(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := id.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	if o.Listen == "" {
+		o.Listen = ":8000"
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("eotest: serving ballots and callbacks: %w", err)
+	}
+	host := o.PublicHost
+	if host == "" {
+		host = id.Config.IPAddress
+	}
+	if host == "" {
+		host = id.Hostname()
+	}
+	apiHost := id.Config.IPAddress
+	if apiHost == "" {
+		apiHost = id.Hostname()
+	}
+	h := &Harness{id: id, store: store, client: peers.NewAnyPeerHTTPClient(id, store), ln: ln,
+		base:     "https://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)),
+		director: "https://" + net.JoinHostPort(apiHost, strconv.Itoa(id.Config.Port)),
+		progress: o.Progress, votes: map[string][]byte{}, waits: map[string]chan orchestra.Callback{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /eotest/votes/{id}", h.serveVotes)
+	mux.HandleFunc("POST /eotest/callback/{id}/{action}", h.receiveCallback)
+	h.srv = peers.NewHTTPServer("", id, store, mux)
+	h.srv.ErrorLog = nil
+	h.srv.ReadHeaderTimeout = 10 * time.Second
+	go h.srv.ServeTLS(ln, "", "")
+	return h, nil
+}
+
+// Close stops the harness's server.
+func (h *Harness) Close() error { return h.srv.Close() }
+
+// Hostname is the local authority's host name.
+func (h *Harness) Hostname() string { return h.id.Hostname() }
+
+func (h *Harness) logf(format string, args ...any) {
+	if h.progress != nil {
+		fmt.Fprintf(h.progress, format+"\n", args...)
+	}
+}
+
+func (h *Harness) serveVotes(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	b, ok := h.votes[r.PathValue("id")]
+	h.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(b)
+}
+
+func (h *Harness) waiter(id, action string) chan orchestra.Callback {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := id + "/" + action
+	if h.waits[k] == nil {
+		h.waits[k] = make(chan orchestra.Callback, 1)
+	}
+	return h.waits[k]
+}
+
+func (h *Harness) receiveCallback(w http.ResponseWriter, r *http.Request) {
+	var cb orchestra.Callback
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&cb); err != nil {
+		http.Error(w, "bad callback", http.StatusBadRequest)
+		return
+	}
+	select {
+	case h.waiter(r.PathValue("id"), r.PathValue("action")) <- cb:
+	default: // a repeated callback
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Harness) post(ctx context.Context, path string, body any) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.director+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("eotest: %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("eotest: %s answered %s: %s", path, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// wait waits for the callback of a request, printing a line now and then.
+func (h *Harness) wait(ctx context.Context, id, action string) (*orchestra.Callback, error) {
+	ch := h.waiter(id, action)
+	start := time.Now()
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case cb := <-ch:
+			if cb.Status != "finished" {
+				msg, _ := cb.Data["message"].(string)
+				return nil, fmt.Errorf("eotest: the %s of election %s failed: %s", action, id, msg)
+			}
+			return &cb, nil
+		case <-tick.C:
+			h.logf("  … %s: waiting for the authorities (%.0f s)", action, time.Since(start).Seconds())
+		case <-ctx.Done():
+			return nil, fmt.Errorf("eotest: waiting for the %s callback of election %s: %w", action, id, context.Cause(ctx))
+		}
+	}
+}
+
+// Create asks the director to create an election with these authorities
+// (host names, the local authority among them) and waits for its public
+// keys, one per question.
+func (h *Harness) Create(ctx context.Context, id string, authorities []string, threshold, questions int) ([]string, error) {
+	req := orchestra.ElectionRequest{ID: mustRaw(id), CallbackURL: h.base + "/eotest/callback/" + id + "/create", Threshold: threshold}
+	for q := range questions {
+		req.Questions = append(req.Questions, mustRaw(map[string]any{"title": fmt.Sprintf("question %d", q)}))
+	}
+	for _, a := range authorities {
+		var pemText []byte
+		if strings.EqualFold(a, h.id.Hostname()) {
+			pemText = h.id.CertificatePEM
+		} else {
+			p, err := h.store.Get(a)
+			if err != nil {
+				return nil, fmt.Errorf("eotest: authority %s: %w", a, err)
+			}
+			pemText = []byte(p.Certificate)
+		}
+		req.Authorities = append(req.Authorities, orchestra.RequestAuthority{Name: a, SSLCert: string(pemText)})
+	}
+	if err := h.post(ctx, "/public_api/election", req); err != nil {
+		return nil, err
+	}
+	cb, err := h.wait(ctx, id, "create")
+	if err != nil {
+		return nil, err
+	}
+	var pks []string
+	for _, sd := range cb.SessionData {
+		pks = append(pks, sd.PublicKey)
+	}
+	if len(pks) != questions {
+		return nil, fmt.Errorf("eotest: %d public keys for %d questions", len(pks), questions)
+	}
+	return pks, nil
+}
+
+// PublicKeys asks the director for the public keys of a created election.
+func (h *Harness) PublicKeys(ctx context.Context, id string) ([]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.director+"/public_api/election/"+id, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var st orchestra.ElectionStatus
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("eotest: election %s: %s", id, resp.Status)
+	}
+	if len(st.PublicKeys) == 0 {
+		return nil, fmt.Errorf("eotest: election %s is %s, it has no keys", id, st.Status)
+	}
+	return st.PublicKeys, nil
+}
+
+// Tally serves the vote file, asks the director to tally it and waits for
+// the tally's URL and hash.
+func (h *Harness) Tally(ctx context.Context, id string, votes []byte) (tallyURL, tallyHash string, err error) {
+	h.mu.Lock()
+	h.votes[id] = votes
+	h.mu.Unlock()
+	req := orchestra.TallyRequest{ElectionID: mustRaw(id), VotesURL: h.base + "/eotest/votes/" + id,
+		VotesHash: record.VotesHash(votes), CallbackURL: h.base + "/eotest/callback/" + id + "/tally"}
+	if err := h.post(ctx, "/public_api/tally", req); err != nil {
+		return "", "", err
+	}
+	cb, err := h.wait(ctx, id, "tally")
+	if err != nil {
+		return "", "", err
+	}
+	tallyURL, _ = cb.Data["tally_url"].(string)
+	tallyHash, _ = cb.Data["tally_hash"].(string)
+	if tallyURL == "" || tallyHash == "" {
+		return "", "", errors.New("eotest: the tally callback has no tally_url or tally_hash")
+	}
+	return tallyURL, tallyHash, nil
+}
+
+// Download fetches tally.tar.gz and checks its hash.
+func (h *Harness) Download(ctx context.Context, tallyURL, tallyHash string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tallyURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("eotest: downloading the tally: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("eotest: downloading the tally: %s", resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<30))
+	if err != nil {
+		return nil, err
+	}
+	if got := record.VotesHash(b); got != tallyHash {
+		return nil, fmt.Errorf("eotest: tally.tar.gz has hash %s, the callback said %s", got, tallyHash)
+	}
+	return b, nil
+}
+
+// Votes are encrypted ballots and what they encrypt.
+type Votes struct {
+	File []byte     // the vote file: one line per voter (mixnet.JoinVotes)
+	Want [][]string // per question, the plaintext line of every voter
+}
+
+// Encrypt makes a vote file of n voters answering every question at random
+// among answers, with real proofs, under the questions' public keys.
+func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, error) {
+	if n < 1 {
+		return nil, errors.New("eotest: --vcount must be at least 1")
+	}
+	if answers < 1 {
+		answers = 4
+	}
+	nq := len(publicKeys)
+	ctxs := make([]elgamal.BallotContext, nq)
+	for q, text := range publicKeys {
+		y, err := group.ElementFromText(text)
+		if err != nil {
+			return nil, fmt.Errorf("eotest: public key %d: %w", q, err)
+		}
+		pk, err := elgamal.DecodePublicKey(y.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		pk.Precompute()
+		ctxs[q] = elgamal.BallotContext{ElectionID: electionID, Question: q, PK: pk, Width: 1}
+	}
+	plain := make([]*group.Element, answers)
+	for a := range plain {
+		var err error
+		if plain[a], err = elgamal.EncodeUint64(uint64(a)); err != nil {
+			return nil, err
+		}
+	}
+	choice := make([][]int, n)
+	v := &Votes{Want: make([][]string, nq)}
+	for i := range choice {
+		choice[i] = make([]int, nq)
+		for q := range choice[i] {
+			choice[i][q] = mrand.IntN(answers)
+			v.Want[q] = append(v.Want[q], strconv.Itoa(choice[i][q]))
+		}
+	}
+	lines := make([][]byte, n)
+	err := par.ForErr(n, 64, func(lo, hi int) error {
+		parts := make([][]byte, nq)
+		for i := lo; i < hi; i++ {
+			for q := range parts {
+				b, err := elgamal.EncryptBallot(nil, ctxs[q], []*group.Element{plain[choice[i][q]]}, fmt.Sprintf("voter-%d", i))
+				if err != nil {
+					return err
+				}
+				parts[q] = b.MarshalLine()
+			}
+			line, err := mixnet.JoinVotes(parts)
+			if err != nil {
+				return err
+			}
+			lines[i] = append(line, '\n')
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.File = bytes.Join(lines, nil)
+	return v, nil
+}
+
+// Check verifies a downloaded record completely (record.Verify, the code
+// of eoverify), checks that its authorities and questions are the
+// election's, and, if want is given, that each question's decrypted
+// multiset equals the one encrypted and the counts match.
+func Check(tgz []byte, electionID string, authorities []string, want [][]string) (*record.Report, error) {
+	f, err := record.ReadTarGz(bytes.NewReader(tgz))
+	if err != nil {
+		return nil, fmt.Errorf("eotest: tally.tar.gz: %w", err)
+	}
+	rep := record.Verify(f, record.Options{})
+	if !rep.Valid() {
+		return rep, fmt.Errorf("eotest: the record does not verify: %v", rep.Failures)
+	}
+	var p record.Parameters
+	if err := json.Unmarshal(f[record.FileParameters], &p); err != nil {
+		return rep, err
+	}
+	if p.ElectionID != electionID {
+		return rep, fmt.Errorf("eotest: the record is of election %q, not %q", p.ElectionID, electionID)
+	}
+	var names []string
+	for _, a := range p.Authorities {
+		names = append(names, a.Name)
+	}
+	if !slices.EqualFunc(names, authorities, strings.EqualFold) {
+		return rep, fmt.Errorf("eotest: the record names authorities %v, the election %v", names, authorities)
+	}
+	if want == nil {
+		return rep, nil
+	}
+	if len(rep.Questions) != len(want) {
+		return rep, fmt.Errorf("eotest: %d questions in the record, %d encrypted", len(rep.Questions), len(want))
+	}
+	for q, qr := range rep.Questions {
+		got := slices.Clone(qr.Plaintexts)
+		slices.Sort(got)
+		exp := slices.Clone(want[q])
+		slices.Sort(exp)
+		if !slices.Equal(got, exp) {
+			return rep, fmt.Errorf("eotest: question %d: the decrypted votes are not the votes cast", q)
+		}
+		counts := mixnet.PlaintextCounts(want[q])
+		if !slices.Equal(counts, qr.Counts) {
+			return rep, fmt.Errorf("eotest: question %d: counts %v, cast %v", q, qr.Counts, counts)
+		}
+	}
+	return rep, nil
+}
+
+// NewElectionID returns a fresh election id for a test run.
+func NewElectionID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "eotest-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func mustRaw(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// writeOut writes tally.tar.gz and the record's directory into out.
+func writeOut(out string, tgz []byte) error {
+	if out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "tally.tar.gz"), tgz, 0o644); err != nil {
+		return err
+	}
+	f, err := record.ReadTarGz(bytes.NewReader(tgz))
+	if err != nil {
+		return err
+	}
+	return record.WriteDir(filepath.Join(out, "record"), f)
+}

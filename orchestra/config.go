@@ -1,0 +1,156 @@
+package orchestra
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// ConfigFile is the daemon's configuration file in the authority's
+// directory. It is optional: without it every setting has its default.
+const ConfigFile = "eorchestra.json"
+
+// Config is the daemon's configuration: eorchestra.json, parsed strictly
+// (an unknown key, a repeated document or a value of the wrong type is an
+// error). Durations are Go duration strings such as "90s".
+type Config struct {
+	// Listen is the address of the HTTPS API (TCP) and of the peer
+	// protocol (QUIC, UDP, same port); default ":" and the port of the
+	// identity's configuration.
+	Listen string `json:"listen,omitempty"`
+	// PublicURL is the base of the URLs this authority gives out
+	// (tally_url); default https://<ip_address>:<port>.
+	PublicURL string `json:"public_url,omitempty"`
+	// MetricsListen, if set, also serves /metrics in plain HTTP there (for
+	// a local Prometheus); /metrics is always on the HTTPS API.
+	MetricsListen string `json:"metrics_listen,omitempty"`
+	// LogLevel is debug, info, warn or error (info).
+	LogLevel string `json:"log_level,omitempty"`
+	// MaxVotesBytes bounds a downloaded vote file (4 GiB).
+	MaxVotesBytes int64 `json:"max_votes_bytes,omitempty"`
+	// RoundTimeout is how long a key-generation round may stall before the
+	// silent authorities are given up on (30s).
+	RoundTimeout Duration `json:"round_timeout,omitempty"`
+	// StepTimeout bounds every wait of a tally for a peer's step (a mix,
+	// a decryption share, a signature), reset by progress (20m).
+	StepTimeout Duration `json:"step_timeout,omitempty"`
+	// SessionTimeout bounds a whole key generation or tally, wall clock
+	// (2h).
+	SessionTimeout Duration `json:"session_timeout,omitempty"`
+	// ResendAfter is how long a wait stalls before the author of the
+	// missing message is asked to send it again (15s).
+	ResendAfter Duration `json:"resend_after,omitempty"`
+	// CallbackTimeout is how long a callback is retried (30m).
+	CallbackTimeout Duration `json:"callback_timeout,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string in JSON.
+type Duration time.Duration
+
+// UnmarshalJSON parses a duration string such as "30s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is a string such as \"30s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v <= 0 {
+		return fmt.Errorf("duration %q is not positive", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+func (d Duration) or(def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return time.Duration(d)
+}
+
+// withDefaults fills in every unset setting.
+func (c Config) withDefaults() Config {
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.MaxVotesBytes == 0 {
+		c.MaxVotesBytes = 4 << 30
+	}
+	c.RoundTimeout = Duration(c.RoundTimeout.or(30 * time.Second))
+	c.StepTimeout = Duration(c.StepTimeout.or(20 * time.Minute))
+	c.SessionTimeout = Duration(c.SessionTimeout.or(2 * time.Hour))
+	c.ResendAfter = Duration(c.ResendAfter.or(15 * time.Second))
+	c.CallbackTimeout = Duration(c.CallbackTimeout.or(30 * time.Minute))
+	return c
+}
+
+func (c *Config) check() error {
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.MaxVotesBytes < 0 {
+		return errors.New("max_votes_bytes is negative")
+	}
+	return nil
+}
+
+// ParseConfig parses the content of eorchestra.json strictly.
+func ParseConfig(data []byte) (*Config, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("orchestra: %s: %w", ConfigFile, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("orchestra: %s: data after the configuration object", ConfigFile)
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("orchestra: %s: %w", ConfigFile, err)
+	}
+	return &c, nil
+}
+
+// LoadConfig reads path; a missing file is the default configuration.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("orchestra: %w", err)
+	}
+	return ParseConfig(data)
+}
+
+// maxIDLen bounds election ids, which name directories.
+const maxIDLen = 64
+
+// checkID accepts election ids of 1 to 64 letters, digits, '-', '_' and
+// '.', not starting with '.'.
+func checkID(id string) error {
+	if id == "" || len(id) > maxIDLen || id[0] == '.' {
+		return fmt.Errorf("election id %q: 1 to %d characters, not starting with '.'", id, maxIDLen)
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+		if !ok {
+			return fmt.Errorf("election id %q: only letters, digits, '-', '_' and '.'", id)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package orchestra
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/atomicfile"
+	"github.com/eo-mixnet/eo/mixnet"
+)
+
+// runCreate runs the key generation of every question (one GJKR session
+// each, all at once) and stores each authority's share (mode 0600) and the
+// transcript before the election is announced as created.
+func (e *election) runCreate(ctx context.Context) error {
+	su := e.status().Setup
+	log := e.log.With(eolog.Phase("keygen"))
+	e.sum = newSummary()
+	start := time.Now()
+	if su.Director == e.srv.Hostname() {
+		// Tell every authority, then take part like them.
+		body := (&envelope{Election: e.id, Fields: [][]byte{mustJSON(su)}}).bytes()
+		if err := e.broadcast(ctx, msgSetup, body); err != nil {
+			return err
+		}
+	}
+	n, q := len(su.Authorities), su.Questions
+	dkgs := make([]*mixnet.DKG, q)
+	for k := range dkgs {
+		d, err := mixnet.NewDKG(mixnet.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self})
+		if err != nil {
+			return err
+		}
+		dkgs[k] = d
+		out, err := d.Start()
+		if err != nil {
+			return err
+		}
+		e.sendOutbox(ctx, k, out)
+	}
+	round := time.Duration(e.srv.cfg.RoundTimeout)
+	for {
+		done := true
+		for _, d := range dkgs {
+			done = done && d.Done()
+		}
+		if done {
+			break
+		}
+		in, overflow := e.box.take(func(in *inbound) bool { return in.typ == msgDKG || in.typ == msgAbort })
+		if overflow {
+			return errors.New("too many unexpected messages from the other authorities")
+		}
+		if in == nil {
+			got, err := e.box.wait(ctx, round)
+			if err != nil {
+				return fmt.Errorf("key generation: %w", err)
+			}
+			if !got {
+				// A round stalled: give up on the silent authorities.
+				for k, d := range dkgs {
+					if d.Done() {
+						continue
+					}
+					log.Warn("round stalled; giving up on the silent authorities", eolog.Session(sessionID(k)), "round", d.Phase().String(), "waiting", fmt.Sprint(d.Waiting()))
+					out, err := d.Expire()
+					if err != nil {
+						return fmt.Errorf("key generation of question %d: %w", k, err)
+					}
+					e.sendOutbox(ctx, k, out)
+				}
+			}
+			continue
+		}
+		if in.typ == msgAbort {
+			return &abortError{from: in.host, reason: fmt.Sprintf("%s stopped: %s", in.host, string(in.env.Fields[0]))}
+		}
+		e.sum.addReceived(in.host, in.env)
+		k := int(in.env.Q)
+		if k >= q {
+			log.Warn("key-generation message for a question that does not exist; dropped", eolog.Peer(in.host))
+			continue
+		}
+		out, err := dkgs[k].Handle(in.from, in.env.Fields[0])
+		if errors.Is(err, mixnet.ErrRejected) {
+			log.Warn("key-generation message rejected", eolog.Session(sessionID(k)), eolog.Peer(in.host), eolog.Err(err))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("key generation of question %d: %w", k, err)
+		}
+		e.sendOutbox(ctx, k, out)
+	}
+	var pks []string
+	var quals [][]int
+	var hashes []byte // every question's transcript hash
+	for k, d := range dkgs {
+		res, err := d.Result()
+		if err != nil {
+			return err
+		}
+		for _, f := range res.Faults {
+			log.Warn("misbehaviour in key generation", eolog.Session(sessionID(k)), eolog.Peer(su.Authorities[f.Party-1].Name), "fault", f.String())
+		}
+		if err := atomicfile.WriteFile(filepath.Join(e.dir, fileDKG(k)), res.Transcript.Bytes(), 0o600); err != nil {
+			return err
+		}
+		if res.Share != nil { // nil for an authority that was disqualified
+			share := res.Share.Bytes()
+			err = atomicfile.WriteFile(filepath.Join(e.dir, fileKeyShare(k)), share, 0o600)
+			clear(share)
+			res.Share.Wipe()
+			if err != nil {
+				return err
+			}
+		}
+		h := res.Transcript.Hash()
+		hashes = append(hashes, h[:]...)
+		pks = append(pks, res.Public.PublicKey.String())
+		quals = append(quals, res.Public.Qualified)
+	}
+	// Every message of the protocol must leave before this phase ends.
+	e.sends.Wait()
+	if err := e.update(func(st *state) { st.Status, st.PublicKeys, st.Qualified = statusCreated, pks, quals }); err != nil {
+		return err
+	}
+	if su.Director != e.srv.Hostname() {
+		body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{hashes}}).bytes()
+		if err := e.sendTo(ctx, su.index(su.Director), msgCreated, body); err != nil {
+			return err
+		}
+	} else {
+		// The director announces the keys only once every authority holds
+		// its share of them, with the same transcripts.
+		for _, i := range e.others() {
+			in, err := e.await(ctx, "the end of its key generation", i, nil, func(in *inbound) bool { return in.typ == msgCreated && in.from == i })
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(in.env.Fields[0], hashes) {
+				return fmt.Errorf("%s ended the key generation with other transcripts", e.name(i))
+			}
+		}
+	}
+	e.sum.phase("keygen", time.Since(start))
+	e.srv.metrics.phase("keygen", time.Since(start))
+	e.srv.metrics.sessionEnded(statusCreated)
+	log.Info("election created", "questions", q, "seconds", time.Since(start).Seconds())
+	e.sum.log(e.log, "keygen")
+	e.callbackCreated()
+	return nil
+}
+
+// sendOutbox sends a key-generation outbox in the background: the state
+// machine keeps every message it sent and a lost one ends in a complaint
+// or a stalled round, never in a blocked loop.
+func (e *election) sendOutbox(ctx context.Context, q int, out *mixnet.DKGOutbox) {
+	if out == nil || out.Empty() {
+		return
+	}
+	for _, b := range out.Broadcast {
+		body := (&envelope{Election: e.id, Q: uint32(q), Fields: [][]byte{b.Bytes()}}).bytes()
+		for _, i := range e.others() {
+			e.sendAsync(i, body)
+		}
+	}
+	for _, p := range out.Private {
+		body := (&envelope{Election: e.id, Q: uint32(q), Fields: [][]byte{append([]byte(nil), p.Bytes()...)}}).bytes()
+		e.sendAsync(p.To(), body)
+	}
+}
+
+// sendAsync sends a key-generation message in the background, bounded by
+// the daemon's life and a step's timeout, not by the phase that made it
+// (the last messages of a phase must leave after it ends); runCreate waits
+// for all of them.
+func (e *election) sendAsync(i int, body []byte) {
+	e.sends.Add(1)
+	go func() {
+		defer e.sends.Done()
+		ctx, cancel := context.WithTimeout(e.srv.ctx, time.Duration(e.srv.cfg.StepTimeout))
+		defer cancel()
+		if err := e.sendTo(ctx, i, msgDKG, body); err != nil && e.srv.ctx.Err() == nil {
+			e.log.Warn("key-generation message not delivered", eolog.Peer(e.name(i)), eolog.Err(err))
+		}
+	}()
+}
+
+// loadKeys reads the public part and this authority's share of question q.
+func (e *election) loadKeys(q int) (*mixnet.DKGPublic, *mixnet.KeyShare, error) {
+	tb, err := os.ReadFile(filepath.Join(e.dir, fileDKG(q)))
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := mixnet.DecodeDKGTranscript(tb)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, _, err := mixnet.VerifyDKGTranscript(tr)
+	if err != nil {
+		return nil, nil, err
+	}
+	sb, err := os.ReadFile(filepath.Join(e.dir, fileKeyShare(q)))
+	if errors.Is(err, os.ErrNotExist) && !slices.Contains(pub.Qualified, e.self) {
+		return pub, nil, nil // disqualified: mixes, does not decrypt
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(sb)
+	ks, err := mixnet.DecodeKeyShare(sb)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ks.Index() != e.self {
+		return nil, nil, fmt.Errorf("question %d: the stored key share is authority %d's", q, ks.Index())
+	}
+	return pub, ks, nil
+}

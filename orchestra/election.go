@@ -1,0 +1,466 @@
+package orchestra
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/atomicfile"
+	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/peers"
+)
+
+// election is one election at this authority.
+type election struct {
+	srv  *Server
+	id   string
+	dir  string
+	self int // this authority's index, 1 … n
+	log  *slog.Logger
+	box  *mailbox
+
+	mu      sync.Mutex
+	st      state
+	running bool // a goroutine runs a phase
+	sum     *summary
+	sends   sync.WaitGroup // background sends of the key generation
+}
+
+func sessionID(q int) string { return fmt.Sprintf("q%d", q) }
+
+// newElection makes the in-memory election of a checked state.
+func (s *Server) newElection(st *state) (*election, error) {
+	self := st.Setup.index(s.Hostname())
+	if self == 0 {
+		return nil, fmt.Errorf("this authority (%s) is not among the election's authorities", s.Hostname())
+	}
+	return &election{srv: s, id: st.Setup.ElectionID, dir: s.electionDir(st.Setup.ElectionID), self: self,
+		log: s.log.With(eolog.Election(st.Setup.ElectionID)), box: newMailbox(), st: *st}, nil
+}
+
+func (su *setup) index(host string) int {
+	for i, a := range su.Authorities {
+		if strings.EqualFold(a.Name, host) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func (e *election) n() int { return len(e.st.Setup.Authorities) }
+
+func (e *election) name(i int) string { return e.st.Setup.Authorities[i-1].Name }
+
+// check validates a setup against this authority's trust store: every
+// authority is installed (or is this one) with exactly the certificate
+// named, this authority is one of them, and the numbers are in range.
+func (s *Server) checkSetup(su *setup) error {
+	if err := checkID(su.ElectionID); err != nil {
+		return err
+	}
+	n := len(su.Authorities)
+	if n < 1 || n > mixnet.MaxAuthorities {
+		return fmt.Errorf("%d authorities: 1 to %d", n, mixnet.MaxAuthorities)
+	}
+	if su.Threshold < 1 || su.Threshold > n {
+		return fmt.Errorf("threshold %d out of 1 … %d", su.Threshold, n)
+	}
+	if su.Questions < 1 || su.Questions > maxQuestions {
+		return fmt.Errorf("%d questions: 1 to %d", su.Questions, maxQuestions)
+	}
+	seen := map[string]bool{}
+	for i, a := range su.Authorities {
+		if err := peers.CheckHostname(a.Name); err != nil {
+			return fmt.Errorf("authority %d: %w", i+1, err)
+		}
+		if seen[strings.ToLower(a.Name)] {
+			return fmt.Errorf("authority %s named twice", a.Name)
+		}
+		seen[strings.ToLower(a.Name)] = true
+		c, err := peers.ParseCertificatePEM([]byte(a.Certificate))
+		if err != nil {
+			return fmt.Errorf("authority %s: %w", a.Name, err)
+		}
+		if !s.store.Trusted(a.Name, c.Fingerprint) {
+			if _, err := s.store.Get(a.Name); err != nil && !strings.EqualFold(a.Name, s.Hostname()) {
+				return fmt.Errorf("authority %s is not installed here", a.Name)
+			}
+			return fmt.Errorf("authority %s: the certificate %s is not the one installed here", a.Name, c.Fingerprint)
+		}
+	}
+	if su.index(s.Hostname()) == 0 {
+		return fmt.Errorf("this authority (%s) is not among the election's authorities", s.Hostname())
+	}
+	if su.index(su.Director) == 0 {
+		return fmt.Errorf("the director %s is not among the election's authorities", su.Director)
+	}
+	return nil
+}
+
+// maxQuestions bounds the questions of one election.
+const maxQuestions = 64
+
+// canonicalPEM re-encodes a PEM certificate from its DER, so that every
+// authority writes the same bytes into the record.
+func canonicalPEM(text string) (string, error) {
+	b, _ := pem.Decode([]byte(text))
+	if b == nil {
+		return "", errors.New("not a PEM certificate")
+	}
+	if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.Bytes})), nil
+}
+
+// create registers a new election from a checked setup: its directory and
+// state are written before anything is sent.
+func (s *Server) create(su *setup, createCB string) (*election, error) {
+	st := &state{Setup: *su, Status: statusCreating, CreateCB: createCB}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.elections[su.ElectionID] != nil {
+		return nil, errDuplicate
+	}
+	dir := s.electionDir(su.ElectionID)
+	if _, err := os.Stat(dir); err == nil {
+		return nil, errDuplicate
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.SyncDir(s.dir); err != nil {
+		return nil, err
+	}
+	e, err := s.newElection(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.save(); err != nil {
+		return nil, err
+	}
+	s.elections[su.ElectionID] = e
+	s.metrics.sessionStarted("create")
+	return e, nil
+}
+
+var errDuplicate = errors.New("an election with this id exists")
+
+// acceptSetup handles msgSetup from the director.
+func (s *Server) acceptSetup(host string, env *envelope) {
+	var su setup
+	err := json.Unmarshal(env.Fields[0], &su)
+	if err == nil && su.ElectionID != env.Election {
+		err = errors.New("setup for another election id")
+	}
+	if err == nil && !strings.EqualFold(su.Director, host) {
+		err = fmt.Errorf("setup sent by %s naming %s as director", host, su.Director)
+	}
+	if err == nil {
+		err = s.checkSetup(&su)
+	}
+	log := s.log.With(eolog.Election(env.Election), eolog.Peer(host))
+	if err != nil {
+		log.Error("election refused", eolog.Phase("setup"), eolog.Err(err))
+		s.sendAbort(host, env.Election, fmt.Sprintf("%s refused the election: %v", s.Hostname(), err))
+		return
+	}
+	s.mu.Lock()
+	old := s.elections[su.ElectionID]
+	s.mu.Unlock()
+	if old != nil {
+		old.mu.Lock()
+		same := sameSetup(&old.st.Setup, &su)
+		old.mu.Unlock()
+		if !same {
+			log.Error("a second, different setup for an existing election; dropped", eolog.Phase("setup"))
+		}
+		return
+	}
+	e, err := s.create(&su, "")
+	if errors.Is(err, errDuplicate) {
+		return
+	}
+	if err != nil {
+		log.Error("election state not written", eolog.Phase("setup"), eolog.Err(err))
+		s.sendAbort(host, env.Election, fmt.Sprintf("%s cannot store the election: %v", s.Hostname(), err))
+		return
+	}
+	log.Info("election accepted", eolog.Phase("setup"), "authorities", len(su.Authorities), "threshold", su.Threshold, "questions", su.Questions)
+	for _, o := range s.orphansFor(su.ElectionID) {
+		e.deliver(o.host, o.typ, o.env)
+	}
+	e.start(e.runCreate)
+}
+
+func sameSetup(a, b *setup) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func (s *Server) sendAbort(host, electionID, reason string) {
+	env := &envelope{Election: electionID, Fields: [][]byte{[]byte(reason)}}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if err := s.send(ctx, host, msgAbort, env.bytes()); err != nil {
+		s.log.Warn("abort not delivered", eolog.Election(electionID), eolog.Peer(host), eolog.Err(err))
+	}
+}
+
+// deliver puts a message of a member into the election's mailbox.
+func (e *election) deliver(host string, t peers.MessageType, env *envelope) {
+	from := e.st.Setup.index(host)
+	if from == 0 {
+		e.log.Warn("message from an authority that is not in this election; dropped", eolog.Peer(host), "type", msgName(t))
+		return
+	}
+	if t == msgTally {
+		e.startTally(host, env)
+		return
+	}
+	e.box.put(&inbound{from: from, host: host, typ: t, env: env})
+}
+
+func (e *election) save() error {
+	return saveJSON(filepath.Join(e.dir, fileState), &e.st, 0o600)
+}
+
+// update changes the state under the lock and writes it.
+func (e *election) update(f func(*state)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f(&e.st)
+	return e.save()
+}
+
+func (e *election) status() state {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.st
+}
+
+// start runs a phase in the election's goroutine, unless one runs.
+func (e *election) start(phase func(ctx context.Context) error) bool {
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return false
+	}
+	e.running = true
+	e.mu.Unlock()
+	s := e.srv
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeoutCause(s.ctx, time.Duration(s.cfg.SessionTimeout), errors.New("the session's wall-clock deadline passed"))
+		defer cancel()
+		err := phase(ctx)
+		e.mu.Lock()
+		e.running = false
+		e.mu.Unlock()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				e.log.Warn("interrupted by shutdown; resumes at the next start", eolog.Err(err))
+				return
+			}
+			e.fail(err)
+		}
+	}()
+	return true
+}
+
+// resume continues an election after a restart.
+func (e *election) resume() {
+	st := e.status()
+	switch st.Status {
+	case statusCreating:
+		// The key generation's state is in memory only: a restart in
+		// the middle of it ends the election (issue #8 makes it resumable).
+		e.fail(errors.New("the authority restarted during key generation"))
+	case statusTallying:
+		e.log.Info("resuming the tally", eolog.Phase("tally"))
+		e.start(e.runTally)
+	case statusTallied:
+		if e.isTallyDirector() && !st.CallbackSent {
+			e.callbackTallied(st.TallyHash)
+		}
+	case statusCreated:
+		if st.CreateCB != "" && !st.CallbackSent {
+			e.callbackCreated()
+		}
+	}
+}
+
+// abortError is a failure another authority reported.
+type abortError struct {
+	from   string
+	reason string
+}
+
+func (a *abortError) Error() string { return a.reason }
+
+// fail ends the election: state, log, the other authorities, the callback.
+func (e *election) fail(err error) {
+	reason := err.Error()
+	var ab *abortError
+	remote := errors.As(err, &ab)
+	st := e.status()
+	if st.Status == statusFailed {
+		return
+	}
+	e.update(func(st *state) { st.Status, st.Reason = statusFailed, reason })
+	e.srv.metrics.sessionEnded(statusFailed)
+	e.log.Error("election failed", eolog.Err(err))
+	if !remote {
+		for i := 1; i <= e.n(); i++ {
+			if i != e.self {
+				go e.srv.sendAbort(e.name(i), e.id, reason)
+			}
+		}
+	}
+	e.callbackError(reason)
+}
+
+// broadcast sends a message to every other authority of the election, in
+// parallel; it returns the first failure.
+func (e *election) broadcast(ctx context.Context, t peers.MessageType, body []byte) error {
+	var wg sync.WaitGroup
+	errs := make([]error, e.n()+1)
+	for i := 1; i <= e.n(); i++ {
+		if i == e.self {
+			continue
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = e.sendTo(ctx, i, t, body)
+		}(i)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (e *election) sendTo(ctx context.Context, i int, t peers.MessageType, body []byte) error {
+	if err := e.srv.send(ctx, e.name(i), t, body); err != nil {
+		return fmt.Errorf("cannot reach %s: %w", e.name(i), err)
+	}
+	e.sum.addSent(e.name(i), len(body))
+	return nil
+}
+
+// await waits for the message that match accepts from authority from,
+// asking it to send again after ResendAfter of silence and giving up
+// after StepTimeout. An abort from any authority ends the wait.
+func (e *election) await(ctx context.Context, what string, from int, resend *envelope, match func(*inbound) bool) (*inbound, error) {
+	cfg := e.srv.cfg
+	deadline := time.Now().Add(time.Duration(cfg.StepTimeout))
+	lastAsk := time.Now()
+	for {
+		in, overflow := e.box.take(func(in *inbound) bool { return in.typ == msgAbort || match(in) })
+		if overflow {
+			return nil, errors.New("too many unexpected messages from the other authorities")
+		}
+		if in != nil {
+			if in.typ == msgAbort {
+				return nil, &abortError{from: in.host, reason: fmt.Sprintf("%s stopped: %s", in.host, string(in.env.Fields[0]))}
+			}
+			e.sum.addReceived(in.host, in.env)
+			return in, nil
+		}
+		now := time.Now()
+		if now.After(deadline) {
+			return nil, fmt.Errorf("timed out after %v waiting for %s from %s", time.Duration(cfg.StepTimeout), what, e.name(from))
+		}
+		if resend != nil && now.Sub(lastAsk) >= time.Duration(cfg.ResendAfter) {
+			lastAsk = now
+			e.log.Info("asking again", "what", what, eolog.Peer(e.name(from)))
+			go func() {
+				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				e.srv.send(sctx, e.name(from), msgResend, resend.bytes())
+			}()
+		}
+		wait := min(time.Until(deadline), time.Duration(cfg.ResendAfter))
+		if _, err := e.box.wait(ctx, max(wait, time.Millisecond)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// isTallyDirector reports whether this authority directs the tally.
+func (e *election) isTallyDirector() bool {
+	st := e.status()
+	return st.Tally != nil && strings.EqualFold(st.Tally.Director, e.srv.Hostname())
+}
+
+// resend answers msgResend: the author of a persisted message sends it
+// again. Field 0 names the file; only this election's own published
+// messages can be named.
+func (s *Server) resend(host string, env *envelope) {
+	s.mu.Lock()
+	e := s.elections[env.Election]
+	s.mu.Unlock()
+	if e == nil || e.st.Setup.index(host) == 0 {
+		return
+	}
+	name := string(env.Fields[0])
+	var typ peers.MessageType
+	var q, j int
+	switch {
+	case scan(name, "q%d.mix-%d.msg", &q, &j) && j == e.self:
+		typ = msgMix
+	case scan(name, "q%d.dec-%d.msg", &q, &j) && j == e.self:
+		typ = msgShare
+	case scan(name, "params-%d.sig", &j) && j == e.self:
+		typ = msgParamSig
+	default:
+		return
+	}
+	body, err := os.ReadFile(filepath.Join(e.dir, name))
+	if err != nil {
+		return // not published yet: it will be sent when it is
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
+	defer cancel()
+	if err := s.send(ctx, host, typ, body); err != nil {
+		e.log.Warn("resend failed", eolog.Peer(host), "what", name, eolog.Err(err))
+	}
+}
+
+func scan(s, format string, args ...any) bool {
+	n, err := fmt.Sscanf(s, format, args...)
+	if err != nil || n != len(args) {
+		return false
+	}
+	return fmt.Sprintf(format, derefInts(args)...) == s
+}
+
+func derefInts(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = *(a.(*int))
+	}
+	return out
+}
+
+// others lists the indices of the other authorities.
+func (e *election) others() []int {
+	var out []int
+	for i := 1; i <= e.n(); i++ {
+		if i != e.self {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,302 @@
+// Package orchestra is the authority daemon of eo (eorchestra): the public
+// HTTPS API that the election web server calls, the peer protocol that
+// drives the mixnet state machines over the QUIC transport of package
+// peers, the persistent state of every election, callbacks and metrics.
+//
+// The authority that receives a request is that request's director: it
+// checks the request, tells every other authority (msgSetup, msgTally), takes
+// part like the others, collects their outcomes and calls the web server
+// back. Each election runs in its own goroutine, independently of the
+// others; every failure ends that election with a reason, in the log and
+// in an error callback. The protocol is specified in doc/daemon.md.
+package orchestra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/peers"
+)
+
+// ElectionsDir is the directory of the elections' state under the
+// authority directory.
+const ElectionsDir = "elections"
+
+// Options of a Server.
+type Options struct {
+	// Dir is the authority directory (eopeers --init), which also holds
+	// the elections' state and eorchestra.json.
+	Dir string
+	// Config overrides eorchestra.json if not nil.
+	Config *Config
+	// Logger receives the events; nil logs nothing.
+	Logger *slog.Logger
+	// TCP and UDP, if set, are the already bound sockets of the HTTPS API
+	// and of the QUIC transport (tests and local clusters bind port 0).
+	TCP net.Listener
+	UDP net.PacketConn
+}
+
+// Server is a running authority.
+type Server struct {
+	id         *peers.Identity
+	store      *peers.Store
+	cfg        Config
+	log        *slog.Logger
+	ep         *peers.Endpoint
+	httpSrv    *http.Server
+	tcp        net.Listener
+	metricsSrv *http.Server
+	client     *http.Client // votes_url and callbacks
+	dir        string       // elections directory
+	metrics    *metrics
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	elections map[string]*election
+	orphans   map[string][]orphan
+}
+
+type orphan struct {
+	host string
+	typ  peers.MessageType
+	env  *envelope
+	at   time.Time
+}
+
+// New loads the authority in o.Dir, opens its sockets and resumes the
+// elections found in its state; Run serves.
+func New(o Options) (*Server, error) {
+	id, err := peers.LoadIdentity(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := id.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	cfg := o.Config
+	if cfg == nil {
+		if cfg, err = LoadConfig(filepath.Join(o.Dir, ConfigFile)); err != nil {
+			return nil, err
+		}
+	} else if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("orchestra: %w", err)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{id: id, store: store, cfg: cfg.withDefaults(), log: log, dir: filepath.Join(o.Dir, ElectionsDir),
+		metrics: newMetrics(), elections: map[string]*election{}, orphans: map[string][]orphan{}}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("orchestra: %w", err)
+	}
+	listen := s.cfg.Listen
+	if listen == "" {
+		listen = ":" + strconv.Itoa(id.Config.Port)
+	}
+	s.tcp = o.TCP
+	if s.tcp == nil {
+		if s.tcp, err = net.Listen("tcp", listen); err != nil {
+			return nil, fmt.Errorf("orchestra: HTTPS API: %w", err)
+		}
+	}
+	udp := o.UDP
+	if udp == nil {
+		qaddr := listen
+		if id.Config.QUICPort != 0 && id.Config.QUICPort != id.Config.Port && s.cfg.Listen == "" {
+			qaddr = ":" + strconv.Itoa(id.Config.QUICPort)
+		}
+		if udp, err = net.ListenPacket("udp", qaddr); err != nil {
+			s.tcp.Close()
+			return nil, fmt.Errorf("orchestra: QUIC: %w", err)
+		}
+	}
+	if s.ep, err = peers.Listen(peers.EndpointConfig{Identity: id, Store: store, PacketConn: udp}); err != nil {
+		s.tcp.Close()
+		return nil, err
+	}
+	s.client = peers.NewAnyPeerHTTPClient(id, store)
+	s.httpSrv = peers.NewHTTPServer("", id, store, s.routes())
+	s.httpSrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
+	s.httpSrv.ReadHeaderTimeout = 10 * time.Second
+	return s, nil
+}
+
+// Hostname is this authority's host name.
+func (s *Server) Hostname() string { return s.id.Hostname() }
+
+// Addr is the address of the HTTPS API.
+func (s *Server) Addr() net.Addr { return s.tcp.Addr() }
+
+// Run serves until ctx ends, then closes everything and waits for the
+// elections' goroutines (they stop where they are and resume at the next
+// start).
+func (s *Server) Run(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.log.Info("authority starting", eolog.Peer(s.Hostname()), "api", s.tcp.Addr().String(), "quic", s.ep.Addr().String(),
+		"fingerprint", s.id.Fingerprint().String())
+	if err := s.resume(); err != nil {
+		s.cancel(err)
+		s.ep.Close()
+		s.tcp.Close()
+		return err
+	}
+	errc := make(chan error, 3)
+	go func() { errc <- s.httpSrv.ServeTLS(s.tcp, "", "") }()
+	if s.cfg.MetricsListen != "" {
+		s.metricsSrv = &http.Server{Addr: s.cfg.MetricsListen, Handler: http.HandlerFunc(s.serveMetrics), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- s.metricsSrv.ListenAndServe() }()
+	}
+	go func() { errc <- s.receiveLoop() }()
+	var err error
+	select {
+	case <-s.ctx.Done():
+	case err = <-errc:
+		s.log.Error("authority stopping", eolog.Err(err))
+	}
+	s.cancel(errors.New("the daemon is stopping"))
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.httpSrv.Shutdown(shut)
+	if s.metricsSrv != nil {
+		s.metricsSrv.Shutdown(shut)
+	}
+	s.ep.Close()
+	s.wg.Wait()
+	s.log.Info("authority stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) receiveLoop() error {
+	for {
+		host, msg, err := s.ep.Receive(s.ctx)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, peers.ErrClosed) {
+				return err
+			}
+			s.log.Warn("receive", eolog.Err(err))
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handleMessage(host, msg)
+		}()
+	}
+}
+
+// handleMessage reads and routes one message from an authenticated peer.
+func (s *Server) handleMessage(host string, msg peers.Message) {
+	body := msg.Body
+	if msg.Stream != nil {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(msg.Stream, msg.Size))
+		msg.Close()
+		if err != nil {
+			s.log.Warn("message lost while streaming", eolog.Peer(host), eolog.Err(err))
+			return
+		}
+	}
+	s.metrics.received(host, msgName(msg.Type), len(body))
+	env, err := decodeEnvelope(msg.Type, body)
+	if err != nil {
+		s.log.Warn("message dropped", eolog.Peer(host), "type", msgName(msg.Type), eolog.Err(err))
+		return
+	}
+	switch msg.Type {
+	case msgSetup:
+		s.acceptSetup(host, env)
+		return
+	case msgResend:
+		s.resend(host, env)
+		return
+	}
+	s.mu.Lock()
+	e := s.elections[env.Election]
+	if e == nil {
+		// The setup of this election may still be on its way: keep the
+		// message a while (bounded), it is delivered with the setup.
+		if len(s.orphans[env.Election]) < maxPending && len(s.orphans) < 1000 {
+			s.orphans[env.Election] = append(s.orphans[env.Election], orphan{host, msg.Type, env, time.Now()})
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	e.deliver(host, msg.Type, env)
+}
+
+// send delivers one message to an authority, counting its bytes.
+func (s *Server) send(ctx context.Context, host string, t peers.MessageType, body []byte) error {
+	err := s.ep.Send(ctx, host, toMessage(t, body))
+	if err == nil {
+		s.metrics.sent(host, msgName(t), len(body))
+	}
+	return err
+}
+
+func (s *Server) electionDir(id string) string { return filepath.Join(s.dir, id) }
+
+// resume loads every election of the state directory.
+func (s *Server) resume() error {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("orchestra: %w", err)
+	}
+	for _, de := range ents {
+		if !de.IsDir() || strings.HasPrefix(de.Name(), ".") {
+			continue
+		}
+		st, err := loadState(filepath.Join(s.dir, de.Name()))
+		if err != nil {
+			s.log.Error("election state unreadable; left as it is", eolog.Election(de.Name()), eolog.Err(err))
+			continue
+		}
+		e, err := s.newElection(st)
+		if err != nil {
+			s.log.Error("election state invalid; left as it is", eolog.Election(de.Name()), eolog.Err(err))
+			continue
+		}
+		s.elections[st.Setup.ElectionID] = e
+		e.resume()
+	}
+	return nil
+}
+
+// orphansFor removes and returns the messages kept for an election.
+func (s *Server) orphansFor(id string) []orphan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orphans[id]
+	delete(s.orphans, id)
+	// Forget orphans older than a round's timeout: a setup that never came.
+	for k, v := range s.orphans {
+		if len(v) > 0 && time.Since(v[len(v)-1].at) > 10*time.Minute {
+			delete(s.orphans, k)
+		}
+	}
+	return o
+}

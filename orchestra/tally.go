@@ -1,0 +1,469 @@
+package orchestra
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/atomicfile"
+	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/peers"
+	"github.com/eo-mixnet/eo/record"
+	"github.com/eo-mixnet/eo/shuffle"
+)
+
+// startTally handles msgTally from the tally's director.
+func (e *election) startTally(host string, env *envelope) {
+	var tr tallyRequest
+	if err := json.Unmarshal(env.Fields[0], &tr); err != nil || tr.Director != host {
+		e.log.Warn("malformed tally request; dropped", eolog.Peer(host))
+		return
+	}
+	st := e.status()
+	switch {
+	case st.Status == statusTallying || st.Status == statusTallied:
+		if st.Tally != nil && *st.Tally == tr {
+			return // a duplicate
+		}
+		e.log.Warn("a second tally request for an election being tallied; refused", eolog.Peer(host))
+		go e.srv.sendAbort(host, e.id, fmt.Sprintf("%s: the election is already %s", e.srv.Hostname(), st.Status))
+		return
+	case st.Status != statusCreated:
+		go e.srv.sendAbort(host, e.id, fmt.Sprintf("%s: the election is %s, not created", e.srv.Hostname(), st.Status))
+		return
+	}
+	if err := e.update(func(st *state) { st.Status, st.Tally = statusTallying, &tr }); err != nil {
+		e.log.Error("state not written", eolog.Err(err))
+		return
+	}
+	e.srv.metrics.sessionStarted("tally")
+	e.start(e.runTally)
+}
+
+// question is one question's tally at this authority.
+type question struct {
+	q     int
+	pub   *mixnet.DKGPublic
+	share *mixnet.KeyShare
+	rec   *mixnet.QuestionRecord
+	pk    *elgamal.PublicKey
+	gens  *shuffle.Generators
+	list  []*elgamal.Ciphertext // the current list
+	enc   []byte                // its encoding
+}
+
+// runTally is the tally at every authority: download and check the votes,
+// validate the ballots, mix in turn (verifying every other mix), decrypt,
+// sign the parameters, build and check the record; the director then
+// collects every authority's record hash and calls back.
+func (e *election) runTally(ctx context.Context) error {
+	st := e.status()
+	su, tr := st.Setup, *st.Tally
+	e.sum = newSummary()
+	start := time.Now()
+	phase := func(name string, t0 time.Time) {
+		e.sum.phase(name, time.Since(t0))
+		e.srv.metrics.phase(name, time.Since(t0))
+	}
+
+	if st.Status == statusTallying && tr.Director == e.srv.Hostname() {
+		body := (&envelope{Election: e.id, Fields: [][]byte{mustJSON(tr)}}).bytes()
+		if err := e.broadcast(ctx, msgTally, body); err != nil {
+			return err
+		}
+	}
+
+	t0 := time.Now()
+	votes, err := e.votes(ctx, tr)
+	if err != nil {
+		return err
+	}
+	phase("download", t0)
+	files, err := mixnet.SplitVotes(votes, su.Questions)
+	if err != nil {
+		return err
+	}
+
+	t0 = time.Now()
+	qs := make([]*question, su.Questions)
+	rec := &mixnet.ElectionRecord{Config: mixnet.ElectionConfig{ElectionID: e.id, N: len(su.Authorities), T: su.Threshold}}
+	for k := range qs {
+		qc := mixnet.QuestionConfig{SessionID: sessionID(k), Width: 1}
+		rec.Config.Questions = append(rec.Config.Questions, qc)
+		qu, err := e.validate(k, qc, files[k])
+		if err != nil {
+			return fmt.Errorf("question %d: %w", k, err)
+		}
+		qs[k] = qu
+		rec.Questions = append(rec.Questions, qu.rec)
+		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", len(qu.list), "excluded", len(qu.rec.Excluded))
+	}
+	phase("validate", t0)
+
+	// Parameters: every authority signs the same parameters.json.
+	auths := make([]record.Authority, len(su.Authorities))
+	for i, a := range su.Authorities {
+		auths[i] = record.Authority{Index: i + 1, Name: a.Name, Certificate: a.Certificate}
+	}
+	params, err := record.ParametersOf(rec, auths)
+	if err != nil {
+		return err
+	}
+	digest := record.ParametersDigest(params)
+	sigBody, err := e.publishOnce(ctx, fileParamSig(e.self), msgParamSig, func() (*envelope, error) {
+		key := record.Key{Authority: auths[e.self-1], Signer: e.srv.signer()}
+		sig, err := key.Sign(digest)
+		return &envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{sig}}, err
+	})
+	if err != nil {
+		return err
+	}
+	sigs := make([][]byte, len(auths))
+	own, _ := decodeEnvelope(msgParamSig, sigBody)
+	sigs[e.self-1] = own.Fields[0]
+
+	// The mixes: authority j mixes j-th, every other authority verifies.
+	t0 = time.Now()
+	for _, qu := range qs {
+		for j := 1; j <= len(su.Authorities); j++ {
+			if err := e.mix(ctx, qu, j); err != nil {
+				return err
+			}
+		}
+	}
+	phase("mix", t0)
+
+	// Decryption by every qualified authority; every share is verified.
+	t0 = time.Now()
+	for _, qu := range qs {
+		if err := e.decrypt(ctx, qu); err != nil {
+			return err
+		}
+	}
+	phase("decrypt", t0)
+
+	for _, i := range e.others() {
+		in, err := e.await(ctx, "the parameters' signature", i,
+			&envelope{Election: e.id, Fields: [][]byte{[]byte(fileParamSig(i))}},
+			func(in *inbound) bool { return in.typ == msgParamSig && in.from == i })
+		if err != nil {
+			return err
+		}
+		if int(in.env.J) != i {
+			return fmt.Errorf("%s sent a parameters signature for authority %d", in.host, in.env.J)
+		}
+		if err := auths[i-1].VerifySignature(digest, in.env.Fields[0]); err != nil {
+			return fmt.Errorf("%s's signature of the parameters does not verify: %w", e.name(i), err)
+		}
+		sigs[i-1] = in.env.Fields[0]
+	}
+
+	t0 = time.Now()
+	files2, err := record.Assemble(rec, params, sigs)
+	if err != nil {
+		return err
+	}
+	tgz, _, err := record.TarGz(files2)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(e.dir, fileTallyGz), tgz, 0o644); err != nil {
+		return err
+	}
+	hash := record.VotesHash(tgz)
+	phase("record", t0)
+	e.log.Info("record written", eolog.Phase("record"), "tally_hash", hash, "bytes", len(tgz))
+
+	if tr.Director != e.srv.Hostname() {
+		if err := e.update(func(st *state) { st.Status, st.TallyHash = statusTallied, hash }); err != nil {
+			return err
+		}
+		body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{[]byte(hash)}}).bytes()
+		if err := e.sendTo(ctx, e.st.Setup.index(tr.Director), msgDone, body); err != nil {
+			return err
+		}
+		e.srv.metrics.sessionEnded(statusTallied)
+		e.sum.phase("total", time.Since(start))
+		e.sum.log(e.log, "tally")
+		return nil
+	}
+	// The director: every authority must have written the same record.
+	for _, i := range e.others() {
+		in, err := e.await(ctx, "the record's hash", i, nil, func(in *inbound) bool { return in.typ == msgDone && in.from == i })
+		if err != nil {
+			return err
+		}
+		if got := string(in.env.Fields[0]); got != hash {
+			return fmt.Errorf("%s wrote another record (%s, here %s)", e.name(i), got, hash)
+		}
+	}
+	if err := e.update(func(st *state) { st.Status, st.TallyHash = statusTallied, hash }); err != nil {
+		return err
+	}
+	e.srv.metrics.sessionEnded(statusTallied)
+	e.sum.phase("total", time.Since(start))
+	e.sum.log(e.log, "tally")
+	e.callbackTallied(hash)
+	return nil
+}
+
+// votes returns the vote file: kept from an earlier run, or downloaded
+// from votes_url over mutual TLS; either way its hash is checked.
+func (e *election) votes(ctx context.Context, tr tallyRequest) ([]byte, error) {
+	path := filepath.Join(e.dir, fileVotes)
+	if b, err := os.ReadFile(path); err == nil && record.VotesHash(b) == tr.VotesHash {
+		return b, nil
+	}
+	dctx, cancel := context.WithTimeout(ctx, time.Duration(e.srv.cfg.StepTimeout))
+	defer cancel()
+	req, err := http.NewRequestWithContext(dctx, http.MethodGet, tr.VotesURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("votes_url: %w", err)
+	}
+	resp, err := e.srv.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("downloading the votes: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("downloading the votes: %s answered %s", tr.VotesURL, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, e.srv.cfg.MaxVotesBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("downloading the votes: %w", err)
+	}
+	if int64(len(b)) > e.srv.cfg.MaxVotesBytes {
+		return nil, fmt.Errorf("the vote file is larger than max_votes_bytes (%d)", e.srv.cfg.MaxVotesBytes)
+	}
+	if got := record.VotesHash(b); got != tr.VotesHash {
+		return nil, fmt.Errorf("the votes downloaded from %s do not match votes_hash: got %s, want %s", tr.VotesURL, got, tr.VotesHash)
+	}
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	e.log.Info("votes downloaded", eolog.Phase("download"), "bytes", len(b))
+	return b, nil
+}
+
+func (e *election) validate(k int, qc mixnet.QuestionConfig, data []byte) (*question, error) {
+	pub, share, err := e.loadKeys(k)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	tb, _ := os.ReadFile(filepath.Join(e.dir, fileDKG(k)))
+	tr, err := mixnet.DecodeDKGTranscript(tb)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := elgamal.DecodePublicKey(pub.PublicKey.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	pk.Precompute()
+	bctx := elgamal.BallotContext{ElectionID: e.id, Question: k, PK: pk, Width: qc.Width}
+	accepted, excluded := mixnet.ValidateBallots(bctx, data)
+	if len(accepted) == 0 {
+		return nil, errors.New("no valid ballot to tally")
+	}
+	qu := &question{q: k, pub: pub, share: share, pk: pk}
+	qu.list = make([]*elgamal.Ciphertext, len(accepted))
+	var input bytes.Buffer
+	for i, b := range accepted {
+		qu.list[i] = b.Ciphertext()
+		input.Write(b.CiphertextBytes())
+	}
+	qu.enc = input.Bytes()
+	qu.rec = &mixnet.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: qu.enc}
+	if qu.gens, err = shuffle.NewGenerators(e.id, qc.SessionID, len(qu.list)); err != nil {
+		return nil, err
+	}
+	return qu, nil
+}
+
+// publishOnce returns the message stored under name, or makes, stores and
+// then broadcasts it: a message is written to disk before it is sent, and
+// never made twice (a restarted mixer sends its stored mix again instead
+// of shuffling with fresh randomness).
+func (e *election) publishOnce(ctx context.Context, name string, t peers.MessageType, make func() (*envelope, error)) ([]byte, error) {
+	path := filepath.Join(e.dir, name)
+	body, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		env, err := make()
+		if err != nil {
+			return nil, err
+		}
+		body = env.bytes()
+		if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.broadcast(ctx, t, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// mix takes mix j of a question: this authority's own, or another's,
+// which it verifies before going on.
+func (e *election) mix(ctx context.Context, qu *question, j int) error {
+	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: j, PublicKey: qu.pk, Width: 1}
+	log := e.log.With(eolog.Phase("mix"), eolog.Session(sessionID(qu.q)))
+	var body []byte
+	if j == e.self {
+		t0 := time.Now()
+		var err error
+		body, err = e.publishOnce(ctx, fileMix(qu.q, j), msgMix, func() (*envelope, error) {
+			_, encOut, proof, err := shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
+			if err != nil {
+				return nil, err
+			}
+			pb := proof.Bytes()
+			key := record.Key{Signer: e.srv.signer()}
+			sig, err := key.Sign(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb))
+			if err != nil {
+				return nil, err
+			}
+			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(j), Fields: [][]byte{encOut, pb, sig}}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("mix %d of question %d: %w", j, qu.q, err)
+		}
+		log.Info("mixed and published", "mix", j, "ciphertexts", len(qu.list), "seconds", time.Since(t0).Seconds())
+	} else {
+		path := filepath.Join(e.dir, fileMix(qu.q, j))
+		if b, err := os.ReadFile(path); err == nil {
+			body = b // verified before it was stored
+		} else {
+			in, err := e.await(ctx, fmt.Sprintf("mix %d of question %d", j, qu.q), j,
+				&envelope{Election: e.id, Fields: [][]byte{[]byte(fileMix(qu.q, j))}},
+				func(in *inbound) bool { return in.typ == msgMix && int(in.env.Q) == qu.q && int(in.env.J) == j })
+			if err != nil {
+				return err
+			}
+			t0 := time.Now()
+			if err := e.verifyMix(sctx, qu, j, in.env); err != nil {
+				return fmt.Errorf("mix %d of question %d by %s rejected: %w", j, qu.q, e.name(j), err)
+			}
+			body = in.env.bytes()
+			if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
+				return err
+			}
+			log.Info("mix verified", "mix", j, eolog.Peer(e.name(j)), "seconds", time.Since(t0).Seconds())
+		}
+	}
+	env, err := decodeEnvelope(msgMix, body)
+	if err != nil {
+		return err
+	}
+	out, err := elgamal.DecodeListN(env.Fields[0], 1, len(qu.list))
+	if err != nil {
+		return err
+	}
+	e.sum.proof(len(env.Fields[1]))
+	qu.rec.Mixes = append(qu.rec.Mixes, mixnet.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]})
+	qu.list, qu.enc = out, env.Fields[0]
+	return nil
+}
+
+// verifyMix checks another authority's mix: the proof of shuffle against
+// the list this authority holds, and the mixer's signature.
+func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j int, env *envelope) error {
+	encOut, pb, sig := env.Fields[0], env.Fields[1], env.Fields[2]
+	out, err := elgamal.DecodeListN(encOut, 1, len(qu.list))
+	if err != nil {
+		return fmt.Errorf("output list: %w", err)
+	}
+	proof, err := shuffle.DecodeProof(pb, len(qu.list), 1)
+	if err != nil {
+		return err
+	}
+	if err := shuffle.Verify(sctx, qu.gens, qu.list, qu.enc, out, encOut, proof); err != nil {
+		return err
+	}
+	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
+	return a.VerifySignature(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb), sig)
+}
+
+// decrypt publishes this authority's decryption share of a question's
+// last list (if it holds a share), collects and verifies every other
+// qualified authority's, and combines them.
+func (e *election) decrypt(ctx context.Context, qu *question) error {
+	final, err := mixnet.NewCiphertextListEncoded(qu.list, qu.enc)
+	if err != nil {
+		return err
+	}
+	ds, err := mixnet.NewDecryptionSession(qu.pub, final)
+	if err != nil {
+		return err
+	}
+	shares := map[int][]byte{}
+	if qu.share != nil {
+		body, err := e.publishOnce(ctx, fileDec(qu.q, e.self), msgShare, func() (*envelope, error) {
+			m, err := qu.share.DecryptionShare(qu.pub, final, nil)
+			if err != nil {
+				return nil, err
+			}
+			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(e.self), Fields: [][]byte{m.Bytes()}}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("decryption share of question %d: %w", qu.q, err)
+		}
+		env, err := decodeEnvelope(msgShare, body)
+		if err != nil {
+			return err
+		}
+		if err := ds.Handle(e.self, env.Fields[0]); err != nil {
+			return fmt.Errorf("own decryption share: %w", err)
+		}
+		shares[e.self] = env.Fields[0]
+		qu.share.Wipe()
+	}
+	for _, i := range qu.pub.Qualified {
+		if i == e.self {
+			continue
+		}
+		in, err := e.await(ctx, fmt.Sprintf("the decryption share of question %d", qu.q), i,
+			&envelope{Election: e.id, Fields: [][]byte{[]byte(fileDec(qu.q, i))}},
+			func(in *inbound) bool { return in.typ == msgShare && int(in.env.Q) == qu.q && in.from == i })
+		if err != nil {
+			return err
+		}
+		if err := ds.Handle(i, in.env.Fields[0]); err != nil {
+			e.log.Error("decryption share rejected", eolog.Phase("decrypt"), eolog.Session(sessionID(qu.q)), eolog.Peer(in.host), eolog.Err(err))
+			continue
+		}
+		shares[i] = in.env.Fields[0]
+	}
+	res, err := ds.Result()
+	if err != nil {
+		return fmt.Errorf("question %d: %w", qu.q, err)
+	}
+	for _, i := range res.Valid {
+		qu.rec.Shares = append(qu.rec.Shares, mixnet.ShareRecord{Authority: i, Message: shares[i]})
+	}
+	slices.SortFunc(qu.rec.Shares, func(a, b mixnet.ShareRecord) int { return a.Authority - b.Authority })
+	qu.rec.Plaintexts = mixnet.PlaintextLines(res.Plaintexts)
+	qu.rec.Counts = mixnet.PlaintextCounts(qu.rec.Plaintexts)
+	return nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("orchestra: internal error: " + err.Error())
+	}
+	return b
+}
