@@ -251,14 +251,33 @@ func (h *Harness) PublicKeys(ctx context.Context, id string) ([]string, error) {
 // Tally serves the vote file, asks the director to tally it and waits for
 // the tally's URL and hash.
 func (h *Harness) Tally(ctx context.Context, id string, votes []byte) (tallyURL, tallyHash string, err error) {
+	if err := h.RequestTally(ctx, id, votes, "", ""); err != nil {
+		return "", "", err
+	}
+	return h.WaitTally(ctx, id)
+}
+
+// RequestTally serves votes and posts the tally request; votesHash and
+// votesURL, if not empty, replace the true hash and the harness's URL (for
+// tests of failures).
+func (h *Harness) RequestTally(ctx context.Context, id string, votes []byte, votesHash, votesURL string) error {
 	h.mu.Lock()
 	h.votes[id] = votes
 	h.mu.Unlock()
-	req := orchestra.TallyRequest{ElectionID: mustRaw(id), VotesURL: h.base + "/eotest/votes/" + id,
-		VotesHash: record.VotesHash(votes), CallbackURL: h.base + "/eotest/callback/" + id + "/tally"}
-	if err := h.post(ctx, "/public_api/tally", req); err != nil {
-		return "", "", err
+	if votesHash == "" {
+		votesHash = record.VotesHash(votes)
 	}
+	if votesURL == "" {
+		votesURL = h.base + "/eotest/votes/" + id
+	}
+	req := orchestra.TallyRequest{ElectionID: mustRaw(id), VotesURL: votesURL, VotesHash: votesHash,
+		CallbackURL: h.base + "/eotest/callback/" + id + "/tally"}
+	return h.post(ctx, "/public_api/tally", req)
+}
+
+// WaitTally waits for the callback of a tally: its URL and hash, or the
+// reason it failed.
+func (h *Harness) WaitTally(ctx context.Context, id string) (tallyURL, tallyHash string, err error) {
 	cb, err := h.wait(ctx, id, "tally")
 	if err != nil {
 		return "", "", err
@@ -269,6 +288,39 @@ func (h *Harness) Tally(ctx context.Context, id string, votes []byte) (tallyURL,
 		return "", "", errors.New("eotest: the tally callback has no tally_url or tally_hash")
 	}
 	return tallyURL, tallyHash, nil
+}
+
+// Post posts a raw body to the director's API and returns the status and
+// the body of the answer (for tests of bad requests).
+func (h *Harness) Post(ctx context.Context, path string, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.director+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	return resp.StatusCode, string(msg), nil
+}
+
+// CallbackURL is where the harness receives the callbacks of an action
+// ("create" or "tally") of an election.
+func (h *Harness) CallbackURL(id, action string) string {
+	return h.base + "/eotest/callback/" + id + "/" + action
+}
+
+// WaitCallback waits for the callback of an action of an election and
+// returns it, whatever its status.
+func (h *Harness) WaitCallback(ctx context.Context, id, action string) (*orchestra.Callback, error) {
+	select {
+	case cb := <-h.waiter(id, action):
+		return &cb, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // Download fetches tally.tar.gz and checks its hash.

@@ -322,14 +322,16 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: j, PublicKey: qu.pk, Width: 1}
 	log := e.log.With(eolog.Phase("mix"), eolog.Session(sessionID(qu.q)))
 	var body []byte
+	var out []*elgamal.Ciphertext // the output list, if decoded or made here
 	if j == e.self {
 		t0 := time.Now()
 		var err error
 		body, err = e.publishOnce(ctx, fileMix(qu.q, j), msgMix, func() (*envelope, error) {
-			_, encOut, proof, err := shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
+			list, encOut, proof, err := shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
 			if err != nil {
 				return nil, err
 			}
+			out = list
 			pb := proof.Bytes()
 			key := record.Key{Signer: e.srv.signer()}
 			sig, err := key.Sign(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb))
@@ -354,7 +356,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 				return err
 			}
 			t0 := time.Now()
-			if err := e.verifyMix(sctx, qu, j, in.env); err != nil {
+			if out, err = e.verifyMix(sctx, qu, j, in.env); err != nil {
 				return fmt.Errorf("mix %d of question %d by %s rejected: %w", j, qu.q, e.name(j), err)
 			}
 			body = in.env.bytes()
@@ -368,9 +370,10 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 	if err != nil {
 		return err
 	}
-	out, err := elgamal.DecodeListN(env.Fields[0], 1, len(qu.list))
-	if err != nil {
-		return err
+	if out == nil { // a stored mix, read back after a restart
+		if out, err = elgamal.DecodeListN(env.Fields[0], 1, len(qu.list)); err != nil {
+			return err
+		}
 	}
 	e.sum.proof(len(env.Fields[1]))
 	qu.rec.Mixes = append(qu.rec.Mixes, mixnet.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]})
@@ -380,21 +383,24 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 
 // verifyMix checks another authority's mix: the proof of shuffle against
 // the list this authority holds, and the mixer's signature.
-func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j int, env *envelope) error {
+func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j int, env *envelope) ([]*elgamal.Ciphertext, error) {
 	encOut, pb, sig := env.Fields[0], env.Fields[1], env.Fields[2]
+	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
+	if err := a.VerifySignature(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb), sig); err != nil {
+		return nil, err
+	}
 	out, err := elgamal.DecodeListN(encOut, 1, len(qu.list))
 	if err != nil {
-		return fmt.Errorf("output list: %w", err)
+		return nil, fmt.Errorf("output list: %w", err)
 	}
 	proof, err := shuffle.DecodeProof(pb, len(qu.list), 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := shuffle.Verify(sctx, qu.gens, qu.list, qu.enc, out, encOut, proof); err != nil {
-		return err
+		return nil, err
 	}
-	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
-	return a.VerifySignature(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb), sig)
+	return out, nil
 }
 
 // decrypt publishes this authority's decryption share of a question's
