@@ -153,7 +153,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeOut(o.Out, tgz); err != nil {
+	if err := WriteOut(o.Out, tgz); err != nil {
 		return nil, err
 	}
 	res.Times.Record = time.Since(start).Seconds()

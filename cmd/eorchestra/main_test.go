@@ -146,6 +146,27 @@ func TestMultiProcess(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, string(msg), "prod-a9")
 
+	// The same election by steps, as an operator runs them by hand.
+	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	var created struct {
+		ElectionID string   `json:"election_id"`
+		PublicKeys []string `json:"public_keys"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run("eotest", "create", "--dir", dirs[0], "--peers", "prod-a2", "--id", "1234",
+		"--questions", "2", "--listen", listen)), &created))
+	require.Equal(t, "1234", created.ElectionID)
+	require.Len(t, created.PublicKeys, 2)
+	vdir := t.TempDir()
+	run("eotest", "encrypt", "1234", "--dir", dirs[0], "--vcount", "40", "--out", vdir, "--listen", listen)
+	var tallied struct {
+		Checks          int  `json:"checks"`
+		MultisetChecked bool `json:"multiset_checked"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run("eotest", "tally", "1234", "--dir", dirs[0], "--vfile", filepath.Join(vdir, "votes.jsonl"),
+		"--listen", listen)), &tallied))
+	require.True(t, tallied.MultisetChecked)
+	require.Positive(t, tallied.Checks)
+
 	// The daemons stop cleanly on SIGTERM.
 	for i, d := range daemons {
 		require.NoError(t, d.Process.Signal(syscall.SIGTERM))

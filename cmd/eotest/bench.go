@@ -42,7 +42,7 @@ func rootCmd() *cobra.Command {
 			stop()
 		}
 	}
-	root.AddCommand(benchCmd(), fullCmd())
+	root.AddCommand(benchCmd(), fullCmd(), createCmd(), encryptCmd(), tallyCmd())
 	return root
 }
 

@@ -44,6 +44,13 @@ func TestFullLocal(t *testing.T) {
 	cmd = rootCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{"full", "--peers", "prod-a2"})
-	require.ErrorContains(t, cmd.Execute(), "daemon")
+	cmd.SetArgs([]string{"full", "--peers", "prod-a2", "--dir", t.TempDir()})
+	require.ErrorContains(t, cmd.Execute(), "eopeers --init", "no local authority there")
+
+	cmd = rootCmd()
+	cmd.SetArgs([]string{"full", "--peers", "prod-a2", "--local", "2"})
+	require.ErrorContains(t, cmd.Execute(), "exclude")
+	cmd = rootCmd()
+	cmd.SetArgs([]string{"full"})
+	require.ErrorContains(t, cmd.Execute(), "--local N, or --peers")
 }
