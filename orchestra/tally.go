@@ -60,6 +60,12 @@ type question struct {
 	gens  *shuffle.Generators
 	list  []*elgamal.Ciphertext // the current list
 	enc   []byte                // its encoding
+	pre   chan precomputed      // this authority's offline shuffle phase, if it started
+}
+
+type precomputed struct {
+	p   *shuffle.Precomputed
+	err error
 }
 
 // runTally is the tally at every authority: download and check the votes,
@@ -109,6 +115,23 @@ func (e *election) runTally(ctx context.Context) error {
 		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", len(qu.list), "excluded", len(qu.rec.Excluded))
 	}
 	phase("validate", t0)
+
+	// A mixer's offline phase (permutation commitment, re-encryption
+	// factors) depends only on the number of ballots: a later mixer does
+	// it while the earlier ones mix, unless its mix is already published.
+	if e.self > 1 {
+		for _, qu := range qs {
+			if _, err := os.Stat(filepath.Join(e.dir, fileMix(qu.q, e.self))); err == nil {
+				continue
+			}
+			qu.pre = make(chan precomputed, 1)
+			go func(qu *question) {
+				sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: e.self, PublicKey: qu.pk, Width: 1}
+				p, err := shuffle.Precompute(nil, sctx, qu.gens, len(qu.list))
+				qu.pre <- precomputed{p, err}
+			}(qu)
+		}
+	}
 
 	// Parameters: every authority signs the same parameters.json.
 	auths := make([]record.Authority, len(su.Authorities))
@@ -327,7 +350,19 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 		t0 := time.Now()
 		var err error
 		body, err = e.publishOnce(ctx, fileMix(qu.q, j), msgMix, func() (*envelope, error) {
-			list, encOut, proof, err := shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
+			var list []*elgamal.Ciphertext
+			var encOut []byte
+			var proof *shuffle.Proof
+			var err error
+			if qu.pre != nil {
+				pre := <-qu.pre
+				if pre.err != nil {
+					return nil, pre.err
+				}
+				list, encOut, proof, err = shuffle.Shuffle(pre.p, qu.list, qu.enc)
+			} else {
+				list, encOut, proof, err = shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
+			}
 			if err != nil {
 				return nil, err
 			}
