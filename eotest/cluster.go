@@ -8,7 +8,6 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"sync"
 
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/peers"
@@ -21,9 +20,11 @@ type Cluster struct {
 	Dirs    []string // authority i's directory is Dirs[i-1]
 	Names   []string
 	servers []*orchestra.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	cancels []context.CancelFunc
+	dones   []chan struct{}
 	errs    []error
+	opts    ClusterOptions
+	ctx     context.Context
 }
 
 // ClusterOptions configure StartCluster.
@@ -128,24 +129,56 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 		c.servers = append(c.servers, srv)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	c.cancel = cancel
+	c.opts, c.ctx = o, ctx
 	c.errs = make([]error, len(c.servers))
-	for i, srv := range c.servers {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.errs[i] = srv.Run(rctx)
-		}()
+	c.cancels = make([]context.CancelFunc, len(c.servers))
+	c.dones = make([]chan struct{}, len(c.servers))
+	for i := range c.servers {
+		c.run(i)
 	}
 	return c, nil
 }
 
+func (c *Cluster) run(i int) {
+	ctx, cancel := context.WithCancel(c.ctx)
+	c.cancels[i], c.dones[i] = cancel, make(chan struct{})
+	srv, done := c.servers[i], c.dones[i]
+	go func() {
+		defer close(done)
+		c.errs[i] = srv.Run(ctx)
+	}()
+}
+
+// Stop stops authority i (1-based) as a shutdown would, and waits for it.
+func (c *Cluster) Stop(i int) error {
+	c.cancels[i-1]()
+	<-c.dones[i-1]
+	return c.errs[i-1]
+}
+
+// Start starts a stopped authority i again from its directory, on its
+// port: it resumes its elections.
+func (c *Cluster) Start(i int) error {
+	log := c.opts.Logger
+	if log != nil {
+		log = log.With("authority", c.Names[i-1])
+	}
+	srv, err := orchestra.New(orchestra.Options{Dir: c.Dirs[i-1], Config: c.opts.Config, Logger: log})
+	if err != nil {
+		return err
+	}
+	c.servers[i-1] = srv
+	c.run(i - 1)
+	return nil
+}
+
 // Close stops every authority and returns their errors.
 func (c *Cluster) Close() error {
-	if c.cancel != nil {
-		c.cancel()
+	for i := range c.cancels {
+		if c.cancels[i] != nil {
+			c.cancels[i]()
+			<-c.dones[i]
+		}
 	}
-	c.wg.Wait()
 	return errors.Join(c.errs...)
 }

@@ -27,11 +27,14 @@ type env struct {
 }
 
 func newEnv(t *testing.T, n int) *env {
+	return newEnvConfig(t, n, &orchestra.Config{StepTimeout: orchestra.Duration(20 * time.Second), ResendAfter: orchestra.Duration(2 * time.Second),
+		RoundTimeout: orchestra.Duration(5 * time.Second)})
+}
+
+func newEnvConfig(t *testing.T, n int, cfg *orchestra.Config) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	cfg := &orchestra.Config{StepTimeout: orchestra.Duration(20 * time.Second), ResendAfter: orchestra.Duration(2 * time.Second),
-		RoundTimeout: orchestra.Duration(5 * time.Second)}
 	c, err := eotest.StartCluster(ctx, eotest.ClusterOptions{N: n, Dir: t.TempDir(), Config: cfg})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, c.Close()) })

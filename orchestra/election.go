@@ -352,6 +352,8 @@ func (e *election) broadcast(ctx context.Context, t peers.MessageType, body []by
 }
 
 func (e *election) sendTo(ctx context.Context, i int, t peers.MessageType, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(e.srv.cfg.StepTimeout))
+	defer cancel()
 	if err := e.srv.send(ctx, e.name(i), t, body); err != nil {
 		return fmt.Errorf("cannot reach %s: %w", e.name(i), err)
 	}

@@ -1,0 +1,72 @@
+package orchestra_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eo-mixnet/eo/eotest"
+	"github.com/eo-mixnet/eo/orchestra"
+)
+
+// A restarted authority keeps its elections: keys made before the restart
+// tally after it, and a tally interrupted in the middle resumes (the
+// stored votes, signatures and mixes are reused, the others are asked to
+// send again what the authority lost).
+func TestRestartResumes(t *testing.T) {
+	e := newEnv(t, 2)
+	pks, err := e.h.Create(e.ctx, "r1", e.c.Names, 2, 1)
+	require.NoError(t, err)
+	require.NoError(t, e.c.Stop(2))
+	require.NoError(t, e.c.Start(2))
+	votes, err := eotest.Encrypt("r1", pks, 50, 3)
+	require.NoError(t, err)
+	url, hash, err := e.h.Tally(e.ctx, "r1", votes.File)
+	require.NoError(t, err)
+	tgz, err := e.h.Download(e.ctx, url, hash)
+	require.NoError(t, err)
+	_, err = eotest.Check(tgz, "r1", e.c.Names, votes.Want)
+	require.NoError(t, err)
+
+	// Stop authority 2 once it has published its parameters signature,
+	// in the middle of the tally.
+	pks, err = e.h.Create(e.ctx, "r2", e.c.Names, 2, 1)
+	require.NoError(t, err)
+	votes, err = eotest.Encrypt("r2", pks, 3000, 3)
+	require.NoError(t, err)
+	require.NoError(t, e.h.RequestTally(e.ctx, "r2", votes.File, "", ""))
+	sig := filepath.Join(e.c.Dirs[1], "elections", "r2", "params-2.sig")
+	for {
+		if _, err := os.Stat(sig); err == nil {
+			break
+		}
+		require.NoError(t, e.ctx.Err())
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, e.c.Stop(2))
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, e.c.Start(2))
+	url, hash, err = e.h.WaitTally(e.ctx, "r2")
+	require.NoError(t, err)
+	tgz, err = e.h.Download(e.ctx, url, hash)
+	require.NoError(t, err)
+	_, err = eotest.Check(tgz, "r2", e.c.Names, votes.Want)
+	require.NoError(t, err)
+}
+
+// An authority that stays down ends the tally with an error callback that
+// names it.
+func TestPeerDownFailsWithReason(t *testing.T) {
+	e := newEnvConfig(t, 2, &orchestra.Config{StepTimeout: orchestra.Duration(3 * time.Second), ResendAfter: orchestra.Duration(time.Second)})
+	pks, err := e.h.Create(e.ctx, "d1", e.c.Names, 2, 1)
+	require.NoError(t, err)
+	require.NoError(t, e.c.Stop(2))
+	votes, err := eotest.Encrypt("d1", pks, 10, 3)
+	require.NoError(t, err)
+	_, _, err = e.h.Tally(e.ctx, "d1", votes.File)
+	require.ErrorContains(t, err, "cannot reach local-a2")
+	require.NoError(t, e.c.Start(2)) // for a clean Close
+}
