@@ -386,7 +386,9 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 		} else {
 			in, err := e.await(ctx, fmt.Sprintf("mix %d of question %d", j, qu.q), j,
 				&envelope{Election: e.id, Fields: [][]byte{[]byte(fileMix(qu.q, j))}},
-				func(in *inbound) bool { return in.typ == msgMix && int(in.env.Q) == qu.q && int(in.env.J) == j })
+				func(in *inbound) bool {
+					return in.typ == msgMix && in.from == j && int(in.env.Q) == qu.q && int(in.env.J) == j
+				})
 			if err != nil {
 				return err
 			}
