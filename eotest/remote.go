@@ -61,11 +61,7 @@ type HarnessOptions struct {
 
 // NewHarness starts the harness's HTTPS server.
 func NewHarness(o HarnessOptions) (*Harness, error) {
-	id, err := peers.LoadIdentity(o.Dir)
-	if err != nil {
-		return nil, err
-	}
-	store, err := id.OpenStore()
+	id, store, err := peers.Open(o.Dir)
 	if err != nil {
 		return nil, err
 	}

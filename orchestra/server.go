@@ -82,11 +82,7 @@ type orphan struct {
 // New loads the authority in o.Dir, opens its sockets and resumes the
 // elections found in its state; Run serves.
 func New(o Options) (*Server, error) {
-	id, err := peers.LoadIdentity(o.Dir)
-	if err != nil {
-		return nil, err
-	}
-	store, err := id.OpenStore()
+	id, store, err := peers.Open(o.Dir)
 	if err != nil {
 		return nil, err
 	}

@@ -282,3 +282,17 @@ func (id *Identity) OpenStore() (*Store, error) {
 	s.TrustSelf(id.Hostname(), id.Fingerprint())
 	return s, nil
 }
+
+// Open loads the authority in dir and opens its trust store: what a
+// process that acts as the authority (the daemon, eotest) starts with.
+func Open(dir string) (*Identity, *Store, error) {
+	id, err := LoadIdentity(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := id.OpenStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	return id, store, nil
+}

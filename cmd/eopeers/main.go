@@ -228,15 +228,7 @@ func (o *options) doShowMine() error {
 }
 
 func (o *options) open() (*peers.Identity, *peers.Store, error) {
-	id, err := peers.LoadIdentity(o.dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	store, err := id.OpenStore()
-	if err != nil {
-		return nil, nil, err
-	}
-	return id, store, nil
+	return peers.Open(o.dir)
 }
 
 func (o *options) readPackage(name string) ([]byte, error) {
