@@ -255,3 +255,49 @@ func TestConfigStrict(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, orchestra.Config{}, *c)
 }
+
+// Elections run independently: two at once, each with its own tally, and
+// the metrics count them.
+func TestConcurrentElectionsAndMetrics(t *testing.T) {
+	e := newEnv(t, 3)
+	errs := make(chan error, 2)
+	for _, id := range []string{"c1", "c2"} {
+		go func() {
+			pks, err := e.h.Create(e.ctx, id, e.c.Names, 2, 1)
+			if err != nil {
+				errs <- err
+				return
+			}
+			votes, err := eotest.Encrypt(id, pks, 200, 5)
+			if err != nil {
+				errs <- err
+				return
+			}
+			url, hash, err := e.h.Tally(e.ctx, id, votes.File)
+			if err != nil {
+				errs <- err
+				return
+			}
+			tgz, err := e.h.Download(e.ctx, url, hash)
+			if err == nil {
+				_, err = eotest.Check(tgz, id, e.c.Names, votes.Want)
+			}
+			errs <- err
+		}()
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+
+	id, st, err := peers.Open(e.c.Dirs[0])
+	require.NoError(t, err)
+	resp, err := peers.NewAnyPeerHTTPClient(id, st).Get(fmt.Sprintf("https://127.0.0.1:%d/metrics", id.Config.Port))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	m := body.String()
+	require.Contains(t, m, `eo_sessions_started_total{kind="tally"} 2`)
+	require.Contains(t, m, `eo_sessions_ended_total{status="tallied"} 2`)
+	require.Contains(t, m, `eo_phase_seconds_count{phase="mix"} 2`)
+	require.Contains(t, m, `eo_messages_received_total{peer="local-a2",type="mix"}`)
+}
