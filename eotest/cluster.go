@@ -2,10 +2,13 @@ package eotest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -24,6 +27,7 @@ type Cluster struct {
 	dones   []chan struct{}
 	errs    []error
 	opts    ClusterOptions
+	configs []*orchestra.Config
 	ctx     context.Context
 }
 
@@ -91,6 +95,22 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 		ids = append(ids, id)
 		c.Dirs, c.Names = append(c.Dirs, dir), append(c.Names, name)
+		cfg := orchestra.Config{}
+		if o.Config != nil {
+			cfg = *o.Config
+		}
+		if cfg.PassphraseFile == "" {
+			// Each authority's key shares are encrypted under its own
+			// random passphrase, as an operator's would be.
+			var pass [16]byte
+			rand.Read(pass[:])
+			if err := os.WriteFile(filepath.Join(dir, "passphrase"), []byte(hex.EncodeToString(pass[:])), 0o600); err != nil {
+				closeAll()
+				return nil, err
+			}
+			cfg.PassphraseFile = "passphrase"
+		}
+		c.configs = append(c.configs, &cfg)
 	}
 	for i, id := range ids {
 		st, err := id.OpenStore()
@@ -117,7 +137,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		if log != nil {
 			log = log.With("authority", c.Names[i])
 		}
-		srv, err := orchestra.New(orchestra.Options{Dir: dir, Config: o.Config, Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp})
+		srv, err := orchestra.New(orchestra.Options{Dir: dir, Config: c.configs[i], Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp})
 		if err != nil {
 			for _, s := range ss[i:] {
 				s.tcp.Close()
@@ -163,7 +183,7 @@ func (c *Cluster) Start(i int) error {
 	if log != nil {
 		log = log.With("authority", c.Names[i-1])
 	}
-	srv, err := orchestra.New(orchestra.Options{Dir: c.Dirs[i-1], Config: c.opts.Config, Logger: log})
+	srv, err := orchestra.New(orchestra.Options{Dir: c.Dirs[i-1], Config: c.configs[i-1], Logger: log})
 	if err != nil {
 		return err
 	}

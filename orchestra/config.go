@@ -28,6 +28,10 @@ type Config struct {
 	// MetricsListen, if set, also serves /metrics in plain HTTP there (for
 	// a local Prometheus); /metrics is always on the HTTPS API.
 	MetricsListen string `json:"metrics_listen,omitempty"`
+	// PassphraseFile names the file (relative to the authority directory,
+	// mode 0600 or stricter) whose content is the passphrase that encrypts
+	// the key shares at rest; without it the passphrase is $EO_PASSPHRASE.
+	PassphraseFile string `json:"passphrase_file,omitempty"`
 	// LogLevel is debug, info, warn or error (info).
 	LogLevel string `json:"log_level,omitempty"`
 	// MaxVotesBytes bounds a downloaded vote file (4 GiB).

@@ -113,7 +113,7 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		if res.Share != nil { // nil for an authority that was disqualified
 			share := res.Share.Bytes()
-			err = atomicfile.WriteFile(filepath.Join(e.dir, fileKeyShare(k)), share, 0o600)
+			err = e.srv.ks.writeSecret(e.rel(fileKeyShare(k)), share)
 			clear(share)
 			res.Share.Wipe()
 			if err != nil {
@@ -206,7 +206,7 @@ func (e *election) loadKeys(q int) (*mixnet.DKGPublic, *mixnet.KeyShare, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	sb, err := os.ReadFile(filepath.Join(e.dir, fileKeyShare(q)))
+	sb, err := e.srv.ks.readSecret(e.rel(fileKeyShare(q)))
 	if errors.Is(err, os.ErrNotExist) && !slices.Contains(pub.Qualified, e.self) {
 		return pub, nil, nil // disqualified: mixes, does not decrypt
 	}
@@ -222,4 +222,10 @@ func (e *election) loadKeys(q int) (*mixnet.DKGPublic, *mixnet.KeyShare, error) 
 		return nil, nil, fmt.Errorf("question %d: the stored key share is authority %d's", q, ks.Index())
 	}
 	return pub, ks, nil
+}
+
+// rel is the path of an election's file relative to the authority
+// directory: the name a sealed file is bound to.
+func (e *election) rel(name string) string {
+	return filepath.Join(ElectionsDir, e.id, name)
 }

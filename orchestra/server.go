@@ -60,6 +60,7 @@ type Server struct {
 	tcp        net.Listener
 	metricsSrv *http.Server
 	client     *http.Client // votes_url and callbacks
+	ks         *keystore    // secrets at rest
 	dir        string       // elections directory
 	metrics    *metrics
 
@@ -94,12 +95,21 @@ func New(o Options) (*Server, error) {
 	} else if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("orchestra: %w", err)
 	}
+	pass, err := passphrase(o.Dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := openKeystore(o.Dir, pass)
+	clear(pass)
+	if err != nil {
+		return nil, err
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{id: id, store: store, cfg: cfg.withDefaults(), log: log, dir: filepath.Join(o.Dir, ElectionsDir),
-		metrics: newMetrics(), elections: map[string]*election{}, orphans: map[string][]orphan{}}
+		metrics: newMetrics(), elections: map[string]*election{}, orphans: map[string][]orphan{}, ks: ks}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("orchestra: %w", err)
 	}

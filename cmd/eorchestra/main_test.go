@@ -65,8 +65,12 @@ func TestMultiProcess(t *testing.T) {
 		run("eopeers", "--dir", dirs[i], "--init", "--hostname", n, "--ip", "127.0.0.1", "--port", strconv.Itoa(ports[i]))
 		pkg := run("eopeers", "--dir", dirs[i], "--show-mine")
 		require.NoError(t, os.WriteFile(filepath.Join(root, n+".pkg"), []byte(pkg), 0o644))
-		require.NoError(t, os.WriteFile(filepath.Join(dirs[i], "eorchestra.json"), []byte(`{"log_level":"warn","step_timeout":"60s"}`), 0o644))
 	}
+	// prod-a1 reads its passphrase from a file, prod-a2 from the environment.
+	require.NoError(t, os.WriteFile(filepath.Join(dirs[0], "pass.txt"), []byte("correct horse battery staple\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dirs[0], "eorchestra.json"), []byte(`{"log_level":"warn","step_timeout":"60s","passphrase_file":"pass.txt"}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dirs[1], "eorchestra.json"), []byte(`{"log_level":"warn","step_timeout":"60s"}`), 0o644))
+	envs := [][]string{os.Environ(), append(os.Environ(), "EO_PASSPHRASE=another passphrase")}
 	run("eopeers", "--dir", dirs[0], "--install", filepath.Join(root, "prod-a2.pkg"))
 	run("eopeers", "--dir", dirs[1], "--install", filepath.Join(root, "prod-a1.pkg"))
 	require.Contains(t, run("eopeers", "--dir", dirs[0], "--list"), "prod-a2")
@@ -75,6 +79,7 @@ func TestMultiProcess(t *testing.T) {
 	var logs []*bytes.Buffer
 	for i := range dirs {
 		cmd := exec.Command(filepath.Join(bin, "eorchestra"), "serve", "--dir", dirs[i])
+		cmd.Env = envs[i]
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
@@ -173,4 +178,29 @@ func TestMultiProcess(t *testing.T) {
 		require.NoError(t, d.Wait(), "daemon %d: %s", i, logs[i])
 	}
 	daemons = nil
+
+	// A wrong passphrase is a clean error at start; a passphrase file that
+	// others may read is refused.
+	wrong := exec.Command(filepath.Join(bin, "eorchestra"), "serve", "--dir", dirs[1])
+	wrong.Env = append(os.Environ(), "EO_PASSPHRASE=not it")
+	msg, err = wrong.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(msg), "wrong passphrase")
+	require.NoError(t, os.Chmod(filepath.Join(dirs[0], "pass.txt"), 0o644))
+	loose := exec.Command(filepath.Join(bin, "eorchestra"), "serve", "--dir", dirs[0])
+	msg, err = loose.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(msg), "mode 0600")
+	// The key shares on disk are sealed, mode 0600.
+	shares, err := filepath.Glob(filepath.Join(dirs[0], "elections", "*", "q*.share"))
+	require.NoError(t, err)
+	require.NotEmpty(t, shares)
+	for _, f := range shares {
+		fi, err := os.Stat(f)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.True(t, bytes.HasPrefix(b, []byte("eo-sealed-v1\n")))
+	}
 }

@@ -1,0 +1,88 @@
+package eotest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/orchestra"
+)
+
+// No secret byte leaves an authority: after a whole election, nothing it
+// wrote (state, record, logs at debug level, the harness's output) holds
+// any authority's key share, in binary, hex or base64.
+func TestNoSecretInAnythingWritten(t *testing.T) {
+	root := t.TempDir()
+	logf, err := os.Create(filepath.Join(root, "events.jsonl"))
+	require.NoError(t, err)
+	defer logf.Close()
+	var text bytes.Buffer
+	logger := slog.New(eolog.Tee(eolog.NewJSONHandler(logf, &eolog.Options{Level: slog.LevelDebug}),
+		eolog.NewTextHandler(&text, &eolog.Options{Level: slog.LevelDebug})))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := StartCluster(ctx, ClusterOptions{N: 3, Dir: filepath.Join(root, "authorities"), Logger: logger})
+	require.NoError(t, err)
+	defer c.Close()
+	var progress bytes.Buffer
+	h, err := NewHarness(HarnessOptions{Dir: c.Dirs[0], Listen: "127.0.0.1:0", Progress: &progress})
+	require.NoError(t, err)
+	defer h.Close()
+	pks, err := h.Create(ctx, "s1", c.Names, 2, 2)
+	require.NoError(t, err)
+	votes, err := Encrypt("s1", pks, 40, 3)
+	require.NoError(t, err)
+	url, hash, err := h.Tally(ctx, "s1", votes.File)
+	require.NoError(t, err)
+	tgz, err := h.Download(ctx, url, hash)
+	require.NoError(t, err)
+	require.NoError(t, WriteOut(filepath.Join(root, "out"), tgz))
+	// A failing request, so that errors are written too.
+	_, _, err = h.Tally(ctx, "s1", votes.File)
+	require.Error(t, err)
+	errText := err.Error()
+
+	var shares []*mixnet.KeyShare
+	for _, d := range c.Dirs {
+		ks, err := orchestra.OpenKeyShares(d, &orchestra.Config{PassphraseFile: "passphrase"}, "s1", 2)
+		require.NoError(t, err)
+		for _, k := range ks {
+			require.NotNil(t, k)
+			shares = append(shares, k)
+		}
+	}
+	require.Len(t, shares, 6)
+	var needles [][]byte
+	for _, k := range shares {
+		x := k.Bytes()[len(k.Bytes())-32:]
+		needles = append(needles, x, []byte(hex.EncodeToString(x)), []byte(base64.StdEncoding.EncodeToString(x)[:40]),
+			[]byte(base64.RawURLEncoding.EncodeToString(x)[:40]))
+	}
+	c.Close()
+	haystacks := map[string][]byte{"text log": text.Bytes(), "progress": progress.Bytes(), "error": []byte(errText)}
+	require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		haystacks[path] = b
+		return err
+	}))
+	require.Greater(t, len(haystacks), 20)
+	for name, hay := range haystacks {
+		for _, n := range needles {
+			require.False(t, bytes.Contains(hay, n), "a key share's bytes are in %s", name)
+		}
+	}
+}
