@@ -32,8 +32,18 @@ func (e *election) runCreate(ctx context.Context) error {
 	}
 	n, q := len(su.Authorities), su.Questions
 	dkgs := make([]*mixnet.DKG, q)
+	wals := make([]*dkgLog, q)
+	resumed := false
 	for k := range dkgs {
-		d, err := mixnet.NewDKG(mixnet.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self})
+		// The polynomials come from a sealed seed and every input of the
+		// machine is logged before it is handled, so a restarted
+		// authority rebuilds the same machine and sends the same messages.
+		w, err := e.openDKGLog(k)
+		if err != nil {
+			return err
+		}
+		wals[k] = w
+		d, err := mixnet.NewDKG(mixnet.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self, Rand: w.rand()})
 		if err != nil {
 			return err
 		}
@@ -42,7 +52,31 @@ func (e *election) runCreate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		e.sendOutbox(ctx, k, out)
+		if len(w.entries) == 0 {
+			e.sendOutbox(ctx, k, out)
+			continue
+		}
+		resumed = true
+		for _, en := range w.entries {
+			if en.expire {
+				_, err = d.Expire()
+			} else {
+				_, err = d.Handle(en.from, en.data)
+				if errors.Is(err, mixnet.ErrRejected) {
+					err = nil
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("key generation of question %d, replaying its log: %w", k, err)
+			}
+		}
+		e.sendOutbox(ctx, k, d.Sent())
+	}
+	if resumed {
+		log.Info("key generation resumed from its log; asking the others for what was lost")
+		for _, i := range e.others() {
+			e.askDKG(i)
+		}
 	}
 	round := time.Duration(e.srv.cfg.RoundTimeout)
 	for {
@@ -53,7 +87,9 @@ func (e *election) runCreate(ctx context.Context) error {
 		if done {
 			break
 		}
-		in, overflow := e.box.take(func(in *inbound) bool { return in.typ == msgDKG || in.typ == msgAbort })
+		in, overflow := e.box.take(func(in *inbound) bool {
+			return in.typ == msgDKG || in.typ == msgAbort || in.typ == msgResend
+		})
 		if overflow {
 			return errors.New("too many unexpected messages from the other authorities")
 		}
@@ -69,6 +105,9 @@ func (e *election) runCreate(ctx context.Context) error {
 						continue
 					}
 					log.Warn("round stalled; giving up on the silent authorities", eolog.Session(sessionID(k)), "round", d.Phase().String(), "waiting", fmt.Sprint(d.Waiting()))
+					if err := wals[k].append(dkgEntry{expire: true}); err != nil {
+						return err
+					}
 					out, err := d.Expire()
 					if err != nil {
 						return fmt.Errorf("key generation of question %d: %w", k, err)
@@ -78,8 +117,15 @@ func (e *election) runCreate(ctx context.Context) error {
 			}
 			continue
 		}
-		if in.typ == msgAbort {
+		switch in.typ {
+		case msgAbort:
 			return &abortError{from: in.host, reason: fmt.Sprintf("%s stopped: %s", in.host, string(in.env.Fields[0]))}
+		case msgResend:
+			// A restarted authority asks for everything sent to it.
+			for k, d := range dkgs {
+				e.sendOutboxTo(ctx, k, d.Sent(), in.from)
+			}
+			continue
 		}
 		e.sum.addReceived(in.host, in.env)
 		k := int(in.env.Q)
@@ -87,6 +133,13 @@ func (e *election) runCreate(ctx context.Context) error {
 			log.Warn("key-generation message for a question that does not exist; dropped", eolog.Peer(in.host))
 			continue
 		}
+		if dkgs[k].Done() {
+			continue
+		}
+		if err := wals[k].append(dkgEntry{from: in.from, data: in.env.Fields[0]}); err != nil {
+			return err
+		}
+		e.srv.crashPoint("dkg-message")
 		out, err := dkgs[k].Handle(in.from, in.env.Fields[0])
 		if errors.Is(err, mixnet.ErrRejected) {
 			log.Warn("key-generation message rejected", eolog.Session(sessionID(k)), eolog.Peer(in.host), eolog.Err(err))
@@ -120,6 +173,11 @@ func (e *election) runCreate(ctx context.Context) error {
 				return err
 			}
 		}
+		// Keep what this authority broadcast (public) to answer a peer
+		// that restarts later; the seed and the log of secrets go.
+		if err := atomicfile.WriteFile(filepath.Join(e.dir, fileDKGSent(k)), encodeBroadcasts(dkgs[k].Sent()), 0o600); err != nil {
+			return err
+		}
 		h := res.Transcript.Hash()
 		hashes = append(hashes, h[:]...)
 		pks = append(pks, res.Public.PublicKey.String())
@@ -130,30 +188,47 @@ func (e *election) runCreate(ctx context.Context) error {
 	if err := e.update(func(st *state) { st.Status, st.PublicKeys, st.Qualified = statusCreated, pks, quals }); err != nil {
 		return err
 	}
+	for _, w := range wals {
+		w.remove()
+	}
+	e.srv.crashPoint("created")
 	if su.Director != e.srv.Hostname() {
 		body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{hashes}}).bytes()
 		if err := e.sendTo(ctx, su.index(su.Director), msgCreated, body); err != nil {
 			return err
 		}
-	} else {
-		// The director announces the keys only once every authority holds
-		// its share of them, with the same transcripts.
-		for _, i := range e.others() {
-			in, err := e.await(ctx, "the end of its key generation", i, nil, func(in *inbound) bool { return in.typ == msgCreated && in.from == i })
-			if err != nil {
-				return err
-			}
-			if !bytes.Equal(in.env.Fields[0], hashes) {
-				return fmt.Errorf("%s ended the key generation with other transcripts", e.name(i))
-			}
-		}
+	} else if err := e.confirmCreated(ctx); err != nil {
+		return err
 	}
 	e.sum.phase("keygen", time.Since(start))
 	e.srv.metrics.phase("keygen", time.Since(start))
 	e.srv.metrics.sessionEnded(statusCreated)
 	log.Info("election created", "questions", q, "seconds", time.Since(start).Seconds())
 	e.sum.log(e.log, "keygen")
-	e.callbackCreated()
+	if su.Director == e.srv.Hostname() {
+		e.callbackCreated()
+	}
+	return nil
+}
+
+// confirmCreated is the director's last step of a creation: it announces
+// the keys only once every authority holds its share of them, with the
+// same transcripts.
+func (e *election) confirmCreated(ctx context.Context) error {
+	hashes, err := e.transcriptHashes()
+	if err != nil {
+		return err
+	}
+	for _, i := range e.others() {
+		in, err := e.await(ctx, "the end of its key generation", i, &envelope{Election: e.id, Fields: [][]byte{[]byte(resendCreated)}},
+			func(in *inbound) bool { return in.typ == msgCreated && in.from == i })
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(in.env.Fields[0], hashes) {
+			return fmt.Errorf("%s ended the key generation with other transcripts", e.name(i))
+		}
+	}
 	return nil
 }
 
@@ -161,19 +236,41 @@ func (e *election) runCreate(ctx context.Context) error {
 // machine keeps every message it sent and a lost one ends in a complaint
 // or a stalled round, never in a blocked loop.
 func (e *election) sendOutbox(ctx context.Context, q int, out *mixnet.DKGOutbox) {
+	e.sendOutboxTo(ctx, q, out, 0)
+}
+
+// sendOutboxTo sends an outbox to one authority only (to > 0) or to all.
+func (e *election) sendOutboxTo(ctx context.Context, q int, out *mixnet.DKGOutbox, to int) {
 	if out == nil || out.Empty() {
 		return
 	}
 	for _, b := range out.Broadcast {
 		body := (&envelope{Election: e.id, Q: uint32(q), Fields: [][]byte{b.Bytes()}}).bytes()
 		for _, i := range e.others() {
-			e.sendAsync(i, body)
+			if to == 0 || i == to {
+				e.sendAsync(i, body)
+			}
 		}
 	}
 	for _, p := range out.Private {
-		body := (&envelope{Election: e.id, Q: uint32(q), Fields: [][]byte{append([]byte(nil), p.Bytes()...)}}).bytes()
-		e.sendAsync(p.To(), body)
+		if to == 0 || p.To() == to {
+			body := (&envelope{Election: e.id, Q: uint32(q), Fields: [][]byte{append([]byte(nil), p.Bytes()...)}}).bytes()
+			e.sendAsync(p.To(), body)
+		}
 	}
+}
+
+// askDKG asks authority i to send again every key-generation message it
+// sent this one (after a restart of this one).
+func (e *election) askDKG(i int) {
+	body := (&envelope{Election: e.id, Fields: [][]byte{[]byte(resendDKG)}}).bytes()
+	e.sends.Add(1)
+	go func() {
+		defer e.sends.Done()
+		ctx, cancel := context.WithTimeout(e.srv.ctx, time.Duration(e.srv.cfg.StepTimeout))
+		defer cancel()
+		e.srv.send(ctx, e.name(i), msgResend, body)
+	}()
 }
 
 // sendAsync sends a key-generation message in the background, bounded by
@@ -228,4 +325,23 @@ func (e *election) loadKeys(q int) (*mixnet.DKGPublic, *mixnet.KeyShare, error) 
 // directory: the name a sealed file is bound to.
 func (e *election) rel(name string) string {
 	return filepath.Join(ElectionsDir, e.id, name)
+}
+
+// transcriptHashes returns the concatenated transcript hashes of every
+// question, from the stored transcripts: the body of msgCreated.
+func (e *election) transcriptHashes() ([]byte, error) {
+	var out []byte
+	for q := 0; q < e.st.Setup.Questions; q++ {
+		b, err := os.ReadFile(filepath.Join(e.dir, fileDKG(q)))
+		if err != nil {
+			return nil, err
+		}
+		tr, err := mixnet.DecodeDKGTranscript(b)
+		if err != nil {
+			return nil, err
+		}
+		h := tr.Hash()
+		out = append(out, h[:]...)
+	}
+	return out, nil
 }

@@ -295,9 +295,8 @@ func (e *election) resume() {
 	st := e.status()
 	switch st.Status {
 	case statusCreating:
-		// The key generation's state is in memory only: a restart in
-		// the middle of it ends the election (issue #8 makes it resumable).
-		e.fail(errors.New("the authority restarted during key generation"))
+		e.log.Info("resuming the key generation", eolog.Phase("keygen"))
+		e.start(e.runCreate)
 	case statusTallying:
 		e.log.Info("resuming the tally", eolog.Phase("tally"))
 		e.start(e.runTally)
@@ -307,7 +306,13 @@ func (e *election) resume() {
 		}
 	case statusCreated:
 		if st.CreateCB != "" && !st.CallbackSent {
-			e.callbackCreated()
+			e.start(func(ctx context.Context) error {
+				if err := e.confirmCreated(ctx); err != nil {
+					return err
+				}
+				e.callbackCreated()
+				return nil
+			})
 		}
 	}
 }
@@ -427,6 +432,57 @@ func (s *Server) resend(host string, env *envelope) {
 		return
 	}
 	name := string(env.Fields[0])
+	if name == resendCreated {
+		// The director lost this authority's end of key generation.
+		if st := e.status(); st.Status != statusCreating && st.Status != statusFailed {
+			hashes, err := e.transcriptHashes()
+			if err != nil {
+				e.log.Error("stored transcripts unreadable", eolog.Err(err))
+				return
+			}
+			body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{hashes}}).bytes()
+			ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
+			defer cancel()
+			s.send(ctx, host, msgCreated, body)
+		}
+		return
+	}
+	if name == resendDone {
+		// The director lost this authority's record hash (a restart).
+		if st := e.status(); st.Status == statusTallied && st.TallyHash != "" {
+			body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{[]byte(st.TallyHash)}}).bytes()
+			ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
+			defer cancel()
+			s.send(ctx, host, msgDone, body)
+		}
+		return
+	}
+	if name == resendDKG {
+		st := e.status()
+		if st.Status == statusCreating {
+			e.deliver(host, msgResend, env) // the running key generation answers
+			return
+		}
+		// Finished here: send again what this authority broadcast.
+		for q := 0; q < st.Setup.Questions; q++ {
+			b, err := os.ReadFile(filepath.Join(e.dir, fileDKGSent(q)))
+			if err != nil {
+				return
+			}
+			msgs, err := decodeBroadcasts(b)
+			if err != nil {
+				e.log.Error("stored key-generation messages unreadable", "error", err.Error())
+				return
+			}
+			for _, m := range msgs {
+				body := (&envelope{Election: e.id, Q: uint32(q), Fields: [][]byte{m}}).bytes()
+				ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
+				s.send(ctx, host, msgDKG, body)
+				cancel()
+			}
+		}
+		return
+	}
 	var typ peers.MessageType
 	var q, j int
 	switch {

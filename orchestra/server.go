@@ -30,6 +30,10 @@ import (
 	"github.com/eo-mixnet/eo/peers"
 )
 
+// CrashEnv names the environment variable of the crash drill: the daemon
+// kills itself with SIGKILL at the named point (see crashPoint).
+const CrashEnv = "EO_CRASH_AT"
+
 // ElectionsDir is the directory of the elections' state under the
 // authority directory.
 const ElectionsDir = "elections"
@@ -67,6 +71,13 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
+
+	crash struct {
+		point string
+		n     int
+		mu    sync.Mutex
+		seen  int
+	}
 
 	mu        sync.Mutex
 	elections map[string]*election
@@ -110,6 +121,15 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{id: id, store: store, cfg: cfg.withDefaults(), log: log, dir: filepath.Join(o.Dir, ElectionsDir),
 		metrics: newMetrics(), elections: map[string]*election{}, orphans: map[string][]orphan{}, ks: ks}
+	if c := os.Getenv(CrashEnv); c != "" {
+		s.crash.point, s.crash.n = c, 1
+		if p, n, ok := strings.Cut(c, ":"); ok {
+			s.crash.point = p
+			if s.crash.n, err = strconv.Atoi(n); err != nil || s.crash.n < 1 {
+				return nil, fmt.Errorf("orchestra: $%s=%q: want point or point:n", CrashEnv, c)
+			}
+		}
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("orchestra: %w", err)
 	}

@@ -205,6 +205,7 @@ func (e *election) runTally(ctx context.Context) error {
 	}
 	hash := record.VotesHash(tgz)
 	phase("record", t0)
+	e.srv.crashPoint("record")
 	e.log.Info("record written", eolog.Phase("record"), "tally_hash", hash, "bytes", len(tgz))
 
 	if tr.Director != e.srv.Hostname() {
@@ -222,7 +223,8 @@ func (e *election) runTally(ctx context.Context) error {
 	}
 	// The director: every authority must have written the same record.
 	for _, i := range e.others() {
-		in, err := e.await(ctx, "the record's hash", i, nil, func(in *inbound) bool { return in.typ == msgDone && in.from == i })
+		in, err := e.await(ctx, "the record's hash", i, &envelope{Election: e.id, Fields: [][]byte{[]byte(resendDone)}},
+			func(in *inbound) bool { return in.typ == msgDone && in.from == i })
 		if err != nil {
 			return err
 		}
@@ -274,6 +276,7 @@ func (e *election) votes(ctx context.Context, tr tallyRequest) ([]byte, error) {
 	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
 		return nil, err
 	}
+	e.srv.crashPoint("votes")
 	e.log.Info("votes downloaded", eolog.Phase("download"), "bytes", len(b))
 	return b, nil
 }
@@ -332,10 +335,12 @@ func (e *election) publishOnce(ctx context.Context, name string, t peers.Message
 		if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
 			return nil, err
 		}
+		e.srv.crashPoint(msgName(t) + "-stored")
 	}
 	if err := e.broadcast(ctx, t, body); err != nil {
 		return nil, err
 	}
+	e.srv.crashPoint(msgName(t) + "-published")
 	return body, nil
 }
 
@@ -400,6 +405,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 			if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
 				return err
 			}
+			e.srv.crashPoint("mix-verified")
 			log.Info("mix verified", "mix", j, eolog.Peer(e.name(j)), "seconds", time.Since(t0).Seconds())
 		}
 	}
