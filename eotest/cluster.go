@@ -22,6 +22,7 @@ import (
 type Cluster struct {
 	Dirs    []string // authority i's directory is Dirs[i-1]
 	Names   []string
+	Proxies []*Proxy // with ClusterOptions.Impair: Proxies[i-1] stands before authority i
 	servers []*orchestra.Server
 	cancels []context.CancelFunc
 	dones   []chan struct{}
@@ -39,6 +40,9 @@ type ClusterOptions struct {
 	Config *orchestra.Config
 	// Logger receives every authority's events (nil: none).
 	Logger *slog.Logger
+	// Impair, if set, puts a Proxy with this impairment in front of every
+	// authority's QUIC port: the others' packages name the proxy.
+	Impair *Impairment
 }
 
 // bindPair binds a TCP and a UDP socket on the same free loopback port.
@@ -112,10 +116,22 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 		c.configs = append(c.configs, &cfg)
 	}
+	if o.Impair != nil {
+		for i := range ids {
+			px, err := NewProxy(ss[i].udp.LocalAddr().String(), *o.Impair)
+			if err != nil {
+				closeAll()
+				c.closeProxies()
+				return nil, err
+			}
+			c.Proxies = append(c.Proxies, px)
+		}
+	}
 	for i, id := range ids {
 		st, err := id.OpenStore()
 		if err != nil {
 			closeAll()
+			c.closeProxies()
 			return nil, err
 		}
 		for j, other := range ids {
@@ -123,6 +139,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 				continue
 			}
 			p, err := other.Package(false)
+			if err == nil && c.Proxies != nil {
+				p.QUICPort = c.Proxies[j].Port()
+			}
 			if err == nil {
 				_, err = st.Install(p, false)
 			}
@@ -200,5 +219,12 @@ func (c *Cluster) Close() error {
 			<-c.dones[i]
 		}
 	}
+	c.closeProxies()
 	return errors.Join(c.errs...)
+}
+
+func (c *Cluster) closeProxies() {
+	for _, p := range c.Proxies {
+		p.Close()
+	}
 }

@@ -40,6 +40,8 @@ type Options struct {
 	// their configuration (both for Local only).
 	Logger *slog.Logger
 	Config *orchestra.Config
+	// Impair, with Local, puts a lossy proxy before every authority.
+	Impair *Impairment
 }
 
 // PhaseTimes are the seconds each phase took.
@@ -97,7 +99,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		}
 		defer os.RemoveAll(tmp)
 		o.logf("starting %d authorities on loopback in %s", o.Local, tmp)
-		c, err := StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger})
+		c, err := StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair})
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ func fullCmd() *cobra.Command {
 	var o eotest.Options
 	var local int
 	var asJSON, verbose bool
+	var imp eotest.Impairment
 	cmd := &cobra.Command{
 		Use:   "full",
 		Short: "Run a whole election: create, encrypt, tally, verify",
@@ -40,6 +41,12 @@ directs, the peers take part.`,
 				return errors.New("say where the authorities are: --local N, or --peers HOST… with --dir")
 			}
 			o.Local = local
+			if imp != (eotest.Impairment{}) {
+				if local == 0 {
+					return errors.New("--drop, --duplicate and --delay need --local")
+				}
+				o.Impair = &imp
+			}
 			if local > 0 && !cmd.Flags().Changed("listen") {
 				o.Listen = "" // any loopback port
 			}
@@ -72,6 +79,9 @@ directs, the peers take part.`,
 	cmd.Flags().IntVar(&o.Questions, "questions", 1, "questions")
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the record and tally.tar.gz here")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
+	cmd.Flags().Float64Var(&imp.Drop, "drop", 0, "with --local: drop this fraction of the datagrams between authorities")
+	cmd.Flags().Float64Var(&imp.Duplicate, "duplicate", 0, "with --local: duplicate this fraction of them")
+	cmd.Flags().DurationVar(&imp.MaxDelay, "delay", 0, "with --local: delay each by up to this long (reordering them)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a one-line JSON summary")
 	return cmd
 }
