@@ -43,6 +43,9 @@ type ClusterOptions struct {
 	// Impair, if set, puts a Proxy with this impairment in front of every
 	// authority's QUIC port: the others' packages name the proxy.
 	Impair *Impairment
+	// Adversaries maps an authority (1-based) to the way it misbehaves
+	// (orchestra.AdversaryKinds), for drills.
+	Adversaries map[int]string
 }
 
 // bindPair binds a TCP and a UDP socket on the same free loopback port.
@@ -114,6 +117,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 			}
 			cfg.PassphraseFile = "passphrase"
 		}
+		cfg.Adversary = o.Adversaries[i]
 		c.configs = append(c.configs, &cfg)
 	}
 	if o.Impair != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/orchestra"
+	"github.com/eo-mixnet/eo/record"
 )
 
 // Options of a whole election.
@@ -42,6 +43,9 @@ type Options struct {
 	Config *orchestra.Config
 	// Impair, with Local, puts a lossy proxy before every authority.
 	Impair *Impairment
+	// Adversaries, with Local, makes authorities misbehave (1-based index
+	// to orchestra.AdversaryKinds).
+	Adversaries map[int]string
 }
 
 // PhaseTimes are the seconds each phase took.
@@ -64,6 +68,7 @@ type Result struct {
 	Counts      [][]mixnet.Count `json:"counts"`
 	TallyHash   string           `json:"tally_hash,omitempty"` // ni:///sha-256 of tally.tar.gz
 	Checks      int              `json:"checks"`
+	Blame       []record.Blame   `json:"blame,omitempty"` // the misbehaviour the record proves
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -99,7 +104,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		}
 		defer os.RemoveAll(tmp)
 		o.logf("starting %d authorities on loopback in %s", o.Local, tmp)
-		c, err := StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair})
+		c, err := StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair, Adversaries: o.Adversaries})
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +170,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	rep, err := Check(tgz, res.ElectionID, authorities, votes.Want)
 	res.Times.Verification = time.Since(start).Seconds()
 	if rep != nil {
-		res.Checks = rep.Checks
+		res.Checks, res.Blame = rep.Checks, rep.Blame
 	}
 	if err != nil {
 		return res, err

@@ -68,6 +68,11 @@ type DKGConfig struct {
 	T          int       // threshold: any T of them can decrypt, 1 … N
 	Self       int       // this authority's index, 1 … N
 	Rand       io.Reader // randomness for the polynomials; crypto/rand if nil
+	// Tamper, for fault drills only (eotest --adversary), makes this
+	// authority malicious: it changes every message the machine emits
+	// before it is encoded and recorded (to is the recipient of a private
+	// share, 0 for a broadcast). Nil for an honest authority.
+	Tamper func(to int, m Message)
 }
 
 // BroadcastMessage is an encoded message for every other authority.
@@ -162,9 +167,9 @@ type DKG struct {
 	mine  []*RevealedShare
 	share *KeyShare
 	hash  [64]byte
-	// cheat, set only by this package's tests, changes every message this
-	// party emits before it is encoded and recorded (to is 0 for a
-	// broadcast): a malicious authority.
+	// cheat (DKGConfig.Tamper) changes every message this party emits
+	// before it is encoded and recorded (to is 0 for a broadcast): a
+	// malicious authority.
 	cheat  func(to int, m Message)
 	sent   DKGOutbox
 	result *DKGResult
@@ -182,7 +187,7 @@ func NewDKG(cfg DKGConfig) (*DKG, error) {
 		return nil, malformed("self = %d out of range (1 to %d)", cfg.Self, cfg.N)
 	}
 	return &DKG{
-		p: p, st: newDKGState(p, cfg.Self), self: cfg.Self, rand: cfg.Rand,
+		p: p, st: newDKGState(p, cfg.Self), self: cfg.Self, rand: cfg.Rand, cheat: cfg.Tamper,
 		absent: make([]bool, p.n+1), shares: make([]*slot, p.n+1), mine: make([]*RevealedShare, p.n+1),
 	}, nil
 }

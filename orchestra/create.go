@@ -30,6 +30,7 @@ func (e *election) runCreate(ctx context.Context) error {
 			return err
 		}
 	}
+	e.garbage(ctx)
 	n, q := len(su.Authorities), su.Questions
 	dkgs := make([]*mixnet.DKG, q)
 	wals := make([]*dkgLog, q)
@@ -43,7 +44,8 @@ func (e *election) runCreate(ctx context.Context) error {
 			return err
 		}
 		wals[k] = w
-		d, err := mixnet.NewDKG(mixnet.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self, Rand: w.rand()})
+		d, err := mixnet.NewDKG(mixnet.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self, Rand: w.rand(),
+			Tamper: e.dkgTamper()})
 		if err != nil {
 			return err
 		}
@@ -164,10 +166,13 @@ func (e *election) runCreate(ctx context.Context) error {
 		if err := atomicfile.WriteFile(filepath.Join(e.dir, fileDKG(k)), res.Transcript.Bytes(), 0o600); err != nil {
 			return err
 		}
-		if res.Share != nil { // nil for an authority that was disqualified
-			share := res.Share.Bytes()
-			err = e.srv.ks.writeSecret(e.rel(fileKeyShare(k)), share)
-			clear(share)
+		if res.Share != nil {
+			var err error
+			if slices.Contains(res.Public.Qualified, e.self) { // none for a disqualified authority
+				share := res.Share.Bytes()
+				err = e.srv.ks.writeSecret(e.rel(fileKeyShare(k)), share)
+				clear(share)
+			}
 			res.Share.Wipe()
 			if err != nil {
 				return err

@@ -89,6 +89,7 @@ func (e *election) runTally(ctx context.Context) error {
 		}
 	}
 
+	e.garbage(ctx)
 	t0 := time.Now()
 	votes, err := e.votes(ctx, tr)
 	if err != nil {
@@ -459,7 +460,7 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		return err
 	}
 	shares := map[int][]byte{}
-	if qu.share != nil {
+	if qu.share != nil && slices.Contains(qu.pub.Qualified, e.self) {
 		body, err := e.publishOnce(ctx, fileDec(qu.q, e.self), msgShare, func() (*envelope, error) {
 			m, err := qu.share.DecryptionShare(qu.pub, final, nil)
 			if err != nil {

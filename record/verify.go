@@ -54,6 +54,28 @@ type Report struct {
 	Checks     int              `json:"checks"` // checks run
 	Failures   []Failure        `json:"failures"`
 	Questions  []QuestionResult `json:"questions"`
+	// Blame lists the misbehaviour the record proves, by authority: in key
+	// generation (complaints, disqualification), rejected mixes and
+	// decryption shares. A valid record may blame authorities: the
+	// election survived them.
+	Blame []Blame `json:"blame,omitempty"`
+}
+
+// Blame is one proven misbehaviour of an authority.
+type Blame struct {
+	Question  int    `json:"question"`
+	Authority int    `json:"authority"`
+	Name      string `json:"name"`
+	Phase     string `json:"phase"` // keygen, mix, decryption
+	Reason    string `json:"reason"`
+}
+
+func (v *verifier) blame(q, authority int, phase, format string, args ...any) {
+	b := Blame{Question: q, Authority: authority, Phase: phase, Reason: fmt.Sprintf(format, args...)}
+	if authority >= 1 && authority <= len(v.names) {
+		b.Name = v.names[authority-1]
+	}
+	v.r.Blame = append(v.r.Blame, b)
 }
 
 // Valid reports whether every check passed.
@@ -85,6 +107,7 @@ type verifier struct {
 	used   map[string]bool
 	params *Parameters
 	certs  []*x509.Certificate
+	names  []string // authority i's name is names[i-1]
 }
 
 func (v *verifier) check() { v.r.Checks++ }
@@ -199,6 +222,7 @@ func (v *verifier) parameters() bool {
 			return false
 		}
 		v.certs = append(v.certs, cert)
+		v.names = append(v.names, a.Name)
 	}
 	sessions := map[string]bool{}
 	v.check()
@@ -299,10 +323,13 @@ func (v *verifier) question(q int) {
 		return
 	}
 	v.check()
-	pub, _, err := mixnet.VerifyDKGTranscript(tr)
+	pub, kgFaults, err := mixnet.VerifyDKGTranscript(tr)
 	if err != nil {
 		v.fail("K2", kg, d+fileDKG, "key generation transcript does not verify: %v", err)
 		return
+	}
+	for _, f := range kgFaults {
+		v.blame(q, f.Party, kg, "%s", f.String())
 	}
 	v.check()
 	if pub.ElectionID != p.ElectionID || pub.SessionID != qu.SessionID || pub.N != len(p.Authorities) || pub.T != p.Threshold {
@@ -481,6 +508,7 @@ func (v *verifier) question(q int) {
 	for _, fl := range faults {
 		v.fail("D1", dc, shareFile(q, fl.Party), "decryption share does not verify: %s", fl.String())
 		res.Blamed = append(res.Blamed, fl.Party)
+		v.blame(q, fl.Party, dc, "%s", fl.String())
 	}
 	if err != nil {
 		sort.Ints(res.Blamed)

@@ -7,11 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/eotest"
+	"github.com/eo-mixnet/eo/orchestra"
 )
 
 func fullCmd() *cobra.Command {
@@ -19,6 +22,7 @@ func fullCmd() *cobra.Command {
 	var local int
 	var asJSON, verbose bool
 	var imp eotest.Impairment
+	var adversaries []string
 	cmd := &cobra.Command{
 		Use:   "full",
 		Short: "Run a whole election: create, encrypt, tally, verify",
@@ -41,6 +45,20 @@ directs, the peers take part.`,
 				return errors.New("say where the authorities are: --local N, or --peers HOST… with --dir")
 			}
 			o.Local = local
+			if len(adversaries) > 0 {
+				if local == 0 {
+					return errors.New("--adversary needs --local")
+				}
+				o.Adversaries = map[int]string{}
+				for _, a := range adversaries {
+					kind, who, ok := strings.Cut(a, ":")
+					i, err := strconv.Atoi(strings.TrimPrefix(who, "local-a"))
+					if !ok || err != nil || i < 1 || i > local {
+						return fmt.Errorf("--adversary %q: want KIND:AUTHORITY, AUTHORITY 1 … %d", a, local)
+					}
+					o.Adversaries[i] = kind
+				}
+			}
 			if imp != (eotest.Impairment{}) {
 				if local == 0 {
 					return errors.New("--drop, --duplicate and --delay need --local")
@@ -79,6 +97,7 @@ directs, the peers take part.`,
 	cmd.Flags().IntVar(&o.Questions, "questions", 1, "questions")
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the record and tally.tar.gz here")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
+	cmd.Flags().StringArrayVar(&adversaries, "adversary", nil, "with --local: KIND:AUTHORITY makes that authority misbehave, KIND one of "+strings.Join(orchestra.AdversaryKinds, ", ")+" (repeatable)")
 	cmd.Flags().Float64Var(&imp.Drop, "drop", 0, "with --local: drop this fraction of the datagrams between authorities")
 	cmd.Flags().Float64Var(&imp.Duplicate, "duplicate", 0, "with --local: duplicate this fraction of them")
 	cmd.Flags().DurationVar(&imp.MaxDelay, "delay", 0, "with --local: delay each by up to this long (reordering them)")
@@ -97,6 +116,9 @@ func printResult(w io.Writer, r *eotest.Result) {
 			fmt.Fprintf(w, " %s→%d", c.Plaintext, c.Count)
 		}
 		fmt.Fprintln(w)
+	}
+	for _, b := range r.Blame {
+		fmt.Fprintf(w, "  blamed: authority %d (%s), question %d, %s: %s\n", b.Authority, b.Name, b.Question, b.Phase, b.Reason)
 	}
 	if r.TallyHash != "" {
 		fmt.Fprintf(w, "  tally hash %s\n", r.TallyHash)

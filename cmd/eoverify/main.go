@@ -144,6 +144,9 @@ func summary(w io.Writer, rep *record.Report) {
 			}
 		}
 	}
+	for _, b := range rep.Blame {
+		fmt.Fprintf(w, "blamed: authority %d (%s), question %d, %s: %s\n", b.Authority, oneLine(b.Name), b.Question, b.Phase, oneLine(b.Reason))
+	}
 	for _, f := range rep.Failures {
 		loc := ""
 		if f.Location != "" {

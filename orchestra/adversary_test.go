@@ -1,0 +1,43 @@
+package orchestra_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eo-mixnet/eo/eotest"
+)
+
+// Each adversary of the drill list against three authorities with t = 2:
+// the election survives, and the record blames the adversary.
+func TestAdversaries(t *testing.T) {
+	for _, tc := range []struct {
+		kind  string
+		who   int
+		phase string // of the blame the record must hold; "" for none
+	}{
+		{"bad-dealer", 2, "keygen"},
+		{"false-complaint", 3, "keygen"},
+		{"garbage-messages", 2, ""},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res, err := eotest.Full(ctx, eotest.Options{Local: 3, Threshold: 2, Questions: 2, Votes: 80, Adversaries: map[int]string{tc.who: tc.kind}})
+			require.NoError(t, err)
+			if tc.phase == "" {
+				require.Empty(t, res.Blame)
+				return
+			}
+			require.NotEmpty(t, res.Blame)
+			for _, b := range res.Blame {
+				require.Equal(t, tc.who, b.Authority, "%+v", b)
+				require.Equal(t, tc.phase, b.Phase)
+				require.True(t, strings.HasPrefix(b.Name, "local-a"))
+			}
+		})
+	}
+}
