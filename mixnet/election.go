@@ -307,6 +307,13 @@ type MixRecord struct {
 	Signature []byte // the mixer's signature over MixDigest
 }
 
+// RejectedMix is a mix the authorities rejected: its proof does not
+// verify against the list at Position, which its mixer signed.
+type RejectedMix struct {
+	Position int
+	MixRecord
+}
+
 // QuestionRecord is everything the record holds about one question.
 type QuestionRecord struct {
 	Config     QuestionConfig
@@ -316,8 +323,14 @@ type QuestionRecord struct {
 	Input      []byte      // the accepted ciphertexts, elgamal.EncodeList
 	Mixes      []MixRecord
 	Shares     []ShareRecord // decryption shares of the last list
-	Plaintexts []string      // one line per ballot: its decoded plaintexts (PlaintextText)
-	Counts     []Count       // PlaintextCounts of Plaintexts
+	// RejectedMixes are signed mixes whose proof did not verify, each
+	// with the position in the chain it was offered for; RejectedShares
+	// are decryption shares that did not verify. The record keeps them so
+	// that anyone can check the blame.
+	RejectedMixes  []RejectedMix
+	RejectedShares []ShareRecord
+	Plaintexts     []string // one line per ballot: its decoded plaintexts (PlaintextText)
+	Counts         []Count  // PlaintextCounts of Plaintexts
 }
 
 // ShareRecord is one authority's decryption share of a question's last

@@ -178,6 +178,10 @@ func qdir(q int) string         { return fmt.Sprintf("q%d/", q) }
 func mixdir(q, j int) string    { return fmt.Sprintf("q%d/mix-%d/", q, j) }
 func shareFile(q, i int) string { return fmt.Sprintf("q%d/decryption/share-%d.bin", q, i) }
 func paramSigFile(i int) string { return fmt.Sprintf("signatures/parameters-%d.sig", i) }
+func rejectedMixDir(q, i int) string {
+	return fmt.Sprintf("q%d/rejected/mix-%d/", q, i)
+}
+func rejectedShareFile(q, i int) string { return fmt.Sprintf("q%d/rejected/share-%d.bin", q, i) }
 func plaintextText(l []string) []byte {
 	if len(l) == 0 {
 		return []byte{}
@@ -265,6 +269,16 @@ func Assemble(rec *mixnet.ElectionRecord, params []byte, sigs [][]byte) (Files, 
 		}
 		for _, s := range qr.Shares {
 			f[shareFile(q, s.Authority)] = s.Message
+		}
+		for _, m := range qr.RejectedMixes {
+			md := rejectedMixDir(q, m.Mixer)
+			f[md+fileMixInfo] = canonicalJSON(MixInfo{Mix: m.Position, Mixer: m.Mixer})
+			f[md+fileOutput] = m.Output
+			f[md+fileProof] = m.Proof
+			f[md+fileSignature] = m.Signature
+		}
+		for _, s := range qr.RejectedShares {
+			f[rejectedShareFile(q, s.Authority)] = s.Message
 		}
 		f[d+filePlaintexts] = plaintextText(qr.Plaintexts)
 		f[d+fileCounts] = canonicalJSON(qr.Counts)

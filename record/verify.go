@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -293,6 +294,10 @@ func (v *verifier) claim(q, nmix int) {
 	}
 	for i := 1; i <= len(v.params.Authorities); i++ {
 		v.used[shareFile(q, i)] = true
+		v.used[rejectedShareFile(q, i)] = true
+		for _, n := range []string{fileMixInfo, fileOutput, fileProof, fileSignature} {
+			v.used[rejectedMixDir(q, i)+n] = true
+		}
 	}
 }
 
@@ -407,6 +412,7 @@ func (v *verifier) question(q int) {
 	// Each list is decoded once: the accepted ballots are the first input,
 	// each mix's output the next one's input.
 	prev, prevList := input, cts
+	inputs := []chainList{{input, cts}} // inputs[j-1] is the input of position j
 	chainOK := true
 	for j := 1; j <= nmix; j++ {
 		v.progress(q, fmt.Sprintf("mix %d", j))
@@ -456,10 +462,12 @@ func (v *verifier) question(q int) {
 			break
 		}
 		prev, prevList = out, outList
+		inputs = append(inputs, chainList{out, outList})
 	}
 	if !chainOK || nmix == 0 {
 		return
 	}
+	v.rejectedMixes(q, inputs, mixers, gens, pk)
 
 	// Decryption.
 	v.progress(q, "decryption")
@@ -494,6 +502,7 @@ func (v *verifier) question(q int) {
 		}
 		msgs = append(msgs, ds)
 	}
+	v.rejectedShares(q, pub, final, senders, &res)
 	dec, err := mixnet.ThresholdDecrypt(pub, final, msgs)
 	v.check()
 	// The blamed shares come with the result, or with the error when
@@ -540,5 +549,122 @@ func (v *verifier) question(q int) {
 		if !bytes.Equal(v.f[d+fileCounts], canonicalJSON(counts)) {
 			v.fail("C1", "counts", d+fileCounts, "the counts are not those of the plaintexts")
 		}
+	}
+}
+
+// chainList is one list of a question's mix chain, encoded and decoded.
+type chainList struct {
+	enc  []byte
+	list []*elgamal.Ciphertext
+}
+
+var rejectedMixRE = regexp.MustCompile(`^q(\d+)/rejected/mix-(\d+)/`)
+var rejectedShareRE = regexp.MustCompile(`^q(\d+)/rejected/share-(\d+)\.bin$`)
+
+// authoritiesIn returns the authorities i named by the files of question
+// q that re matches (its second group), sorted; other indices are left to
+// F1.
+func (v *verifier) authoritiesIn(q int, re *regexp.Regexp) []int {
+	seen := map[int]bool{}
+	for name := range v.f {
+		if m := re.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
+			i, err := strconv.Atoi(m[2])
+			if err == nil && i >= 1 && i <= len(v.params.Authorities) && m[2] == strconv.Itoa(i) {
+				seen[i] = true
+			}
+		}
+	}
+	var out []int
+	for i := range seen {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// rejectedMixes checks the mixes the authorities rejected (M6): each is
+// signed by its mixer over the list at its position, and its proof does
+// not verify there; then the record proves its mixer's fault. A rejected
+// mix that verifies, or that its mixer did not sign, is a false blame.
+func (v *verifier) rejectedMixes(q int, inputs []chainList, mixers map[int]int, gens *shuffle.Generators, pk *elgamal.PublicKey) {
+	p := v.params
+	qu := p.Questions[q]
+	const mx = "mix"
+	for _, i := range v.authoritiesIn(q, rejectedMixRE) {
+		md := rejectedMixDir(q, i)
+		var info MixInfo
+		if !v.readJSON("M6", mx, md+fileMixInfo, &info) {
+			continue
+		}
+		v.check()
+		if info.Mixer != i || info.Mix < 1 || info.Mix > len(inputs) {
+			v.fail("M6", mx, md+fileMixInfo, "rejected mix names mix %d by authority %d", info.Mix, info.Mixer)
+			continue
+		}
+		v.check()
+		if j, ok := mixers[i]; ok {
+			v.fail("M6", mx, md, "authority %d has mix %d accepted and another rejected", i, j)
+			continue
+		}
+		out, ok1 := v.file("M6", mx, md+fileOutput)
+		proof, ok2 := v.file("M6", mx, md+fileProof)
+		sig, ok3 := v.file("M6", mx, md+fileSignature)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		in := inputs[info.Mix-1]
+		v.check()
+		if err := verifySignature(v.certs[i-1], mixnet.MixDigest(p.ElectionID, q, info.Mix, in.enc, out, proof), sig); err != nil {
+			v.fail("M6", mx, md+fileSignature, "the rejected mix is not signed by authority %d: the blame is unfounded: %v", i, err)
+			continue
+		}
+		v.check()
+		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Mixer: info.Mix, PublicKey: pk, Width: qu.Width}
+		outList, err := elgamal.DecodeListN(out, qu.Width, len(in.list))
+		if err == nil {
+			var dp *shuffle.Proof
+			if dp, err = shuffle.DecodeProof(proof, len(in.list), qu.Width); err == nil {
+				err = shuffle.Verify(ctx, gens, in.list, in.enc, outList, out, dp)
+			}
+		}
+		if err == nil {
+			v.fail("M6", mx, md, "authority %d's rejected mix at position %d verifies: it was rejected wrongly", i, info.Mix)
+			continue
+		}
+		v.blame(q, i, mx, "its mix for position %d does not verify: %v", info.Mix, err)
+	}
+}
+
+// rejectedShares checks the decryption shares the authorities rejected
+// (D3): none may verify, and none may come from an authority whose share
+// was accepted.
+func (v *verifier) rejectedShares(q int, pub *mixnet.DKGPublic, final *mixnet.CiphertextList, accepted []int, res *QuestionResult) {
+	const dc = "decryption"
+	for _, i := range v.authoritiesIn(q, rejectedShareRE) {
+		name := rejectedShareFile(q, i)
+		b, _ := v.file("D3", dc, name)
+		v.check()
+		if slices.Contains(accepted, i) {
+			v.fail("D3", dc, name, "authority %d has a share accepted and another rejected", i)
+			continue
+		}
+		msg, err := mixnet.DecodeMessage(b)
+		if err == nil {
+			ds, ok := msg.(*mixnet.DecryptionShareMessage)
+			switch {
+			case !ok:
+				err = errors.New("not a decryption share")
+			case ds.Sender != i:
+				err = fmt.Errorf("a share of authority %d", ds.Sender)
+			default:
+				_, err = mixnet.VerifyDecryptionShare(pub, final, ds)
+			}
+		}
+		if err == nil {
+			v.fail("D3", dc, name, "authority %d's rejected decryption share verifies: it was rejected wrongly", i)
+			continue
+		}
+		res.Blamed = append(res.Blamed, i)
+		v.blame(q, i, dc, "its decryption share does not verify: %v", err)
 	}
 }
