@@ -2,6 +2,7 @@ package orchestra_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,11 @@ func TestAdversaries(t *testing.T) {
 		{"bad-dealer", 2, "keygen"},
 		{"false-complaint", 3, "keygen"},
 		{"garbage-messages", 2, ""},
+		{"bad-shuffle", 2, "mix"},
+		{"bad-shuffle", 1, "mix"},
+		{"bad-decryption", 3, "decryption"},
 	} {
-		t.Run(tc.kind, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s:%d", tc.kind, tc.who), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			res, err := eotest.Full(ctx, eotest.Options{Local: 3, Threshold: 2, Questions: 2, Votes: 80, Adversaries: map[int]string{tc.who: tc.kind}})
@@ -40,4 +44,13 @@ func TestAdversaries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With fewer than t mixers left, a bad shuffle stops the tally, with a
+// reason that names the blamed mixer.
+func TestBadShuffleBelowThreshold(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := eotest.Full(ctx, eotest.Options{Local: 2, Votes: 30, Adversaries: map[int]string{2: "bad-shuffle"}})
+	require.ErrorContains(t, err, "fewer than the threshold 2 (rejected: [local-a2])")
 }

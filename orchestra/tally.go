@@ -156,13 +156,21 @@ func (e *election) runTally(ctx context.Context) error {
 	own, _ := decodeEnvelope(msgParamSig, sigBody)
 	sigs[e.self-1] = own.Fields[0]
 
-	// The mixes: authority j mixes j-th, every other authority verifies.
+	// The mixes: authority j takes the j-th turn, every other authority
+	// verifies; at least t mixes must stand.
 	t0 = time.Now()
 	for _, qu := range qs {
 		for j := 1; j <= len(su.Authorities); j++ {
 			if err := e.mix(ctx, qu, j); err != nil {
 				return err
 			}
+		}
+		if m := len(qu.rec.Mixes); m < su.Threshold {
+			var blamed []string
+			for _, r := range qu.rec.RejectedMixes {
+				blamed = append(blamed, e.name(r.Mixer))
+			}
+			return fmt.Errorf("question %d: only %d mixes verified, fewer than the threshold %d (rejected: %v)", qu.q, m, su.Threshold, blamed)
 		}
 	}
 	phase("mix", t0)
@@ -345,13 +353,22 @@ func (e *election) publishOnce(ctx context.Context, name string, t peers.Message
 	return body, nil
 }
 
-// mix takes mix j of a question: this authority's own, or another's,
-// which it verifies before going on.
+// mix takes authority j's turn in a question's mix chain: this
+// authority's own mix, or another's, which it verifies before going on.
+// The mix is offered for position p, the one after the accepted mixes so
+// far. A mix whose signature verifies but whose proof does not is
+// rejected: its mixer is blamed, the record keeps it, and the chain goes
+// on from the same list. A mix its mixer did not sign ends the tally
+// (nothing would prove the blame).
 func (e *election) mix(ctx context.Context, qu *question, j int) error {
-	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: j, PublicKey: qu.pk, Width: 1}
+	p := len(qu.rec.Mixes) + 1
+	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: p, PublicKey: qu.pk, Width: 1}
 	log := e.log.With(eolog.Phase("mix"), eolog.Session(sessionID(qu.q)))
+	path := filepath.Join(e.dir, fileMix(qu.q, j))
+	rejectedMark := path + ".rejected"
 	var body []byte
 	var out []*elgamal.Ciphertext // the output list, if decoded or made here
+	verified := false
 	if j == e.self {
 		t0 := time.Now()
 		var err error
@@ -360,12 +377,9 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 			var encOut []byte
 			var proof *shuffle.Proof
 			var err error
-			if qu.pre != nil {
-				pre := <-qu.pre
-				if pre.err != nil {
-					return nil, pre.err
-				}
-				list, encOut, proof, err = shuffle.Shuffle(pre.p, qu.list, qu.enc)
+			pre := qu.takePrecomputed(p == e.self)
+			if pre != nil {
+				list, encOut, proof, err = shuffle.Shuffle(pre, qu.list, qu.enc)
 			} else {
 				list, encOut, proof, err = shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
 			}
@@ -374,47 +388,66 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 			}
 			out = list
 			pb := proof.Bytes()
+			if e.adversary() == AdvBadShuffle {
+				// Drill: a proof that does not verify, signed all the same.
+				pb[len(pb)/2] ^= 1
+				out = nil
+			}
 			key := record.Key{Signer: e.srv.signer()}
-			sig, err := key.Sign(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb))
+			sig, err := key.Sign(mixnet.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb))
 			if err != nil {
 				return nil, err
 			}
 			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(j), Fields: [][]byte{encOut, pb, sig}}, nil
 		})
 		if err != nil {
-			return fmt.Errorf("mix %d of question %d: %w", j, qu.q, err)
+			return fmt.Errorf("mix %d of question %d: %w", p, qu.q, err)
 		}
-		log.Info("mixed and published", "mix", j, "ciphertexts", len(qu.list), "seconds", time.Since(t0).Seconds())
+		log.Info("mixed and published", "mix", p, "ciphertexts", len(qu.list), "seconds", time.Since(t0).Seconds())
+		// An honest mixer's mix is right by construction; a drill's
+		// adversary judges its own like the others do, so that its record
+		// is theirs.
+		verified = e.adversary() != AdvBadShuffle
+	} else if b, err := os.ReadFile(path); err == nil {
+		body = b // judged before it was stored: accepted unless marked
+		_, statErr := os.Stat(rejectedMark)
+		verified = statErr != nil
 	} else {
-		path := filepath.Join(e.dir, fileMix(qu.q, j))
-		if b, err := os.ReadFile(path); err == nil {
-			body = b // verified before it was stored
-		} else {
-			in, err := e.await(ctx, fmt.Sprintf("mix %d of question %d", j, qu.q), j,
-				&envelope{Election: e.id, Fields: [][]byte{[]byte(fileMix(qu.q, j))}},
-				func(in *inbound) bool {
-					return in.typ == msgMix && in.from == j && int(in.env.Q) == qu.q && int(in.env.J) == j
-				})
-			if err != nil {
-				return err
-			}
-			t0 := time.Now()
-			if out, err = e.verifyMix(sctx, qu, j, in.env); err != nil {
-				return fmt.Errorf("mix %d of question %d by %s rejected: %w", j, qu.q, e.name(j), err)
-			}
-			body = in.env.bytes()
-			if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
-				return err
-			}
-			e.srv.crashPoint("mix-verified")
-			log.Info("mix verified", "mix", j, eolog.Peer(e.name(j)), "seconds", time.Since(t0).Seconds())
+		in, err := e.await(ctx, fmt.Sprintf("mix %d of question %d", p, qu.q), j,
+			&envelope{Election: e.id, Fields: [][]byte{[]byte(fileMix(qu.q, j))}},
+			func(in *inbound) bool {
+				return in.typ == msgMix && in.from == j && int(in.env.Q) == qu.q && int(in.env.J) == j
+			})
+		if err != nil {
+			return err
 		}
+		body = in.env.bytes()
 	}
 	env, err := decodeEnvelope(msgMix, body)
 	if err != nil {
 		return err
 	}
-	if out == nil { // a stored mix, read back after a restart
+	if !verified && out == nil {
+		if _, err := os.Stat(rejectedMark); err == nil {
+			return e.rejectMix(qu, j, p, env, errors.New("rejected before a restart"), false)
+		}
+		t0 := time.Now()
+		var sigErr bool
+		if out, sigErr, err = e.verifyMix(sctx, qu, j, p, env); err != nil {
+			if sigErr {
+				return fmt.Errorf("mix %d of question %d from %s is not signed by it: %w", p, qu.q, e.name(j), err)
+			}
+			return e.rejectMix(qu, j, p, env, err, true)
+		}
+		if j != e.self {
+			if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
+				return err
+			}
+			e.srv.crashPoint("mix-verified")
+		}
+		log.Info("mix verified", "mix", p, eolog.Peer(e.name(j)), "seconds", time.Since(t0).Seconds())
+	}
+	if out == nil { // an accepted mix read back after a restart
 		if out, err = elgamal.DecodeListN(env.Fields[0], 1, len(qu.list)); err != nil {
 			return err
 		}
@@ -425,26 +458,62 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 	return nil
 }
 
-// verifyMix checks another authority's mix: the proof of shuffle against
-// the list this authority holds, and the mixer's signature.
-func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j int, env *envelope) ([]*elgamal.Ciphertext, error) {
+// rejectMix records authority j's mix for position p as rejected, blames
+// it in the log, and leaves the chain where it was.
+func (e *election) rejectMix(qu *question, j, p int, env *envelope, why error, store bool) error {
+	if store {
+		path := filepath.Join(e.dir, fileMix(qu.q, j))
+		if j != e.self {
+			if err := atomicfile.WriteFile(path, env.bytes(), 0o600); err != nil {
+				return err
+			}
+		}
+		if err := atomicfile.WriteFile(path+".rejected", nil, 0o600); err != nil {
+			return err
+		}
+	}
+	e.log.Error("mix rejected: its proof does not verify; its mixer is blamed and the chain goes on without it",
+		eolog.Phase("mix"), eolog.Session(sessionID(qu.q)), eolog.Peer(e.name(j)), "mix", p, eolog.Err(why))
+	qu.rec.RejectedMixes = append(qu.rec.RejectedMixes, mixnet.RejectedMix{Position: p,
+		MixRecord: mixnet.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]}})
+	return nil
+}
+
+// verifyMix checks authority j's mix for position p: its signature, then
+// the proof of shuffle against the list this authority holds. sigErr
+// says the signature failed.
+func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j, p int, env *envelope) (out []*elgamal.Ciphertext, sigErr bool, err error) {
 	encOut, pb, sig := env.Fields[0], env.Fields[1], env.Fields[2]
 	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
-	if err := a.VerifySignature(mixnet.MixDigest(e.id, qu.q, j, qu.enc, encOut, pb), sig); err != nil {
-		return nil, err
+	if err := a.VerifySignature(mixnet.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb), sig); err != nil {
+		return nil, true, err
 	}
-	out, err := elgamal.DecodeListN(encOut, 1, len(qu.list))
+	out, err = elgamal.DecodeListN(encOut, 1, len(qu.list))
 	if err != nil {
-		return nil, fmt.Errorf("output list: %w", err)
+		return nil, false, fmt.Errorf("output list: %w", err)
 	}
 	proof, err := shuffle.DecodeProof(pb, len(qu.list), 1)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := shuffle.Verify(sctx, qu.gens, qu.list, qu.enc, out, encOut, proof); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return out, nil
+	return out, false, nil
+}
+
+// takePrecomputed returns the offline phase made for this mixer, if it
+// was made for the position it now takes (use), and drops it otherwise.
+func (qu *question) takePrecomputed(use bool) *shuffle.Precomputed {
+	if qu.pre == nil {
+		return nil
+	}
+	pre := <-qu.pre
+	qu.pre = nil
+	if pre.err != nil || !use {
+		return nil
+	}
+	return pre.p
 }
 
 // decrypt publishes this authority's decryption share of a question's
@@ -460,13 +529,23 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		return err
 	}
 	shares := map[int][]byte{}
+	rejected := map[int]bool{}
 	if qu.share != nil && slices.Contains(qu.pub.Qualified, e.self) {
 		body, err := e.publishOnce(ctx, fileDec(qu.q, e.self), msgShare, func() (*envelope, error) {
 			m, err := qu.share.DecryptionShare(qu.pub, final, nil)
 			if err != nil {
 				return nil, err
 			}
-			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(e.self), Fields: [][]byte{m.Bytes()}}, nil
+			b := m.Bytes()
+			if e.adversary() == AdvBadDecryption {
+				// Drill: swap the first two factors; the proof fails.
+				fb := m.FactorBytes()
+				if k := bytes.Index(b, fb); k >= 0 && len(fb) >= 64 {
+					copy(b[k:k+32], fb[32:64])
+					copy(b[k+32:k+64], fb[:32])
+				}
+			}
+			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(e.self), Fields: [][]byte{b}}, nil
 		})
 		if err != nil {
 			return fmt.Errorf("decryption share of question %d: %w", qu.q, err)
@@ -475,10 +554,13 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		if err != nil {
 			return err
 		}
-		if err := ds.Handle(e.self, env.Fields[0]); err != nil {
-			return fmt.Errorf("own decryption share: %w", err)
-		}
 		shares[e.self] = env.Fields[0]
+		if err := ds.Handle(e.self, env.Fields[0]); err != nil {
+			if e.adversary() != AdvBadDecryption {
+				return fmt.Errorf("own decryption share: %w", err)
+			}
+			rejected[e.self] = true // the drill's adversary judges its own like the others
+		}
 		qu.share.Wipe()
 	}
 	for _, i := range qu.pub.Qualified {
@@ -491,20 +573,24 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		if err != nil {
 			return err
 		}
-		if err := ds.Handle(i, in.env.Fields[0]); err != nil {
-			e.log.Error("decryption share rejected", eolog.Phase("decrypt"), eolog.Session(sessionID(qu.q)), eolog.Peer(in.host), eolog.Err(err))
-			continue
-		}
 		shares[i] = in.env.Fields[0]
+		if err := ds.Handle(i, in.env.Fields[0]); err != nil {
+			e.log.Error("decryption share rejected: it does not verify; its authority is blamed", eolog.Phase("decrypt"),
+				eolog.Session(sessionID(qu.q)), eolog.Peer(in.host), eolog.Err(err))
+			rejected[i] = true
+		}
+	}
+	for _, i := range qu.pub.Qualified {
+		if rejected[i] {
+			qu.rec.RejectedShares = append(qu.rec.RejectedShares, mixnet.ShareRecord{Authority: i, Message: shares[i]})
+		} else if shares[i] != nil {
+			qu.rec.Shares = append(qu.rec.Shares, mixnet.ShareRecord{Authority: i, Message: shares[i]})
+		}
 	}
 	res, err := ds.Result()
 	if err != nil {
 		return fmt.Errorf("question %d: %w", qu.q, err)
 	}
-	for _, i := range res.Valid {
-		qu.rec.Shares = append(qu.rec.Shares, mixnet.ShareRecord{Authority: i, Message: shares[i]})
-	}
-	slices.SortFunc(qu.rec.Shares, func(a, b mixnet.ShareRecord) int { return a.Authority - b.Authority })
 	qu.rec.Plaintexts = mixnet.PlaintextLines(res.Plaintexts)
 	qu.rec.Counts = mixnet.PlaintextCounts(qu.rec.Plaintexts)
 	return nil

@@ -8,11 +8,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
 	if err := rootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "eotest:", err)
+		fmt.Fprintln(os.Stderr, "eotest:", strings.TrimPrefix(err.Error(), "eotest: "))
 		os.Exit(1)
 	}
 }
