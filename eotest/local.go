@@ -6,7 +6,9 @@
 package eotest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,12 +30,13 @@ type Options struct {
 	Dir   string
 	Peers []string
 
-	Threshold int    // t (0: all authorities)
-	Questions int    // questions, each of width 1 (0: 1)
-	Votes     int    // voters
-	Answers   int    // answers per question, voted uniformly at random (0: 4)
-	Listen    string // where the harness serves ballots and callbacks (":8000"; loopback and any port with Local)
-	Out       string // directory for the record and tally.tar.gz ("": none written)
+	Threshold int     // t (0: all authorities)
+	Questions int     // questions, each of width 1 (0: 1)
+	Votes     int     // voters
+	Spoil     float64 // fraction of the vote file's lines to spoil (Spoil): garbage, repeated voters, broken proofs
+	Answers   int     // answers per question, voted uniformly at random (0: 4)
+	Listen    string  // where the harness serves ballots and callbacks (":8000"; loopback and any port with Local)
+	Out       string  // directory for the record and tally.tar.gz ("": none written)
 	Timeout   time.Duration
 	Progress  io.Writer
 
@@ -69,6 +72,7 @@ type Result struct {
 	TallyHash   string           `json:"tally_hash,omitempty"` // ni:///sha-256 of tally.tar.gz
 	Checks      int              `json:"checks"`
 	Blame       []record.Blame   `json:"blame,omitempty"` // the misbehaviour the record proves
+	Excluded    int              `json:"excluded"`        // ballot lines excluded, all questions
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -141,6 +145,13 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var spoiled *Spoiled
+	if o.Spoil > 0 {
+		if spoiled, err = Spoil(votes, o.Spoil); err != nil {
+			return nil, err
+		}
+		o.logf("spoiled %d lines: %d garbage, %d repeated voters, %d broken proofs", 3*spoiled.Garbage, spoiled.Garbage, spoiled.Superseded, spoiled.BadProofs)
+	}
 	res.Times.Encryption = time.Since(start).Seconds()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -177,6 +188,24 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	}
 	for _, qr := range rep.Questions {
 		res.Counts = append(res.Counts, qr.Counts)
+		res.Excluded += qr.Excluded
+	}
+	if spoiled != nil {
+		f, err := record.ReadTarGz(bytes.NewReader(tgz))
+		if err != nil {
+			return res, err
+		}
+		var excl [][]mixnet.Exclusion
+		for q := range rep.Questions {
+			var x []mixnet.Exclusion
+			if err := json.Unmarshal(f[fmt.Sprintf("q%d/excluded.json", q)], &x); err != nil {
+				return res, err
+			}
+			excl = append(excl, x)
+		}
+		if err := CheckExclusions(excl, spoiled); err != nil {
+			return res, err
+		}
 	}
 	res.Times.Total = time.Since(total).Seconds()
 	return res, nil

@@ -97,6 +97,7 @@ directs, the peers take part.`,
 	cmd.Flags().IntVar(&o.Questions, "questions", 1, "questions")
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the record and tally.tar.gz here")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
+	cmd.Flags().Float64Var(&o.Spoil, "spoil", 0, "spoil this fraction of the vote file's lines (garbage, repeated voters, broken proofs) and check that exactly those are excluded")
 	cmd.Flags().StringArrayVar(&adversaries, "adversary", nil, "with --local: KIND:AUTHORITY makes that authority misbehave, KIND one of "+strings.Join(orchestra.AdversaryKinds, ", ")+" (repeatable)")
 	cmd.Flags().Float64Var(&imp.Drop, "drop", 0, "with --local: drop this fraction of the datagrams between authorities")
 	cmd.Flags().Float64Var(&imp.Duplicate, "duplicate", 0, "with --local: duplicate this fraction of them")

@@ -1,0 +1,29 @@
+package eotest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Bad input at scale: 100 000 voters with 1 % of the lines spoiled
+// (garbage, repeated voters, broken proofs). Exactly those lines are
+// excluded, each with its reason, and the tally is the votes of the
+// others (Full checks the multiset, the counts and the exclusions).
+func TestSpoiledVotesAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 100 000-ballot election")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	res, err := Full(ctx, Options{Local: 2, Votes: 100000, Spoil: 0.01})
+	require.NoError(t, err)
+	require.Equal(t, 999, res.Excluded, "333 garbage, 333 superseded, 333 broken proofs")
+	total := 0
+	for _, c := range res.Counts[0] {
+		total += c.Count
+	}
+	require.Equal(t, 100000-333, total)
+}
