@@ -373,6 +373,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 		t0 := time.Now()
 		var err error
 		body, err = e.publishOnce(ctx, fileMix(qu.q, j), msgMix, func() (*envelope, error) {
+			e.srv.crashPoint("mix-start")
 			var list []*elgamal.Ciphertext
 			var encOut []byte
 			var proof *shuffle.Proof
@@ -532,6 +533,7 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 	rejected := map[int]bool{}
 	if qu.share != nil && slices.Contains(qu.pub.Qualified, e.self) {
 		body, err := e.publishOnce(ctx, fileDec(qu.q, e.self), msgShare, func() (*envelope, error) {
+			e.srv.crashPoint("share-start")
 			m, err := qu.share.DecryptionShare(qu.pub, final, nil)
 			if err != nil {
 				return nil, err

@@ -141,8 +141,8 @@ func TestCrashResume(t *testing.T) {
 	}{
 		{2, "dkg-message:1"}, {2, "dkg-message:3"}, {1, "dkg-message:2"}, {2, "created"}, {1, "created"},
 		{2, "votes"}, {2, "param-sig-stored"}, {1, "param-sig-published"},
-		{1, "mix-stored"}, {1, "mix-published"}, {2, "mix-verified"}, {2, "mix-stored"}, {2, "mix-published"},
-		{1, "mix-verified"}, {2, "share-stored"}, {1, "share-published"}, {2, "record"}, {1, "record"},
+		{1, "mix-start"}, {2, "mix-start"}, {1, "mix-stored"}, {1, "mix-published"}, {2, "mix-verified"}, {2, "mix-stored"}, {2, "mix-published"},
+		{1, "mix-verified"}, {1, "share-start"}, {2, "share-stored"}, {1, "share-published"}, {2, "record"}, {1, "record"},
 	} {
 		t.Run(fmt.Sprintf("a%d-%s", tc.who, strings.ReplaceAll(tc.point, ":", "-")), func(t *testing.T) {
 			d := ds[tc.who-1]
