@@ -383,6 +383,7 @@ func (e *election) await(ctx context.Context, what string, from int, resend *env
 	cfg := e.srv.cfg
 	deadline := time.Now().Add(time.Duration(cfg.StepTimeout))
 	lastAsk := time.Now()
+	every := time.Duration(cfg.ResendAfter) // doubles after each ask, up to 8×
 	for {
 		in, overflow := e.box.take(func(in *inbound) bool { return in.typ == msgAbort || match(in) })
 		if overflow {
@@ -399,8 +400,9 @@ func (e *election) await(ctx context.Context, what string, from int, resend *env
 		if now.After(deadline) {
 			return nil, fmt.Errorf("timed out after %v waiting for %s from %s", time.Duration(cfg.StepTimeout), what, e.name(from))
 		}
-		if resend != nil && now.Sub(lastAsk) >= time.Duration(cfg.ResendAfter) {
+		if resend != nil && now.Sub(lastAsk) >= every {
 			lastAsk = now
+			every = min(2*every, 8*time.Duration(cfg.ResendAfter))
 			e.log.Info("asking again", "what", what, eolog.Peer(e.name(from)))
 			go func() {
 				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -408,7 +410,7 @@ func (e *election) await(ctx context.Context, what string, from int, resend *env
 				e.srv.send(sctx, e.name(from), msgResend, resend.bytes())
 			}()
 		}
-		wait := min(time.Until(deadline), time.Duration(cfg.ResendAfter))
+		wait := min(time.Until(deadline), every)
 		if _, err := e.box.wait(ctx, max(wait, time.Millisecond)); err != nil {
 			return nil, err
 		}
