@@ -38,15 +38,7 @@ func freePort(t *testing.T) int {
 // authorities made with eopeers, their packages exchanged, two eorchestra
 // daemons, then eotest full --peers against them, and eolog.
 func TestMultiProcess(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the binaries")
-	}
-	bin := t.TempDir()
-	build := exec.Command(goBin, "build", "-o", bin, "github.com/eo-mixnet/eo/cmd/eopeers", "github.com/eo-mixnet/eo/cmd/eorchestra",
-		"github.com/eo-mixnet/eo/cmd/eotest", "github.com/eo-mixnet/eo/cmd/eolog")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildBinaries(t)
 	run := func(name string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(bin, name), args...)
