@@ -32,16 +32,34 @@ func newEnv(t *testing.T, n int) *env {
 }
 
 func newEnvConfig(t *testing.T, n int, cfg *orchestra.Config) *env {
+	return newEnvCluster(t, eotest.ClusterOptions{N: n, Config: cfg})
+}
+
+// newEnvCluster starts a cluster (in a temporary directory) and a harness
+// with its first authority's identity.
+func newEnvCluster(t *testing.T, o eotest.ClusterOptions) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	c, err := eotest.StartCluster(ctx, eotest.ClusterOptions{N: n, Dir: t.TempDir(), Config: cfg})
+	o.Dir = t.TempDir()
+	c, err := eotest.StartCluster(ctx, o)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 	h, err := eotest.NewHarness(eotest.HarnessOptions{Dir: c.Dirs[0], Listen: "127.0.0.1:0"})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	return &env{c: c, h: h, ctx: ctx}
+}
+
+// check downloads the tally of a callback and checks it completely
+// against the votes cast.
+func (e *env) check(t *testing.T, id, url, hash string, votes *eotest.Votes) []byte {
+	t.Helper()
+	tgz, err := e.h.Download(e.ctx, url, hash)
+	require.NoError(t, err)
+	_, err = eotest.Check(tgz, id, e.c.Names, votes.Want)
+	require.NoError(t, err)
+	return tgz
 }
 
 func (e *env) certs(t *testing.T) []map[string]string {

@@ -1,7 +1,6 @@
 package orchestra_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -11,34 +10,18 @@ import (
 	"github.com/eo-mixnet/eo/orchestra"
 )
 
-func newImpairedEnv(t *testing.T, n int, cfg *orchestra.Config, imp eotest.Impairment) *env {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	c, err := eotest.StartCluster(ctx, eotest.ClusterOptions{N: n, Dir: t.TempDir(), Config: cfg, Impair: &imp})
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	h, err := eotest.NewHarness(eotest.HarnessOptions{Dir: c.Dirs[0], Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	t.Cleanup(func() { h.Close() })
-	return &env{c: c, h: h, ctx: ctx}
-}
-
 // A network that drops, duplicates, delays and reorders datagrams between
 // the authorities slows an election down but does not change its outcome.
 func TestLossyNetwork(t *testing.T) {
-	e := newImpairedEnv(t, 3, &orchestra.Config{StepTimeout: orchestra.Duration(time.Minute), ResendAfter: orchestra.Duration(2 * time.Second)},
-		eotest.Impairment{Drop: 0.05, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond})
+	e := newEnvCluster(t, eotest.ClusterOptions{N: 3, Config: &orchestra.Config{StepTimeout: orchestra.Duration(time.Minute), ResendAfter: orchestra.Duration(2 * time.Second)},
+		Impair: &eotest.Impairment{Drop: 0.05, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond}})
 	pks, err := e.h.Create(e.ctx, "n1", e.c.Names, 2, 2)
 	require.NoError(t, err)
 	votes, err := eotest.Encrypt("n1", pks, 300, 4)
 	require.NoError(t, err)
 	url, hash, err := e.h.Tally(e.ctx, "n1", votes.File)
 	require.NoError(t, err)
-	tgz, err := e.h.Download(e.ctx, url, hash)
-	require.NoError(t, err)
-	_, err = eotest.Check(tgz, "n1", e.c.Names, votes.Want)
-	require.NoError(t, err)
+	e.check(t, "n1", url, hash, votes)
 	var dropped, duplicated int64
 	for _, p := range e.c.Proxies {
 		dropped += p.Dropped.Load()
@@ -51,8 +34,8 @@ func TestLossyNetwork(t *testing.T) {
 // An authority cut off in the middle of a tally ends it, within the step
 // timeout, with a reason that names it.
 func TestPartitionFailsWithReason(t *testing.T) {
-	e := newImpairedEnv(t, 2, &orchestra.Config{StepTimeout: orchestra.Duration(4 * time.Second), ResendAfter: orchestra.Duration(time.Second)},
-		eotest.Impairment{})
+	e := newEnvCluster(t, eotest.ClusterOptions{N: 2, Config: &orchestra.Config{StepTimeout: orchestra.Duration(4 * time.Second), ResendAfter: orchestra.Duration(time.Second)},
+		Impair: &eotest.Impairment{}})
 	pks, err := e.h.Create(e.ctx, "p1", e.c.Names, 2, 1)
 	require.NoError(t, err)
 	votes, err := eotest.Encrypt("p1", pks, 50, 3)

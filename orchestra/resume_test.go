@@ -26,10 +26,7 @@ func TestRestartResumes(t *testing.T) {
 	require.NoError(t, err)
 	url, hash, err := e.h.Tally(e.ctx, "r1", votes.File)
 	require.NoError(t, err)
-	tgz, err := e.h.Download(e.ctx, url, hash)
-	require.NoError(t, err)
-	_, err = eotest.Check(tgz, "r1", e.c.Names, votes.Want)
-	require.NoError(t, err)
+	e.check(t, "r1", url, hash, votes)
 
 	// Stop authority 2 once it has published its parameters signature,
 	// in the middle of the tally.
@@ -51,10 +48,7 @@ func TestRestartResumes(t *testing.T) {
 	require.NoError(t, e.c.Start(2))
 	url, hash, err = e.h.WaitTally(e.ctx, "r2")
 	require.NoError(t, err)
-	tgz, err = e.h.Download(e.ctx, url, hash)
-	require.NoError(t, err)
-	_, err = eotest.Check(tgz, "r2", e.c.Names, votes.Want)
-	require.NoError(t, err)
+	e.check(t, "r2", url, hash, votes)
 }
 
 // An authority that stays down ends the tally with an error callback that
