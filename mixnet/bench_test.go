@@ -25,25 +25,37 @@ var benchSink any
 // a smaller SM gives larger ratios).
 func measureSM(sm float64) float64 { return min(sm, benchutil.SM()) }
 
+// measure runs op b.N times, timing each run, and reports the cost per
+// unit (n units per run) as ratios to SM measured before and after.
+func measure(b *testing.B, n int, unit string, op func(i int) (any, error)) {
+	sm := benchutil.SM()
+	var best benchutil.Best
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		best.Begin()
+		v, err := op(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		best.End()
+		benchSink = v
+	}
+	b.StopTimer()
+	sm = measureSM(sm)
+	benchutil.Report(b, sm, n, unit)
+	best.Report(b, sm, n, unit)
+}
+
 func BenchmarkDKG(b *testing.B) {
 	for _, n := range []int{3, 5, 10} {
 		tt := n/2 + 1
 		b.Run(fmt.Sprintf("n=%d/t=%d", n, tt), func(b *testing.B) {
-			sm := benchutil.SM()
-			var best benchutil.Best
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				best.Begin()
+			measure(b, 1, "dkg", func(i int) (any, error) {
 				nw := newNetwork(b, n, tt, uint64(i))
 				nw.run()
-				best.End()
-				benchSink = nw
-			}
-			b.StopTimer()
-			sm = measureSM(sm)
-			benchutil.Report(b, sm, 1, "dkg")
-			best.Report(b, sm, 1, "dkg")
+				return nw, nil
+			})
 		})
 	}
 }
@@ -111,23 +123,13 @@ func BenchmarkDecryptionShare(b *testing.B) {
 	for _, N := range benchSizes {
 		b.Run(fmt.Sprintf("N=%d", N), func(b *testing.B) {
 			f := fixture(b, N)
-			sm := benchutil.SM()
-			var best benchutil.Best
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				best.Begin()
+			measure(b, N, "ct", func(int) (any, error) {
 				m, err := f.keys[1].DecryptionShare(f.pub, f.list, nil)
 				if err != nil {
-					b.Fatal(err)
+					return nil, err
 				}
-				benchSink = m.Bytes()
-				best.End()
-			}
-			b.StopTimer()
-			sm = measureSM(sm)
-			benchutil.Report(b, sm, N, "ct")
-			best.Report(b, sm, N, "ct")
+				return m.Bytes(), nil
+			})
 		})
 	}
 }
@@ -136,27 +138,13 @@ func BenchmarkVerifyDecryptionShare(b *testing.B) {
 	for _, N := range benchSizes {
 		b.Run(fmt.Sprintf("N=%d", N), func(b *testing.B) {
 			f := fixture(b, N)
-			sm := benchutil.SM()
-			var best benchutil.Best
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				best.Begin()
+			measure(b, N, "ct", func(int) (any, error) {
 				m, err := DecodeMessage(f.enc[2])
 				if err != nil {
-					b.Fatal(err)
+					return nil, err
 				}
-				v, err := VerifyDecryptionShare(f.pub, f.list, m.(*DecryptionShareMessage))
-				if err != nil {
-					b.Fatal(err)
-				}
-				best.End()
-				benchSink = v
-			}
-			b.StopTimer()
-			sm = measureSM(sm)
-			benchutil.Report(b, sm, N, "ct")
-			best.Report(b, sm, N, "ct")
+				return VerifyDecryptionShare(f.pub, f.list, m.(*DecryptionShareMessage))
+			})
 		})
 	}
 }
@@ -174,23 +162,10 @@ func BenchmarkCombine(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				sm := benchutil.SM()
-				var best benchutil.Best
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					best.Begin()
+				measure(b, N, "ct", func(int) (any, error) {
 					pts, _, err := CombineDecryptionShares(f.pub, f.list, vs)
-					if err != nil {
-						b.Fatal(err)
-					}
-					best.End()
-					benchSink = pts
-				}
-				b.StopTimer()
-				sm = measureSM(sm)
-				benchutil.Report(b, sm, N, "ct")
-				best.Report(b, sm, N, "ct")
+					return pts, err
+				})
 			})
 		}
 	}
