@@ -83,6 +83,17 @@ func (a *authority) trust(t testing.TB, b *authority) {
 	require.NoError(t, err)
 }
 
+// startedPair returns two running authorities, a and b, that trust each
+// other.
+func startedPair(t *testing.T) (a, b *authority) {
+	t.Helper()
+	a, b = newAuthority(t, "a"), newAuthority(t, "b")
+	mutualTrust(t, a, b)
+	a.start(t)
+	b.start(t)
+	return a, b
+}
+
 func mutualTrust(t testing.TB, as ...*authority) {
 	t.Helper()
 	for _, a := range as {

@@ -37,10 +37,7 @@ func recv(t testing.TB, ep *Endpoint) (string, Message) {
 }
 
 func TestTwoEndpointsExchange(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 10*time.Second)
 
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("hello b")}))
@@ -158,10 +155,7 @@ func readRecords(r io.Reader, size int64) ([][recordSize]byte, error) {
 }
 
 func TestStreamCiphertextList(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 20*time.Second)
 
 	list := newRecordList(100_000)
@@ -211,10 +205,7 @@ func TestStreamCiphertextList(t *testing.T) {
 }
 
 func TestStreamDiscardedBySender(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 10*time.Second)
 	errc := make(chan error, 1)
 	go func() {
@@ -326,10 +317,7 @@ func TestServerWithUnexpectedCertificateRefused(t *testing.T) {
 }
 
 func TestReplacedCertificateRefused(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	// b replaces a's package with another certificate for "a" (--force).
 	other := newIdentity(t, "a", 1)
 	op, err := other.Package(false)
@@ -354,10 +342,7 @@ func TestExpiredCertificateRefused(t *testing.T) {
 }
 
 func TestUninstalledRefusedAndCut(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 10*time.Second)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
 	recv(t, b.ep)
@@ -387,10 +372,7 @@ func TestUninstalledRefusedAndCut(t *testing.T) {
 }
 
 func TestReconnect(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 10*time.Second)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
 	recv(t, b.ep)
@@ -450,10 +432,7 @@ func TestCloseUnblocks(t *testing.T) {
 }
 
 func TestBadFrameEndsOnlyThatMessage(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 10*time.Second)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello}))
 	recv(t, b.ep)
@@ -499,10 +478,7 @@ func TestWrongALPNRefused(t *testing.T) {
 // by its private key, tell a that the old connection is gone, and a's Send
 // reconnects at once instead of waiting for the idle timeout.
 func TestReconnectAfterCrash(t *testing.T) {
-	a, b := newAuthority(t, "a"), newAuthority(t, "b")
-	mutualTrust(t, a, b)
-	a.start(t)
-	b.start(t)
+	a, b := startedPair(t)
 	ctx := ctxT(t, 10*time.Second)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
 	recv(t, b.ep)
