@@ -80,28 +80,36 @@ func (e *election) openDKGLog(q int) (*dkgLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Each entry: kind (0 message, 1 expiry), sender, u32 length, data.
-	for len(b) > 0 {
-		if len(b) < 6 {
-			return nil, fmt.Errorf("%s: truncated", fileDKGLog(q))
-		}
-		en := dkgEntry{expire: b[0] == 1, from: int(b[1])}
-		l := int(binary.BigEndian.Uint32(b[2:6]))
-		if b[0] > 1 || l > len(b)-6 {
-			return nil, fmt.Errorf("%s: malformed", fileDKGLog(q))
-		}
-		en.data = b[6 : 6+l]
-		b = b[6+l:]
-		w.entries = append(w.entries, en)
+	if w.entries, err = parseDKGLog(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", fileDKGLog(q), err)
 	}
 	return w, nil
 }
 
-// append logs an input durably before the machine handles it.
-func (w *dkgLog) append(en dkgEntry) error {
-	w.entries = append(w.entries, en)
+// parseDKGLog decodes a key-generation log: entries of kind (0 message,
+// 1 expiry), sender, u32 length and data, to the end.
+func parseDKGLog(b []byte) ([]dkgEntry, error) {
+	var out []dkgEntry
+	for len(b) > 0 {
+		if len(b) < 6 {
+			return nil, errors.New("truncated")
+		}
+		en := dkgEntry{expire: b[0] == 1, from: int(b[1])}
+		l := uint64(binary.BigEndian.Uint32(b[2:6]))
+		if b[0] > 1 || l > uint64(len(b)-6) {
+			return nil, errors.New("malformed")
+		}
+		en.data = b[6 : 6+l]
+		b = b[6+l:]
+		out = append(out, en)
+	}
+	return out, nil
+}
+
+// encodeDKGLog is the inverse of parseDKGLog.
+func encodeDKGLog(entries []dkgEntry) []byte {
 	var b []byte
-	for _, x := range w.entries {
+	for _, x := range entries {
 		kind := byte(0)
 		if x.expire {
 			kind = 1
@@ -110,6 +118,13 @@ func (w *dkgLog) append(en dkgEntry) error {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(x.data)))
 		b = append(b, x.data...)
 	}
+	return b
+}
+
+// append logs an input durably before the machine handles it.
+func (w *dkgLog) append(en dkgEntry) error {
+	w.entries = append(w.entries, en)
+	b := encodeDKGLog(w.entries)
 	err := w.e.srv.ks.writeSecret(w.e.rel(fileDKGLog(w.q)), b)
 	clear(b)
 	return err

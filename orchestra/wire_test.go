@@ -93,3 +93,36 @@ func FuzzElectionID(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDKGLog(f *testing.F) {
+	f.Add(encodeDKGLog([]dkgEntry{{from: 2, data: []byte("deal")}, {expire: true}, {from: 3, data: nil}}))
+	f.Add([]byte{2, 1, 0, 0, 0, 0})
+	f.Add([]byte{0, 1, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := parseDKGLog(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(encodeDKGLog(entries), b) {
+			t.Fatal("a log that does not encode back to itself")
+		}
+	})
+}
+
+func FuzzDecodeBroadcasts(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 2, 'h', 'i', 0, 0, 0, 0})
+	f.Add([]byte{0, 0, 0, 9, 'x'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		msgs, err := decodeBroadcasts(b)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, m := range msgs {
+			n += 4 + len(m)
+		}
+		if n != len(b) {
+			t.Fatal("bytes left over or invented")
+		}
+	})
+}
