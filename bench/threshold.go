@@ -7,10 +7,11 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/record"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // ThresholdReport holds the key-generation and threshold-decryption
@@ -38,15 +39,15 @@ func ThresholdBench(n, procs int, sm float64) (*ThresholdReport, error) {
 		n, t int
 		dst  *float64
 	}{{3, 2, &rep.KeygenN3SM}, {5, 3, &rep.KeygenN5SM}, {10, 6, &rep.KeygenN10SM}} {
-		cfg := &mixnet.ElectionConfig{ElectionID: "bench", N: c.n, T: c.t, Questions: []mixnet.QuestionConfig{{SessionID: "q0", Width: 1}}}
+		cfg := &record.ElectionConfig{ElectionID: "bench", N: c.n, T: c.t, Questions: []record.QuestionConfig{{SessionID: "q0", Width: 1}}}
 		start := time.Now()
-		if _, err := mixnet.GenerateElectionKeys(cfg, nil); err != nil {
+		if _, err := record.SimulateKeys(cfg, nil); err != nil {
 			return nil, err
 		}
 		*c.dst = float64(time.Since(start).Nanoseconds()) / sm
 	}
-	cfg := &mixnet.ElectionConfig{ElectionID: "bench", N: 2, T: 2, Questions: []mixnet.QuestionConfig{{SessionID: "q0", Width: 1}}}
-	keys, err := mixnet.GenerateElectionKeys(cfg, nil)
+	cfg := &record.ElectionConfig{ElectionID: "bench", N: 2, T: 2, Questions: []record.QuestionConfig{{SessionID: "q0", Width: 1}}}
+	keys, err := record.SimulateKeys(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func ThresholdBench(n, procs int, sm float64) (*ThresholdReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := mixnet.NewCiphertextList(cts)
+	list, err := threshold.NewCiphertextList(cts)
 	if err != nil {
 		return nil, err
 	}
@@ -71,22 +72,22 @@ func ThresholdBench(n, procs int, sm float64) (*ThresholdReport, error) {
 		return nil, err
 	}
 	// Verify as a peer does: from the message's bytes.
-	dm, err := mixnet.DecodeMessage(m1.Bytes())
+	dm, err := threshold.DecodeMessage(m1.Bytes())
 	if err != nil {
 		return nil, err
 	}
 	start = time.Now()
-	v1, err := mixnet.VerifyDecryptionShare(pub, list, dm.(*mixnet.DecryptionShareMessage))
+	v1, err := threshold.VerifyDecryptionShare(pub, list, dm.(*threshold.DecryptionShareMessage))
 	if err != nil {
 		return nil, err
 	}
 	rep.VerifyShareNsCt = per(time.Since(start))
-	v2, err := mixnet.VerifyDecryptionShare(pub, list, m2)
+	v2, err := threshold.VerifyDecryptionShare(pub, list, m2)
 	if err != nil {
 		return nil, err
 	}
 	start = time.Now()
-	if _, _, err := mixnet.CombineDecryptionShares(pub, list, []*mixnet.VerifiedDecryptionShare{v1, v2}); err != nil {
+	if _, _, err := threshold.CombineDecryptionShares(pub, list, []*threshold.VerifiedDecryptionShare{v1, v2}); err != nil {
 		return nil, err
 	}
 	rep.CombineT2NsCt = per(time.Since(start))
@@ -112,14 +113,14 @@ type RecordReport struct {
 func RecordBench(n, procs int, sm float64) (*RecordReport, error) {
 	old := runtime.GOMAXPROCS(procs)
 	defer runtime.GOMAXPROCS(old)
-	cfg := &mixnet.ElectionConfig{ElectionID: "bench-record", N: 2, T: 2, Questions: []mixnet.QuestionConfig{{SessionID: "q0", Width: 1}}}
-	keys, err := mixnet.GenerateElectionKeys(cfg, nil)
+	cfg := &record.ElectionConfig{ElectionID: "bench-record", N: 2, T: 2, Questions: []record.QuestionConfig{{SessionID: "q0", Width: 1}}}
+	keys, err := record.SimulateKeys(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
 	pk := keys[0].Public.PublicKey
 	pk.Precompute()
-	ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
+	ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(n) }
 	start := time.Now()
 	lines := make([][]byte, n)
@@ -131,7 +132,7 @@ func RecordBench(n, procs int, sm float64) (*RecordReport, error) {
 	}
 	errs := make([]error, n)
 	parFor(n, func(i int) {
-		b, err := elgamal.EncryptBallot(nil, ctx, []*group.Element{choices[i%4]}, fmt.Sprintf("voter-%d", i))
+		b, err := ballot.Encrypt(nil, ctx, []*group.Element{choices[i%4]}, fmt.Sprintf("voter-%d", i))
 		if err != nil {
 			errs[i] = err
 			return
@@ -156,7 +157,7 @@ func RecordBench(n, procs int, sm float64) (*RecordReport, error) {
 	}
 	akeys := []*record.Key{k1, k2}
 	start = time.Now()
-	rec, err := mixnet.Tally(cfg, keys, [][]byte{ballots}, mixnet.TallyOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: record.MixSigner(akeys)})
+	rec, err := record.Simulate(cfg, keys, [][]byte{ballots}, record.SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: record.MixSigner(akeys)})
 	if err != nil {
 		return nil, err
 	}

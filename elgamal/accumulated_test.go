@@ -5,5 +5,4 @@ package elgamal
 // election record's specification: a change here is a format change.
 const (
 	embeddingAccumulated = "aa4a93f9c5b157a7e3db7c2eee547905b41f08d5027bea0c1bcfc97b1607a2d3"
-	ballotAccumulated    = "2f0b00198ee10246ac856cb0ad2ef303e885b150df9ad1e8569ff44e1894c970"
 )

@@ -50,6 +50,10 @@ func (c *Ciphertext) mustWidth() int {
 	return len(c.Alpha)
 }
 
+// NewCiphertext returns a ciphertext of width w whose elements (in one
+// block) are all the identity, for a decoder to fill in.
+func NewCiphertext(w int) *Ciphertext { return newCiphertext(w) }
+
 // newCiphertext allocates a ciphertext of width w with its elements in
 // one block.
 func newCiphertext(w int) *Ciphertext {
@@ -70,6 +74,15 @@ func Encrypt(rand io.Reader, pk *PublicKey, m []*group.Element) (*Ciphertext, er
 		ri.Set(group.NewScalar())
 	}
 	return c, err
+}
+
+// EncryptKeepingRandomness is Encrypt that also returns the randomness
+// r_j of each pair, for a proof of knowledge of it (a ballot) or for a
+// voter's audit of a ballot that is then not cast. The randomness is as
+// secret as the plaintexts: the caller wipes it (Scalar.Set to zero) when
+// done.
+func EncryptKeepingRandomness(rand io.Reader, pk *PublicKey, m []*group.Element) (*Ciphertext, []*group.Scalar, error) {
+	return encrypt(rand, pk, m)
 }
 
 // encrypt is Encrypt that also returns the randomness r_j.

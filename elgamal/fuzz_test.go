@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"github.com/eo-mixnet/eo/internal/fuzzseed"
 	"strings"
 	"testing"
+
+	"github.com/eo-mixnet/eo/internal/enctest"
+	"github.com/eo-mixnet/eo/internal/fuzzseed"
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/stretchr/testify/require"
@@ -20,30 +22,6 @@ import (
 //	go test -run TestWriteFuzzSeeds -write-seeds ./elgamal
 
 var writeSeeds = flag.Bool("write-seeds", false, "rewrite the fuzz seed corpora in testdata/fuzz")
-
-// fuzzContext is the context of FuzzVerifyBallot's seeds.
-func fuzzContext(t testing.TB) BallotContext {
-	return BallotContext{ElectionID: "fuzz-election", Question: 0, PK: testKey(t, 1).Public()}
-}
-
-func FuzzParseBallotLine(f *testing.F) {
-	ctx := testContext(f, 1)
-	f.Add(testBallot(f, ctx, 1, 1, "").MarshalLine())
-	f.Add(testBallot(f, ctx, 2, 2, "voter-2").MarshalLine())
-	f.Fuzz(func(t *testing.T, line []byte) {
-		b, err := ParseBallotLine(line)
-		if err != nil {
-			require.Nil(t, b)
-			require.ErrorIs(t, err, group.ErrEncoding)
-			return
-		}
-		require.Equal(t, line, b.MarshalLine())
-		require.LessOrEqual(t, b.Width(), MaxWidth)
-		ct, err := DecodeCiphertext(b.CiphertextBytes(), b.Width())
-		require.NoError(t, err)
-		require.True(t, ct.Equal(b.Ciphertext()))
-	})
-}
 
 func FuzzDecodeCiphertextList(f *testing.F) {
 	for _, w := range []int{1, 3} {
@@ -144,27 +122,6 @@ func FuzzDecodePlaintext(f *testing.F) {
 	})
 }
 
-func FuzzVerifyBallot(f *testing.F) {
-	ctx := fuzzContext(f)
-	f.Add(testBallot(f, ctx, 1, 1, "").MarshalLine(), ctx.ElectionID, 0)
-	f.Add(testBallot(f, ctx, 2, 3, "v").MarshalLine(), ctx.ElectionID, 0)
-	f.Fuzz(func(t *testing.T, line []byte, election string, question int) {
-		b, err := ParseBallotLine(line)
-		if err != nil {
-			return
-		}
-		c := BallotContext{ElectionID: election, Question: question, PK: ctx.PK}
-		err = VerifyBallot(c, b)
-		errs := VerifyBallots(c, []*Ballot{b, b}, nil)
-		require.Equal(t, err == nil, errs[0] == nil, "single: %v, batch: %v", err, errs[0])
-		if err == nil {
-			require.ErrorIs(t, errs[1], ErrDuplicateBallot)
-		} else {
-			require.Error(t, errs[1])
-		}
-	})
-}
-
 func FuzzCiphertextJSON(f *testing.F) {
 	for _, w := range []int{1, 2} {
 		js, err := testCiphertexts(f, uint64(w), 1, w)[0].MarshalJSON()
@@ -198,16 +155,6 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Skip("run with -write-seeds to rewrite testdata/fuzz")
 	}
 	write := func(target, name string, values ...any) { fuzzseed.Write(t, target, name, values...) }
-	ctx := testContext(t, 1)
-	w1 := testBallot(t, ctx, 101, 1, "").MarshalLine()
-	w3 := testBallot(t, ctx, 102, 3, "voter-102").MarshalLine()
-	write("FuzzParseBallotLine", "valid-w1", w1)
-	write("FuzzParseBallotLine", "valid-w3-voter", w3)
-	write("FuzzParseBallotLine", "truncated", w3[:len(w3)/2])
-	write("FuzzParseBallotLine", "trailing-newline", append(bytes.Clone(w1), '\n'))
-	write("FuzzParseBallotLine", "empty-voter", append(bytes.Clone(w1), '|'))
-	write("FuzzParseBallotLine", "identity-alpha", bytes.Replace(w1, w1[len(`{"choices":[{"alpha":"`):][:43], []byte(group.EncodeText(make([]byte, 32))), 1))
-	write("FuzzParseBallotLine", "whitespace", bytes.ReplaceAll(w1, []byte(","), []byte(", ")))
 
 	for _, w := range []int{1, 3} {
 		list := EncodeList(testCiphertexts(t, uint64(100+w), 3, w))
@@ -223,8 +170,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzDecodePublicKey", "valid-binary", pk.Bytes())
 	write("FuzzDecodePublicKey", "valid-text", []byte(pk.String()))
 	write("FuzzDecodePublicKey", "identity", make([]byte, 32))
-	write("FuzzDecodePublicKey", "top-bit", elementWithTopBit(t))
-	write("FuzzDecodePublicKey", "rfc9496-bad-0", mustHex(t, badEncodings[0]))
+	write("FuzzDecodePublicKey", "top-bit", enctest.ElementWithTopBit())
+	write("FuzzDecodePublicKey", "rfc9496-bad-0", enctest.MustHex(enctest.BadEncodings[0]))
 	write("FuzzDecodePublicKey", "padded-text", []byte(pk.String()+"="))
 
 	for i, m := range []string{"", "yes", "candidate 12", strings.Repeat("\xff", PlaintextSize)} {
@@ -238,13 +185,6 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzDecodePlaintext", "valid-int", n.Bytes())
 	write("FuzzDecodePlaintext", "too-long", bytes.Repeat([]byte{1}, PlaintextSize+1))
 	write("FuzzDecodePlaintext", "random-element", randElement(t, testRand(5)).Bytes())
-
-	fctx := fuzzContext(t)
-	write("FuzzVerifyBallot", "valid-w1", testBallot(t, fctx, 103, 1, "").MarshalLine(), fctx.ElectionID, 0)
-	write("FuzzVerifyBallot", "valid-w2-voter", testBallot(t, fctx, 104, 2, "voter-104").MarshalLine(), fctx.ElectionID, 0)
-	write("FuzzVerifyBallot", "other-election", testBallot(t, fctx, 105, 1, "").MarshalLine(), "other", 0)
-	write("FuzzVerifyBallot", "other-question", testBallot(t, fctx, 106, 1, "").MarshalLine(), fctx.ElectionID, 3)
-	write("FuzzVerifyBallot", "empty-election", testBallot(t, fctx, 107, 1, "").MarshalLine(), "", 0)
 
 	for i, w := range []int{1, 3} {
 		js, err := testCiphertexts(t, uint64(110+w), 1, w)[0].MarshalJSON()

@@ -13,6 +13,10 @@ import (
 // redacted is what a private key shows of itself in logs and formatted output.
 const redacted = "[redacted]"
 
+// BaseTable returns the constant-time fixed-base table of the base point
+// B, shared by everything that multiplies B by a secret.
+func BaseTable() *group.FixedBase { return baseTable() }
+
 // baseTable is the FixedBase table of the base point B, built on first use.
 var baseTable = sync.OnceValue(func() *group.FixedBase {
 	return group.NewFixedBase(group.NewGeneratorElement())
@@ -198,6 +202,10 @@ func PublicKeyFromText(s string) (*PublicKey, error) {
 	}
 	return pk, nil
 }
+
+// Valid reports whether pk is a decoded or generated key (not a zero
+// PublicKey value).
+func (pk *PublicKey) Valid() bool { return pk != nil && pk.t != nil }
 
 func (pk *PublicKey) mustValid() {
 	if pk == nil || pk.t == nil {

@@ -6,7 +6,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 
-	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/ballot"
 )
 
 // Spoiled says how Spoil changed a vote file: the exclusions the ballot
@@ -82,14 +82,14 @@ func Spoil(v *Votes, fraction float64) (*Spoiled, error) {
 
 // CheckExclusions compares a verified record's exclusions with what Spoil
 // did: every question excludes exactly that many lines for each reason.
-func CheckExclusions(excluded [][]mixnet.Exclusion, s *Spoiled) error {
+func CheckExclusions(excluded [][]ballot.Exclusion, s *Spoiled) error {
 	for q, ex := range excluded {
 		var garbage, superseded, bad int
 		for _, x := range ex {
 			switch {
-			case x.Reason == mixnet.ReasonMalformed:
+			case x.Reason == ballot.ReasonMalformed:
 				garbage++
-			case x.Reason == mixnet.ReasonProof:
+			case x.Reason == ballot.ReasonProof:
 				bad++
 			case len(x.Reason) > 13 && x.Reason[:13] == "superseded by":
 				superseded++

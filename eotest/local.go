@@ -16,7 +16,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/record"
 )
@@ -68,7 +68,7 @@ type Result struct {
 	Threshold   int              `json:"threshold"`
 	Votes       int              `json:"votes"`
 	Times       PhaseTimes       `json:"times"`
-	Counts      [][]mixnet.Count `json:"counts"`
+	Counts      [][]record.Count `json:"counts"`
 	TallyHash   string           `json:"tally_hash,omitempty"` // ni:///sha-256 of tally.tar.gz
 	Checks      int              `json:"checks"`
 	Blame       []record.Blame   `json:"blame,omitempty"` // the misbehaviour the record proves
@@ -195,9 +195,9 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return res, err
 		}
-		var excl [][]mixnet.Exclusion
+		var excl [][]ballot.Exclusion
 		for q := range rep.Questions {
-			var x []mixnet.Exclusion
+			var x []ballot.Exclusion
 			if err := json.Unmarshal(f[fmt.Sprintf("q%d/excluded.json", q)], &x); err != nil {
 				return res, err
 			}

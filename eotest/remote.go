@@ -20,10 +20,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/par"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/peers"
 	"github.com/eo-mixnet/eo/record"
@@ -345,7 +345,7 @@ func (h *Harness) Download(ctx context.Context, tallyURL, tallyHash string) ([]b
 
 // Votes are encrypted ballots and what they encrypt.
 type Votes struct {
-	File []byte     // the vote file: one line per voter (mixnet.JoinVotes)
+	File []byte     // the vote file: one line per voter (ballot.JoinFile)
 	Want [][]string // per question, the plaintext line of every voter
 }
 
@@ -359,7 +359,7 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 		answers = 4
 	}
 	nq := len(publicKeys)
-	ctxs := make([]elgamal.BallotContext, nq)
+	ctxs := make([]ballot.Context, nq)
 	for q, text := range publicKeys {
 		y, err := group.ElementFromText(text)
 		if err != nil {
@@ -370,7 +370,7 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 			return nil, err
 		}
 		pk.Precompute()
-		ctxs[q] = elgamal.BallotContext{ElectionID: electionID, Question: q, PK: pk, Width: 1}
+		ctxs[q] = ballot.Context{ElectionID: electionID, Question: q, PK: pk, Width: 1}
 	}
 	plain := make([]*group.Element, answers)
 	for a := range plain {
@@ -393,13 +393,13 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 		parts := make([][]byte, nq)
 		for i := lo; i < hi; i++ {
 			for q := range parts {
-				b, err := elgamal.EncryptBallot(nil, ctxs[q], []*group.Element{plain[choice[i][q]]}, fmt.Sprintf("voter-%d", i))
+				b, err := ballot.Encrypt(nil, ctxs[q], []*group.Element{plain[choice[i][q]]}, fmt.Sprintf("voter-%d", i))
 				if err != nil {
 					return err
 				}
 				parts[q] = b.MarshalLine()
 			}
-			line, err := mixnet.JoinVotes(parts)
+			line, err := ballot.JoinFile(parts)
 			if err != nil {
 				return err
 			}
@@ -455,7 +455,7 @@ func Check(tgz []byte, electionID string, authorities []string, want [][]string)
 		if !slices.Equal(got, exp) {
 			return rep, fmt.Errorf("eotest: question %d: the decrypted votes are not the votes cast", q)
 		}
-		counts := mixnet.PlaintextCounts(want[q])
+		counts := record.PlaintextCounts(want[q])
 		if !slices.Equal(counts, qr.Counts) {
 			return rep, fmt.Errorf("eotest: question %d: counts %v, cast %v", q, qr.Counts, counts)
 		}

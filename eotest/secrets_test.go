@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eolog"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/orchestra"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // No secret byte leaves an authority: after a whole election, nothing it
@@ -53,7 +53,7 @@ func TestNoSecretInAnythingWritten(t *testing.T) {
 	require.Error(t, err)
 	errText := err.Error()
 
-	var shares []*mixnet.KeyShare
+	var shares []*threshold.KeyShare
 	for _, d := range c.Dirs {
 		ks, err := orchestra.OpenKeyShares(d, &orchestra.Config{PassphraseFile: "passphrase"}, "s1", 2)
 		require.NoError(t, err)

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/group"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/peers"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // Adversary kinds: an authority configured with one (Config.Adversary)
@@ -33,18 +33,18 @@ func (e *election) adversary() string { return e.srv.cfg.Adversary }
 func (e *election) victim() int { return e.self%e.n() + 1 }
 
 // dkgTamper returns the tampering of a dishonest dealer or complainer.
-func (e *election) dkgTamper() func(to int, m mixnet.Message) {
+func (e *election) dkgTamper() func(to int, m threshold.Message) {
 	v := e.victim()
 	bad := group.ScalarFromUint64(0xbad)
 	switch e.adversary() {
 	case AdvBadDealer:
-		return func(to int, m mixnet.Message) {
+		return func(to int, m threshold.Message) {
 			switch m := m.(type) {
-			case *mixnet.ShareMessage:
+			case *threshold.ShareMessage:
 				if to == v {
 					m.Share = bad
 				}
-			case *mixnet.JustificationsMessage:
+			case *threshold.JustificationsMessage:
 				for k := range m.Entries {
 					if m.Entries[k].Party == v {
 						m.Entries[k].Share = bad
@@ -53,8 +53,8 @@ func (e *election) dkgTamper() func(to int, m mixnet.Message) {
 			}
 		}
 	case AdvFalseComplaint:
-		return func(to int, m mixnet.Message) {
-			if m, ok := m.(*mixnet.ComplaintsMessage); ok && len(m.Accused) == 0 {
+		return func(to int, m threshold.Message) {
+			if m, ok := m.(*threshold.ComplaintsMessage); ok && len(m.Accused) == 0 {
 				m.Accused = []int{v}
 			}
 		}

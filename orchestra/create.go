@@ -12,7 +12,7 @@ import (
 
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
-	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // runCreate runs the key generation of every question (one GJKR session
@@ -32,7 +32,7 @@ func (e *election) runCreate(ctx context.Context) error {
 	}
 	e.garbage(ctx)
 	n, q := len(su.Authorities), su.Questions
-	dkgs := make([]*mixnet.DKG, q)
+	dkgs := make([]*threshold.DKG, q)
 	wals := make([]*dkgLog, q)
 	resumed := false
 	for k := range dkgs {
@@ -44,7 +44,7 @@ func (e *election) runCreate(ctx context.Context) error {
 			return err
 		}
 		wals[k] = w
-		d, err := mixnet.NewDKG(mixnet.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self, Rand: w.rand(),
+		d, err := threshold.NewDKG(threshold.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self, Rand: w.rand(),
 			Tamper: e.dkgTamper()})
 		if err != nil {
 			return err
@@ -64,7 +64,7 @@ func (e *election) runCreate(ctx context.Context) error {
 				_, err = d.Expire()
 			} else {
 				_, err = d.Handle(en.from, en.data)
-				if errors.Is(err, mixnet.ErrRejected) {
+				if errors.Is(err, threshold.ErrRejected) {
 					err = nil
 				}
 			}
@@ -143,7 +143,7 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		e.srv.crashPoint("dkg-message")
 		out, err := dkgs[k].Handle(in.from, in.env.Fields[0])
-		if errors.Is(err, mixnet.ErrRejected) {
+		if errors.Is(err, threshold.ErrRejected) {
 			log.Warn("key-generation message rejected", eolog.Session(sessionID(k)), eolog.Peer(in.host), eolog.Err(err))
 			continue
 		}
@@ -240,12 +240,12 @@ func (e *election) confirmCreated(ctx context.Context) error {
 // sendOutbox sends a key-generation outbox in the background: the state
 // machine keeps every message it sent and a lost one ends in a complaint
 // or a stalled round, never in a blocked loop.
-func (e *election) sendOutbox(ctx context.Context, q int, out *mixnet.DKGOutbox) {
+func (e *election) sendOutbox(ctx context.Context, q int, out *threshold.DKGOutbox) {
 	e.sendOutboxTo(ctx, q, out, 0)
 }
 
 // sendOutboxTo sends an outbox to one authority only (to > 0) or to all.
-func (e *election) sendOutboxTo(ctx context.Context, q int, out *mixnet.DKGOutbox, to int) {
+func (e *election) sendOutboxTo(ctx context.Context, q int, out *threshold.DKGOutbox, to int) {
 	if out == nil || out.Empty() {
 		return
 	}
@@ -295,16 +295,16 @@ func (e *election) sendAsync(i int, body []byte) {
 }
 
 // loadKeys reads the public part and this authority's share of question q.
-func (e *election) loadKeys(q int) (*mixnet.DKGPublic, *mixnet.KeyShare, error) {
+func (e *election) loadKeys(q int) (*threshold.DKGPublic, *threshold.KeyShare, error) {
 	tb, err := os.ReadFile(filepath.Join(e.dir, fileDKG(q)))
 	if err != nil {
 		return nil, nil, err
 	}
-	tr, err := mixnet.DecodeDKGTranscript(tb)
+	tr, err := threshold.DecodeDKGTranscript(tb)
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, _, err := mixnet.VerifyDKGTranscript(tr)
+	pub, _, err := threshold.VerifyDKGTranscript(tr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -316,7 +316,7 @@ func (e *election) loadKeys(q int) (*mixnet.DKGPublic, *mixnet.KeyShare, error) 
 		return nil, nil, err
 	}
 	defer clear(sb)
-	ks, err := mixnet.DecodeKeyShare(sb)
+	ks, err := threshold.DecodeKeyShare(sb)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -341,7 +341,7 @@ func (e *election) transcriptHashes() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		tr, err := mixnet.DecodeDKGTranscript(b)
+		tr, err := threshold.DecodeDKGTranscript(b)
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/chacha20"
 
 	"github.com/eo-mixnet/eo/internal/atomicfile"
-	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // A key generation survives a restart by event sourcing: its randomness
@@ -159,7 +159,7 @@ func (w *dkgLog) remove() {
 
 // encodeBroadcasts encodes the broadcasts of an outbox (public) as
 // length-prefixed messages.
-func encodeBroadcasts(o *mixnet.DKGOutbox) []byte {
+func encodeBroadcasts(o *threshold.DKGOutbox) []byte {
 	var b []byte
 	for _, m := range o.Broadcast {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(m.Bytes())))

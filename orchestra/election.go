@@ -16,8 +16,8 @@ import (
 
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/peers"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // election is one election at this authority.
@@ -92,8 +92,8 @@ func (s *Server) checkSetupShape(su *setup) error {
 		return err
 	}
 	n := len(su.Authorities)
-	if n < 1 || n > mixnet.MaxAuthorities {
-		return fmt.Errorf("%d authorities: 1 to %d", n, mixnet.MaxAuthorities)
+	if n < 1 || n > threshold.MaxAuthorities {
+		return fmt.Errorf("%d authorities: 1 to %d", n, threshold.MaxAuthorities)
 	}
 	if su.Threshold < 1 || su.Threshold > n {
 		return fmt.Errorf("threshold %d out of 1 … %d", su.Threshold, n)

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/crypto/scrypt"
 
 	"github.com/eo-mixnet/eo/internal/atomicfile"
-	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // KeystoreFile holds the parameters of the key that encrypts this
@@ -215,7 +215,7 @@ func (k *keystore) readSecret(rel string) ([]byte, error) {
 // this authority's key shares of an election, one per question (nil for a
 // question where it holds none): for audits and tests. The caller wipes
 // them.
-func OpenKeyShares(dir string, cfg *Config, electionID string, questions int) ([]*mixnet.KeyShare, error) {
+func OpenKeyShares(dir string, cfg *Config, electionID string, questions int) ([]*threshold.KeyShare, error) {
 	pass, err := passphrase(dir, cfg)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func OpenKeyShares(dir string, cfg *Config, electionID string, questions int) ([
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*mixnet.KeyShare, questions)
+	out := make([]*threshold.KeyShare, questions)
 	for q := range out {
 		b, err := ks.readSecret(filepath.Join(ElectionsDir, electionID, fileKeyShare(q)))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -234,7 +234,7 @@ func OpenKeyShares(dir string, cfg *Config, electionID string, questions int) ([
 		if err != nil {
 			return nil, err
 		}
-		out[q], err = mixnet.DecodeKeyShare(b)
+		out[q], err = threshold.DecodeKeyShare(b)
 		clear(b)
 		if err != nil {
 			return nil, err

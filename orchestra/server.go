@@ -1,6 +1,6 @@
 // Package orchestra is the authority daemon of eo (eorchestra): the public
 // HTTPS API that the election web server calls, the peer protocol that
-// drives the mixnet state machines over the QUIC transport of package
+// drives the threshold state machines over the QUIC transport of package
 // peers, the persistent state of every election, callbacks and metrics.
 //
 // The authority that receives a request is that request's director: it

@@ -13,13 +13,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/peers"
 	"github.com/eo-mixnet/eo/record"
 	"github.com/eo-mixnet/eo/shuffle"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // startTally handles msgTally from the tally's director.
@@ -53,9 +54,9 @@ func (e *election) startTally(host string, env *envelope) {
 // question is one question's tally at this authority.
 type question struct {
 	q     int
-	pub   *mixnet.DKGPublic
-	share *mixnet.KeyShare
-	rec   *mixnet.QuestionRecord
+	pub   *threshold.DKGPublic
+	share *threshold.KeyShare
+	rec   *record.QuestionRecord
 	pk    *elgamal.PublicKey
 	gens  *shuffle.Generators
 	list  []*elgamal.Ciphertext // the current list
@@ -96,16 +97,16 @@ func (e *election) runTally(ctx context.Context) error {
 		return err
 	}
 	phase("download", t0)
-	files, err := mixnet.SplitVotes(votes, su.Questions)
+	files, err := ballot.SplitFile(votes, su.Questions)
 	if err != nil {
 		return err
 	}
 
 	t0 = time.Now()
 	qs := make([]*question, su.Questions)
-	rec := &mixnet.ElectionRecord{Config: mixnet.ElectionConfig{ElectionID: e.id, N: len(su.Authorities), T: su.Threshold}}
+	rec := &record.ElectionRecord{Config: record.ElectionConfig{ElectionID: e.id, N: len(su.Authorities), T: su.Threshold}}
 	for k := range qs {
-		qc := mixnet.QuestionConfig{SessionID: sessionID(k), Width: 1}
+		qc := record.QuestionConfig{SessionID: sessionID(k), Width: 1}
 		rec.Config.Questions = append(rec.Config.Questions, qc)
 		qu, err := e.validate(k, qc, files[k])
 		if err != nil {
@@ -290,13 +291,13 @@ func (e *election) votes(ctx context.Context, tr tallyRequest) ([]byte, error) {
 	return b, nil
 }
 
-func (e *election) validate(k int, qc mixnet.QuestionConfig, data []byte) (*question, error) {
+func (e *election) validate(k int, qc record.QuestionConfig, data []byte) (*question, error) {
 	pub, share, err := e.loadKeys(k)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
 	tb, _ := os.ReadFile(filepath.Join(e.dir, fileDKG(k)))
-	tr, err := mixnet.DecodeDKGTranscript(tb)
+	tr, err := threshold.DecodeDKGTranscript(tb)
 	if err != nil {
 		return nil, err
 	}
@@ -305,8 +306,8 @@ func (e *election) validate(k int, qc mixnet.QuestionConfig, data []byte) (*ques
 		return nil, err
 	}
 	pk.Precompute()
-	bctx := elgamal.BallotContext{ElectionID: e.id, Question: k, PK: pk, Width: qc.Width}
-	accepted, excluded := mixnet.ValidateBallots(bctx, data)
+	bctx := ballot.Context{ElectionID: e.id, Question: k, PK: pk, Width: qc.Width}
+	accepted, excluded := ballot.Validate(bctx, data)
 	if len(accepted) == 0 {
 		return nil, errors.New("no valid ballot to tally")
 	}
@@ -318,7 +319,7 @@ func (e *election) validate(k int, qc mixnet.QuestionConfig, data []byte) (*ques
 		input.Write(b.CiphertextBytes())
 	}
 	qu.enc = input.Bytes()
-	qu.rec = &mixnet.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: qu.enc}
+	qu.rec = &record.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: qu.enc}
 	if qu.gens, err = shuffle.NewGenerators(e.id, qc.SessionID, len(qu.list)); err != nil {
 		return nil, err
 	}
@@ -395,7 +396,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 				out = nil
 			}
 			key := record.Key{Signer: e.srv.signer()}
-			sig, err := key.Sign(mixnet.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb))
+			sig, err := key.Sign(record.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb))
 			if err != nil {
 				return nil, err
 			}
@@ -454,7 +455,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 		}
 	}
 	e.sum.proof(len(env.Fields[1]))
-	qu.rec.Mixes = append(qu.rec.Mixes, mixnet.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]})
+	qu.rec.Mixes = append(qu.rec.Mixes, record.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]})
 	qu.list, qu.enc = out, env.Fields[0]
 	return nil
 }
@@ -475,8 +476,8 @@ func (e *election) rejectMix(qu *question, j, p int, env *envelope, why error, s
 	}
 	e.log.Error("mix rejected: its proof does not verify; its mixer is blamed and the chain goes on without it",
 		eolog.Phase("mix"), eolog.Session(sessionID(qu.q)), eolog.Peer(e.name(j)), "mix", p, eolog.Err(why))
-	qu.rec.RejectedMixes = append(qu.rec.RejectedMixes, mixnet.RejectedMix{Position: p,
-		MixRecord: mixnet.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]}})
+	qu.rec.RejectedMixes = append(qu.rec.RejectedMixes, record.RejectedMix{Position: p,
+		MixRecord: record.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]}})
 	return nil
 }
 
@@ -486,7 +487,7 @@ func (e *election) rejectMix(qu *question, j, p int, env *envelope, why error, s
 func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j, p int, env *envelope) (out []*elgamal.Ciphertext, sigErr bool, err error) {
 	encOut, pb, sig := env.Fields[0], env.Fields[1], env.Fields[2]
 	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
-	if err := a.VerifySignature(mixnet.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb), sig); err != nil {
+	if err := a.VerifySignature(record.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb), sig); err != nil {
 		return nil, true, err
 	}
 	out, err = elgamal.DecodeListN(encOut, 1, len(qu.list))
@@ -521,11 +522,11 @@ func (qu *question) takePrecomputed(use bool) *shuffle.Precomputed {
 // last list (if it holds a share), collects and verifies every other
 // qualified authority's, and combines them.
 func (e *election) decrypt(ctx context.Context, qu *question) error {
-	final, err := mixnet.NewCiphertextListEncoded(qu.list, qu.enc)
+	final, err := threshold.NewCiphertextListEncoded(qu.list, qu.enc)
 	if err != nil {
 		return err
 	}
-	ds, err := mixnet.NewDecryptionSession(qu.pub, final)
+	ds, err := threshold.NewDecryptionSession(qu.pub, final)
 	if err != nil {
 		return err
 	}
@@ -584,17 +585,17 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 	}
 	for _, i := range qu.pub.Qualified {
 		if rejected[i] {
-			qu.rec.RejectedShares = append(qu.rec.RejectedShares, mixnet.ShareRecord{Authority: i, Message: shares[i]})
+			qu.rec.RejectedShares = append(qu.rec.RejectedShares, record.ShareRecord{Authority: i, Message: shares[i]})
 		} else if shares[i] != nil {
-			qu.rec.Shares = append(qu.rec.Shares, mixnet.ShareRecord{Authority: i, Message: shares[i]})
+			qu.rec.Shares = append(qu.rec.Shares, record.ShareRecord{Authority: i, Message: shares[i]})
 		}
 	}
 	res, err := ds.Result()
 	if err != nil {
 		return fmt.Errorf("question %d: %w", qu.q, err)
 	}
-	qu.rec.Plaintexts = mixnet.PlaintextLines(res.Plaintexts)
-	qu.rec.Counts = mixnet.PlaintextCounts(qu.rec.Plaintexts)
+	qu.rec.Plaintexts = record.PlaintextLines(res.Plaintexts)
+	qu.rec.Counts = record.PlaintextCounts(qu.rec.Plaintexts)
 	return nil
 }
 

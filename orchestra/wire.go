@@ -12,7 +12,7 @@ import (
 // Message types of the peer protocol (the transport's MessageType).
 const (
 	msgSetup    peers.MessageType = 1  // director → all: the election's configuration (JSON)
-	msgDKG      peers.MessageType = 2  // a key-generation message of one question (mixnet encoding)
+	msgDKG      peers.MessageType = 2  // a key-generation message of one question (package threshold's encoding)
 	msgTally    peers.MessageType = 3  // director → all: start the tally (JSON)
 	msgMix      peers.MessageType = 4  // mixer → all: output list, proof and signature of one mix
 	msgShare    peers.MessageType = 5  // a decryption share of one question's last list

@@ -19,7 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eo-mixnet/eo/mixnet"
+	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // Version is the record format version, the "version" of parameters.json.
@@ -149,8 +150,8 @@ func GenerateKey(index int, name string) (*Key, error) {
 	return &Key{Authority: Authority{Index: index, Name: name, Certificate: pemText}, Signer: sk}, nil
 }
 
-// MixSigner returns a mixnet.Signer that signs with keys[i−1].
-func MixSigner(keys []*Key) mixnet.Signer {
+// MixSigner returns a Signer that signs with keys[i−1].
+func MixSigner(keys []*Key) Signer {
 	return func(authority int, digest [32]byte) ([]byte, error) {
 		if authority < 1 || authority > len(keys) {
 			return nil, fmt.Errorf("record: no key for authority %d", authority)
@@ -191,7 +192,7 @@ func plaintextText(l []string) []byte {
 
 // Build turns an election record into files, and has every authority sign
 // the parameters. keys[i−1] is authority i's key.
-func Build(rec *mixnet.ElectionRecord, keys []*Key) (Files, error) {
+func Build(rec *ElectionRecord, keys []*Key) (Files, error) {
 	auths := make([]Authority, len(keys))
 	for i, k := range keys {
 		auths[i] = k.Authority
@@ -215,7 +216,7 @@ func Build(rec *mixnet.ElectionRecord, keys []*Key) (Files, error) {
 // signs (ParametersDigest) before the record is assembled. Authorities
 // that build the record apart compute the same bytes from the same
 // inputs.
-func ParametersOf(rec *mixnet.ElectionRecord, auths []Authority) ([]byte, error) {
+func ParametersOf(rec *ElectionRecord, auths []Authority) ([]byte, error) {
 	cfg := rec.Config
 	if len(auths) != cfg.N {
 		return nil, fmt.Errorf("record: %d authorities named, the election has %d", len(auths), cfg.N)
@@ -231,7 +232,7 @@ func ParametersOf(rec *mixnet.ElectionRecord, auths []Authority) ([]byte, error)
 		p.Authorities = append(p.Authorities, a)
 	}
 	for q, qr := range rec.Questions {
-		pub, _, err := mixnet.VerifyDKGTranscript(qr.Transcript)
+		pub, _, err := threshold.VerifyDKGTranscript(qr.Transcript)
 		if err != nil {
 			return nil, fmt.Errorf("record: question %d: %w", q, err)
 		}
@@ -245,7 +246,7 @@ func ParametersOf(rec *mixnet.ElectionRecord, auths []Authority) ([]byte, error)
 // parameters.json (ParametersOf) and every authority's signature of
 // ParametersDigest(params), sigs[i−1] being authority i's. It checks the
 // counts only: the signatures are for the caller (or Verify) to check.
-func Assemble(rec *mixnet.ElectionRecord, params []byte, sigs [][]byte) (Files, error) {
+func Assemble(rec *ElectionRecord, params []byte, sigs [][]byte) (Files, error) {
 	if len(sigs) != rec.Config.N {
 		return nil, fmt.Errorf("record: %d parameter signatures for %d authorities", len(sigs), rec.Config.N)
 	}
@@ -256,7 +257,7 @@ func Assemble(rec *mixnet.ElectionRecord, params []byte, sigs [][]byte) (Files, 
 		f[d+fileBallots] = qr.Ballots
 		excl := qr.Excluded
 		if excl == nil {
-			excl = []mixnet.Exclusion{}
+			excl = []ballot.Exclusion{}
 		}
 		f[d+fileExcluded] = canonicalJSON(excl)
 		f[d+fileInput] = qr.Input

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/record"
 )
 
@@ -18,9 +18,9 @@ import (
 func ExampleVerifyPath() {
 	// An election run in process: three authorities, any two can decrypt,
 	// one yes/no question (1 = yes, 2 = no).
-	cfg := &mixnet.ElectionConfig{ElectionID: "example", N: 3, T: 2,
-		Questions: []mixnet.QuestionConfig{{SessionID: "referendum", Width: 1}}}
-	keys, err := mixnet.GenerateElectionKeys(cfg, nil)
+	cfg := &record.ElectionConfig{ElectionID: "example", N: 3, T: 2,
+		Questions: []record.QuestionConfig{{SessionID: "referendum", Width: 1}}}
+	keys, err := record.SimulateKeys(cfg, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -28,14 +28,14 @@ func ExampleVerifyPath() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
+	ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
 	var ballots bytes.Buffer
 	for i, vote := range []uint64{1, 2, 1, 1} {
 		m, err := elgamal.EncodeUint64(vote)
 		if err != nil {
 			log.Fatal(err)
 		}
-		b, err := elgamal.EncryptBallot(nil, ctx, []*group.Element{m}, fmt.Sprintf("voter-%d", i))
+		b, err := ballot.Encrypt(nil, ctx, []*group.Element{m}, fmt.Sprintf("voter-%d", i))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func ExampleVerifyPath() {
 			log.Fatal(err)
 		}
 	}
-	rec, err := mixnet.Tally(cfg, keys, [][]byte{ballots.Bytes()}, mixnet.TallyOptions{
+	rec, err := record.Simulate(cfg, keys, [][]byte{ballots.Bytes()}, record.SimulateOptions{
 		Mixers: []int{3, 1}, Decryptors: []int{1, 2}, Sign: record.MixSigner(authorities)})
 	if err != nil {
 		log.Fatal(err)

@@ -6,9 +6,9 @@ import (
 	mrand "math/rand/v2"
 	"testing"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/stretchr/testify/require"
 )
 
@@ -19,26 +19,26 @@ func testRand(seed uint64) *mrand.ChaCha8 {
 }
 
 type fixture struct {
-	cfg   *mixnet.ElectionConfig
-	keys  []*mixnet.QuestionKeys
+	cfg   *ElectionConfig
+	keys  []*QuestionKeys
 	akeys []*Key
-	rec   *mixnet.ElectionRecord
+	rec   *ElectionRecord
 	files Files
 }
 
 // newElection runs a small election in process: n authorities, t of them
 // mix and decrypt, nb ballots per question plus one garbage line.
 func newElection(t testing.TB, n, th, nb int) *fixture {
-	cfg := &mixnet.ElectionConfig{ElectionID: "election-7", N: n, T: th,
-		Questions: []mixnet.QuestionConfig{{SessionID: "q0", Width: 1}, {SessionID: "q1", Width: 2}}}
-	keys, err := mixnet.GenerateElectionKeys(cfg, testRand(1))
+	cfg := &ElectionConfig{ElectionID: "election-7", N: n, T: th,
+		Questions: []QuestionConfig{{SessionID: "q0", Width: 1}, {SessionID: "q1", Width: 2}}}
+	keys, err := SimulateKeys(cfg, testRand(1))
 	require.NoError(t, err)
 	r := testRand(2)
 	var files [][]byte
 	for q, qc := range cfg.Questions {
 		pk, err := elgamal.DecodePublicKey(keys[q].Public.PublicKey.Bytes())
 		require.NoError(t, err)
-		ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
+		ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
 		var buf bytes.Buffer
 		for i := 0; i < nb; i++ {
 			m := make([]*group.Element, qc.Width)
@@ -46,7 +46,7 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 				m[k], err = elgamal.EncodeUint64(uint64(1 + (i+k)%3))
 				require.NoError(t, err)
 			}
-			b, err := elgamal.EncryptBallot(r, ctx, m, fmt.Sprintf("voter-%d", i))
+			b, err := ballot.Encrypt(r, ctx, m, fmt.Sprintf("voter-%d", i))
 			require.NoError(t, err)
 			buf.Write(b.MarshalLine())
 			buf.WriteByte('\n')
@@ -67,7 +67,7 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 	for i := 1; i <= n; i++ {
 		dec = append(dec, i)
 	}
-	rec, err := mixnet.Tally(cfg, keys, files, mixnet.TallyOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Rand: testRand(3)})
+	rec, err := Simulate(cfg, keys, files, SimulateOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Rand: testRand(3)})
 	require.NoError(t, err)
 	f, err := Build(rec, akeys)
 	require.NoError(t, err)

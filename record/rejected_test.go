@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/elgamal"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/shuffle"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // addRejectedMix adds to question 0 of fx a mix by authority i for the
@@ -34,7 +34,7 @@ func addRejectedMix(t *testing.T, fx *fixture, f Files, i, signer int, valid boo
 		require.NoError(t, err)
 		out, proof = enc, p.Bytes()
 	}
-	sig, err := fx.akeys[signer-1].Sign(mixnet.MixDigest(fx.cfg.ElectionID, 0, nmix+1, in, out, proof))
+	sig, err := fx.akeys[signer-1].Sign(MixDigest(fx.cfg.ElectionID, 0, nmix+1, in, out, proof))
 	require.NoError(t, err)
 	md := rejectedMixDir(0, i)
 	f[md+fileMixInfo] = canonicalJSON(MixInfo{Mix: nmix + 1, Mixer: i})
@@ -83,11 +83,11 @@ func TestRejectedShare(t *testing.T) {
 	f := clone(fx.files)
 	share := f[shareFile(0, 3)]
 	delete(f, shareFile(0, 3))
-	m, err := mixnet.DecodeMessage(share)
+	m, err := threshold.DecodeMessage(share)
 	require.NoError(t, err)
 	// Swap its first two factors (the message keeps the bytes it was
 	// decoded from, so change those).
-	fb := m.(*mixnet.DecryptionShareMessage).FactorBytes()
+	fb := m.(*threshold.DecryptionShareMessage).FactorBytes()
 	k := bytes.Index(share, fb)
 	require.Positive(t, k)
 	bad := bytes.Clone(share)

@@ -13,9 +13,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/shuffle"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // Exit codes of eoverify, also Report.ExitCode.
@@ -38,15 +39,15 @@ type Failure struct {
 
 // QuestionResult is what a verified question decrypted to.
 type QuestionResult struct {
-	Index      int            `json:"index"`
-	Ballots    int            `json:"ballots"`  // lines in the ballot file
-	Accepted   int            `json:"accepted"` // ballots mixed
-	Excluded   int            `json:"excluded"` // lines the ballot rule excludes
-	Mixes      int            `json:"mixes"`
-	Shares     []int          `json:"shares"` // authorities whose decryption share verified
-	Plaintexts []string       `json:"-"`
-	Counts     []mixnet.Count `json:"counts"`
-	Blamed     []int          `json:"blamed,omitempty"` // authorities whose decryption share failed
+	Index      int      `json:"index"`
+	Ballots    int      `json:"ballots"`  // lines in the ballot file
+	Accepted   int      `json:"accepted"` // ballots mixed
+	Excluded   int      `json:"excluded"` // lines the ballot rule excludes
+	Mixes      int      `json:"mixes"`
+	Shares     []int    `json:"shares"` // authorities whose decryption share verified
+	Plaintexts []string `json:"-"`
+	Counts     []Count  `json:"counts"`
+	Blamed     []int    `json:"blamed,omitempty"` // authorities whose decryption share failed
 }
 
 // Report is the outcome of Verify.
@@ -200,7 +201,7 @@ func (v *verifier) parameters() bool {
 	}
 	n := len(p.Authorities)
 	v.check()
-	if n < 1 || n > mixnet.MaxAuthorities || p.Threshold < 1 || p.Threshold > n {
+	if n < 1 || n > threshold.MaxAuthorities || p.Threshold < 1 || p.Threshold > n {
 		v.malformed("P3", ph, FileParameters, "threshold %d of %d authorities is out of range", p.Threshold, n)
 		return false
 	}
@@ -322,13 +323,13 @@ func (v *verifier) question(q int) {
 	if !ok {
 		return
 	}
-	tr, err := mixnet.DecodeDKGTranscript(b)
+	tr, err := threshold.DecodeDKGTranscript(b)
 	if err != nil {
 		v.malformed("K1", kg, d+fileDKG, "%v", err)
 		return
 	}
 	v.check()
-	pub, kgFaults, err := mixnet.VerifyDKGTranscript(tr)
+	pub, kgFaults, err := threshold.VerifyDKGTranscript(tr)
 	if err != nil {
 		v.fail("K2", kg, d+fileDKG, "key generation transcript does not verify: %v", err)
 		return
@@ -364,14 +365,14 @@ func (v *verifier) question(q int) {
 	if len(ballots) > 0 && ballots[len(ballots)-1] != '\n' {
 		res.Ballots++
 	}
-	accepted, excluded := mixnet.ValidateBallots(elgamal.BallotContext{ElectionID: p.ElectionID, Question: q, PK: pk, Width: qu.Width}, ballots)
+	accepted, excluded := ballot.Validate(ballot.Context{ElectionID: p.ElectionID, Question: q, PK: pk, Width: qu.Width}, ballots)
 	res.Accepted = len(accepted)
 	res.Excluded = len(excluded)
-	var rexcl []mixnet.Exclusion
+	var rexcl []ballot.Exclusion
 	if v.readJSON("B2", bl, d+fileExcluded, &rexcl) {
 		v.check()
 		if excluded == nil {
-			excluded = []mixnet.Exclusion{}
+			excluded = []ballot.Exclusion{}
 		}
 		if !bytes.Equal(canonicalJSON(excluded), v.f[d+fileExcluded]) {
 			v.fail("B2", bl, d+fileExcluded, "the excluded ballots are not those the ballot rule excludes")
@@ -438,7 +439,7 @@ func (v *verifier) question(q int) {
 			return
 		}
 		v.check()
-		if err := verifySignature(v.certs[info.Mixer-1], mixnet.MixDigest(p.ElectionID, q, j, prev, out, proof), sig); err != nil {
+		if err := verifySignature(v.certs[info.Mixer-1], MixDigest(p.ElectionID, q, j, prev, out, proof), sig); err != nil {
 			v.fail("M4", mx, md+fileSignature, "mix %d is not signed by its mixer, authority %d: %v", j, info.Mixer, err)
 		}
 		v.check()
@@ -472,7 +473,7 @@ func (v *verifier) question(q int) {
 	// Decryption.
 	v.progress(q, "decryption")
 	const dc = "decryption"
-	final, err := mixnet.NewCiphertextListEncoded(prevList, prev)
+	final, err := threshold.NewCiphertextListEncoded(prevList, prev)
 	if err != nil {
 		v.malformed("D1", dc, d, "last mix output: %v", err)
 		return
@@ -488,12 +489,12 @@ func (v *verifier) question(q int) {
 		}
 	}
 	sort.Ints(senders)
-	var msgs []*mixnet.DecryptionShareMessage
+	var msgs []*threshold.DecryptionShareMessage
 	for _, i := range senders {
 		name := shareFile(q, i)
 		b, _ := v.file("D1", dc, name)
-		msg, err := mixnet.DecodeMessage(b)
-		ds, isShare := msg.(*mixnet.DecryptionShareMessage)
+		msg, err := threshold.DecodeMessage(b)
+		ds, isShare := msg.(*threshold.DecryptionShareMessage)
 		v.check()
 		if err != nil || !isShare || ds.Sender != i {
 			v.fail("D1", dc, name, "not a decryption share of authority %d: %v", i, err)
@@ -503,12 +504,12 @@ func (v *verifier) question(q int) {
 		msgs = append(msgs, ds)
 	}
 	v.rejectedShares(q, pub, final, senders, &res)
-	dec, err := mixnet.ThresholdDecrypt(pub, final, msgs)
+	dec, err := threshold.ThresholdDecrypt(pub, final, msgs)
 	v.check()
 	// The blamed shares come with the result, or with the error when
 	// fewer than t valid ones remain: blame them either way.
-	var faults []mixnet.Fault
-	var few *mixnet.TooFewSharesError
+	var faults []threshold.Fault
+	var few *threshold.TooFewSharesError
 	if dec != nil {
 		faults = dec.Faults
 	} else if errors.As(err, &few) {
@@ -532,7 +533,7 @@ func (v *verifier) question(q int) {
 	res.Shares = dec.Valid
 
 	// Plaintexts and counts.
-	lines := mixnet.PlaintextLines(dec.Plaintexts)
+	lines := PlaintextLines(dec.Plaintexts)
 	res.Plaintexts = lines
 	pt, ok := v.file("T1", "plaintexts", d+filePlaintexts)
 	if ok {
@@ -541,9 +542,9 @@ func (v *verifier) question(q int) {
 			v.fail("T1", "plaintexts", d+filePlaintexts, "the plaintexts are not the decryption of the last mix")
 		}
 	}
-	counts := mixnet.PlaintextCounts(lines)
+	counts := PlaintextCounts(lines)
 	res.Counts = counts
-	var rc []mixnet.Count
+	var rc []Count
 	if v.readJSON("C1", "counts", d+fileCounts, &rc) {
 		v.check()
 		if !bytes.Equal(v.f[d+fileCounts], canonicalJSON(counts)) {
@@ -614,7 +615,7 @@ func (v *verifier) rejectedMixes(q int, inputs []chainList, mixers map[int]int, 
 		}
 		in := inputs[info.Mix-1]
 		v.check()
-		if err := verifySignature(v.certs[i-1], mixnet.MixDigest(p.ElectionID, q, info.Mix, in.enc, out, proof), sig); err != nil {
+		if err := verifySignature(v.certs[i-1], MixDigest(p.ElectionID, q, info.Mix, in.enc, out, proof), sig); err != nil {
 			v.fail("M6", mx, md+fileSignature, "the rejected mix is not signed by authority %d: the blame is unfounded: %v", i, err)
 			continue
 		}
@@ -638,7 +639,7 @@ func (v *verifier) rejectedMixes(q int, inputs []chainList, mixers map[int]int, 
 // rejectedShares checks the decryption shares the authorities rejected
 // (D3): none may verify, and none may come from an authority whose share
 // was accepted.
-func (v *verifier) rejectedShares(q int, pub *mixnet.DKGPublic, final *mixnet.CiphertextList, accepted []int, res *QuestionResult) {
+func (v *verifier) rejectedShares(q int, pub *threshold.DKGPublic, final *threshold.CiphertextList, accepted []int, res *QuestionResult) {
 	const dc = "decryption"
 	for _, i := range v.authoritiesIn(q, rejectedShareRE) {
 		name := rejectedShareFile(q, i)
@@ -648,16 +649,16 @@ func (v *verifier) rejectedShares(q int, pub *mixnet.DKGPublic, final *mixnet.Ci
 			v.fail("D3", dc, name, "authority %d has a share accepted and another rejected", i)
 			continue
 		}
-		msg, err := mixnet.DecodeMessage(b)
+		msg, err := threshold.DecodeMessage(b)
 		if err == nil {
-			ds, ok := msg.(*mixnet.DecryptionShareMessage)
+			ds, ok := msg.(*threshold.DecryptionShareMessage)
 			switch {
 			case !ok:
 				err = errors.New("not a decryption share")
 			case ds.Sender != i:
 				err = fmt.Errorf("a share of authority %d", ds.Sender)
 			default:
-				_, err = mixnet.VerifyDecryptionShare(pub, final, ds)
+				_, err = threshold.VerifyDecryptionShare(pub, final, ds)
 			}
 		}
 		if err == nil {

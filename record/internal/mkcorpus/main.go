@@ -37,10 +37,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
-	"github.com/eo-mixnet/eo/mixnet"
 	"github.com/eo-mixnet/eo/record"
+	"github.com/eo-mixnet/eo/threshold"
 )
 
 // Expect is <name>.expect.json.
@@ -54,8 +55,8 @@ const electionID = "eo-corpus"
 
 // election is the valid record with everything needed to change it.
 type election struct {
-	cfg   *mixnet.ElectionConfig
-	keys  []*mixnet.QuestionKeys
+	cfg   *record.ElectionConfig
+	keys  []*record.QuestionKeys
 	akeys []*record.Key
 	files record.Files
 	rand  *mrand.ChaCha8
@@ -71,9 +72,9 @@ func newElection() (*election, error) {
 	var seed [32]byte
 	copy(seed[:], "eo/record corpus")
 	rnd := mrand.NewChaCha8(seed)
-	cfg := &mixnet.ElectionConfig{ElectionID: electionID, N: 3, T: 2,
-		Questions: []mixnet.QuestionConfig{{SessionID: "q0", Width: 1}, {SessionID: "q1", Width: 2}}}
-	keys, err := mixnet.GenerateElectionKeys(cfg, rnd)
+	cfg := &record.ElectionConfig{ElectionID: electionID, N: 3, T: 2,
+		Questions: []record.QuestionConfig{{SessionID: "q0", Width: 1}, {SessionID: "q1", Width: 2}}}
+	keys, err := record.SimulateKeys(cfg, rnd)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func newElection() (*election, error) {
 		if err != nil {
 			return nil, err
 		}
-		ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
+		ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
 		var buf bytes.Buffer
 		for i, row := range votes[q] {
 			m := make([]*group.Element, len(row))
@@ -92,7 +93,7 @@ func newElection() (*election, error) {
 					return nil, err
 				}
 			}
-			b, err := elgamal.EncryptBallot(rnd, ctx, m, fmt.Sprintf("voter-%d", i+1))
+			b, err := ballot.Encrypt(rnd, ctx, m, fmt.Sprintf("voter-%d", i+1))
 			if err != nil {
 				return nil, err
 			}
@@ -110,7 +111,7 @@ func newElection() (*election, error) {
 			return nil, err
 		}
 	}
-	rec, err := mixnet.Tally(cfg, keys, ballots, mixnet.TallyOptions{
+	rec, err := record.Simulate(cfg, keys, ballots, record.SimulateOptions{
 		Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}, Sign: record.MixSigner(akeys), Rand: rnd})
 	if err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ func mixInput(f record.Files, q, j int) []byte {
 // signMix signs mix j of question q, as it now is, with authority a's key.
 func (e *election) signMix(f record.Files, q, j, a int) error {
 	d := fmt.Sprintf("q%d/mix-%d/", q, j)
-	digest := mixnet.MixDigest(electionID, q, j, mixInput(f, q, j), f[d+"output.bin"], f[d+"proof.bin"])
+	digest := record.MixDigest(electionID, q, j, mixInput(f, q, j), f[d+"output.bin"], f[d+"proof.bin"])
 	sig, err := e.akeys[a-1].Sign(digest)
 	if err != nil {
 		return err
@@ -360,7 +361,7 @@ var mutations = []mutation{
 
 	{"wrong-count", Expect{Exit: 1, Check: "C1", Note: "q1 counts.json: the first count increased by one, in canonical form"},
 		func(e *election, f record.Files) error {
-			var c []mixnet.Count
+			var c []record.Count
 			if err := json.Unmarshal(f["q1/counts.json"], &c); err != nil {
 				return err
 			}
@@ -422,11 +423,11 @@ func dealOffset(session string) int {
 func (e *election) redecrypt(f record.Files, q int, final []byte) error {
 	k := e.keys[q]
 	width := e.cfg.Questions[q].Width
-	l, err := mixnet.DecodeCiphertextList(final, width, len(final)/(width*elgamal.CiphertextSize))
+	l, err := threshold.DecodeCiphertextList(final, width, len(final)/(width*elgamal.CiphertextSize))
 	if err != nil {
 		return err
 	}
-	var msgs []*mixnet.DecryptionShareMessage
+	var msgs []*threshold.DecryptionShareMessage
 	for i, s := range k.Shares {
 		m, err := s.DecryptionShare(k.Public, l, e.rand)
 		if err != nil {
@@ -435,13 +436,13 @@ func (e *election) redecrypt(f record.Files, q int, final []byte) error {
 		msgs = append(msgs, m)
 		f[fmt.Sprintf("q%d/decryption/share-%d.bin", q, i+1)] = m.Bytes()
 	}
-	dec, err := mixnet.ThresholdDecrypt(k.Public, l, msgs)
+	dec, err := threshold.ThresholdDecrypt(k.Public, l, msgs)
 	if err != nil {
 		return err
 	}
-	lines := mixnet.PlaintextLines(dec.Plaintexts)
+	lines := record.PlaintextLines(dec.Plaintexts)
 	f[fmt.Sprintf("q%d/plaintexts.txt", q)] = []byte(strings.Join(lines, "\n") + "\n")
-	f[fmt.Sprintf("q%d/counts.json", q)] = canonicalJSON(mixnet.PlaintextCounts(lines))
+	f[fmt.Sprintf("q%d/counts.json", q)] = canonicalJSON(record.PlaintextCounts(lines))
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"bytes"
@@ -201,7 +201,7 @@ func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *CiphertextList, rand io.Re
 	}
 	vk := pub.VerificationKey(k.index)
 	if vk == nil || k.VerificationKey().Equal(vk) != 1 {
-		return nil, fmt.Errorf("mixnet: key share %d does not belong to this key generation", k.index)
+		return nil, fmt.Errorf("threshold: key share %d does not belong to this key generation", k.index)
 	}
 	n := len(l.alphas)
 	elems := make([]group.Element, n)
@@ -261,7 +261,7 @@ func VerifyDecryptionShare(pub *DKGPublic, l *CiphertextList, m *DecryptionShare
 	}
 	i := m.Sender
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("mixnet: decryption share of authority %d: %w", i, malformed(format, args...))
+		return fmt.Errorf("threshold: decryption share of authority %d: %w", i, malformed(format, args...))
 	}
 	switch {
 	case m.Phase != PhaseDecryptionShare:
@@ -283,7 +283,7 @@ func VerifyDecryptionShare(pub *DKGPublic, l *CiphertextList, m *DecryptionShare
 	t := decryptionTranscript(pub, l, i)
 	err := proofs.VerifyBatchDLEQ(t, group.NewGeneratorElement(), pub.VerificationKey(i), l.alphas, m.Factors, l.alphaEnc, m.FactorBytes(), m.Proof)
 	if err != nil {
-		return nil, fmt.Errorf("mixnet: decryption share of authority %d: %w", i, err)
+		return nil, fmt.Errorf("threshold: decryption share of authority %d: %w", i, err)
 	}
 	return &VerifiedDecryptionShare{pub: pub, list: l, index: i, factors: m.Factors}, nil
 }
@@ -344,7 +344,7 @@ func ratScalar(r *big.Rat) *group.Scalar {
 	}
 	s, err := group.DecodeScalar(le[:])
 	if err != nil {
-		panic("mixnet: internal error: " + err.Error())
+		panic("threshold: internal error: " + err.Error())
 	}
 	return s
 }
@@ -610,7 +610,7 @@ func (s *DecryptionSession) add(m *DecryptionShareMessage, data []byte) error {
 		s.faults = append(s.faults, f)
 		s.banned[i] = true
 		delete(s.valid, i)
-		return fmt.Errorf("mixnet: %s", f)
+		return fmt.Errorf("threshold: %s", f)
 	}
 	s.raw[i] = bytes.Clone(data)
 	v, err := VerifyDecryptionShare(s.pub, s.list, m)

@@ -1,6 +1,9 @@
-package mixnet
+package ballot
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
 
 // An election's vote file, as the web server dumps it and votes_hash
 // names it, has one line per voter. With one question it is that
@@ -10,16 +13,16 @@ import "bytes"
 //
 //	{"choices":[c_0,…,c_{Q-1}],"proofs":[p_0,…,p_{Q-1}]}|voterid
 //
-// SplitVotes derives question q's ballot file from it by keeping, on every
+// SplitFile derives question q's ballot file from it by keeping, on every
 // line, choice q and proof q only: {"choices":[c_q],"proofs":[p_q]} and the
 // same voter suffix. A line that is not of that shape (garbage, a wrong
 // number of choices, anything but the canonical byte layout) is copied
 // unchanged into every question's file, where ValidateBallots excludes it
 // with its reason. The rule is deterministic and byte-exact, so a verifier
 // recomputes each question's ballots.jsonl from the vote file.
-func SplitVotes(data []byte, questions int) ([][]byte, error) {
+func SplitFile(data []byte, questions int) ([][]byte, error) {
 	if questions < 1 {
-		return nil, malformed("%d questions", questions)
+		return nil, fmt.Errorf("ballot: %d questions", questions)
 	}
 	if questions == 1 {
 		return [][]byte{data}, nil
@@ -47,10 +50,10 @@ func SplitVotes(data []byte, questions int) ([][]byte, error) {
 	return files, nil
 }
 
-// JoinVotes is the inverse of SplitVotes for one voter: it joins the
+// JoinFile is the inverse of SplitFile for one voter: it joins the
 // voter's ballot lines, one per question, each of width 1 and with the
 // same voter suffix, into the vote file's line.
-func JoinVotes(lines [][]byte) ([]byte, error) {
+func JoinFile(lines [][]byte) ([]byte, error) {
 	if len(lines) == 1 {
 		return bytes.Clone(lines[0]), nil
 	}
@@ -101,7 +104,7 @@ func splitVoteLine(line []byte, questions int) ([][]byte, bool) {
 
 // scanVoteLine cuts a line of the canonical layout into its choice
 // objects, its proof objects and its voter suffix ("|id" or nothing),
-// without judging their content (ParseBallotLine does, per question).
+// without judging their content (ParseLine does, per question).
 // Objects are flat: "{" up to the first "}".
 func scanVoteLine(line []byte) (choices, proofs [][]byte, suffix []byte, ok bool) {
 	rest, ok := bytes.CutPrefix(line, []byte(votePrefix))

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"crypto/sha512"
@@ -102,7 +102,7 @@ func newDKGParams(election, session string, n, t int) (*dkgParams, error) {
 	}
 	hs, err := proofs.Generators(DKGGeneratorDomain(election, session), 1)
 	if err != nil {
-		return nil, fmt.Errorf("mixnet: deriving the Pedersen generator: %w", err)
+		return nil, fmt.Errorf("threshold: deriving the Pedersen generator: %w", err)
 	}
 	p := &dkgParams{election: election, session: session, n: n, t: t, h: hs[0]}
 	p.hTable = sync.OnceValue(func() *group.FixedBase { return group.NewFixedBase(p.h) })
@@ -333,7 +333,7 @@ func echoOf(m Message) []Digest {
 	case *ConfirmMessage:
 		return m.Echo
 	}
-	panic("mixnet: internal error: echo of a message without one")
+	panic("threshold: internal error: echo of a message without one")
 }
 
 // echo returns the digests of stage st as this state holds them.

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"fmt"
@@ -44,10 +44,10 @@ func newKeyShare(index int, x *group.Scalar) *KeyShare {
 
 func (k *KeyShare) mustUsable() {
 	if k == nil || k.index == 0 {
-		panic("mixnet: use of an uninitialised KeyShare")
+		panic("threshold: use of an uninitialised KeyShare")
 	}
 	if k.wiped {
-		panic("mixnet: use of a wiped KeyShare")
+		panic("threshold: use of a wiped KeyShare")
 	}
 }
 

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"errors"
@@ -15,12 +15,12 @@ import (
 // sender other than the peer that delivered it, or of a shape that does
 // not fit the session's n and t. The daemon may log it and go on, or end
 // the session: the protocol treats the sender as silent for that message.
-var ErrRejected = errors.New("mixnet: message rejected")
+var ErrRejected = errors.New("threshold: message rejected")
 
 // ErrAborted is wrapped by the error of a protocol run that cannot end
 // with a result. The error is an *AbortError naming the authorities at
 // fault.
-var ErrAborted = errors.New("mixnet: protocol aborted")
+var ErrAborted = errors.New("threshold: protocol aborted")
 
 // ErrInvalidProof is proofs.ErrInvalidProof: a decryption share whose
 // proof does not verify wraps it.
@@ -28,7 +28,7 @@ var ErrInvalidProof = proofs.ErrInvalidProof
 
 // ErrTooFewShares is wrapped by the *TooFewSharesError of a threshold
 // decryption with fewer than t valid decryption shares.
-var ErrTooFewShares = errors.New("mixnet: too few valid decryption shares")
+var ErrTooFewShares = errors.New("threshold: too few valid decryption shares")
 
 // FaultKind says what an authority did wrong.
 type FaultKind uint8
@@ -131,7 +131,7 @@ type AbortError struct {
 
 func (e *AbortError) Error() string {
 	var b strings.Builder
-	b.WriteString("mixnet: protocol aborted: ")
+	b.WriteString("threshold: protocol aborted: ")
 	for i, f := range e.Faults {
 		if i > 0 {
 			b.WriteString("; ")
@@ -169,7 +169,7 @@ type TooFewSharesError struct {
 
 func (e *TooFewSharesError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "mixnet: %d valid decryption shares %v, %d needed", len(e.Valid), e.Valid, e.T)
+	fmt.Fprintf(&b, "threshold: %d valid decryption shares %v, %d needed", len(e.Valid), e.Valid, e.T)
 	if len(e.Faults) > 0 {
 		fmt.Fprintf(&b, "; failed: %v", faultParties(e.Faults))
 		for _, f := range e.Faults {

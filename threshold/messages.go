@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"encoding/binary"
@@ -26,7 +26,7 @@ import (
 // message, transcript, key share or list that does not decode, or that does
 // not fit the session it was given to. Errors about group elements and
 // scalars also wrap group.ErrEncoding.
-var ErrMalformed = errors.New("mixnet: malformed input")
+var ErrMalformed = errors.New("threshold: malformed input")
 
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
@@ -580,7 +580,7 @@ func DecodeMessage(b []byte) (Message, error) {
 		r.fail(malformed("%d trailing bytes", len(r.b)))
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("mixnet: %s message: %w", h.Phase, r.err)
+		return nil, fmt.Errorf("threshold: %s message: %w", h.Phase, r.err)
 	}
 	return m, nil
 }

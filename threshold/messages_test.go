@@ -1,14 +1,15 @@
-package mixnet
+package threshold
 
 import (
 	"bytes"
 	"encoding/binary"
 	"flag"
 	"fmt"
-	"github.com/eo-mixnet/eo/internal/fuzzseed"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/eo-mixnet/eo/internal/fuzzseed"
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/stretchr/testify/require"
@@ -170,7 +171,7 @@ var writeSeeds = flag.Bool("write-seeds", false, "rewrite the fuzz seed corpora 
 
 // TestWriteFuzzSeeds writes the seed corpora of the fuzz targets:
 //
-//	go test -run TestWriteFuzzSeeds -write-seeds ./mixnet
+//	go test -run TestWriteFuzzSeeds -write-seeds ./threshold
 func TestWriteFuzzSeeds(t *testing.T) {
 	if !*writeSeeds {
 		t.Skip("run with -write-seeds to rewrite testdata/fuzz")

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package mixnet
+package ballot
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 
 func TestSplitJoinVotes(t *testing.T) {
 	const nq = 3
-	var ctxs []elgamal.BallotContext
+	var ctxs []Context
 	for q := 0; q < nq; q++ {
 		sk, err := elgamal.GenerateKey(nil)
 		require.NoError(t, err)
-		ctxs = append(ctxs, elgamal.BallotContext{ElectionID: "e", Question: q, PK: sk.Public(), Width: 1})
+		ctxs = append(ctxs, Context{ElectionID: "e", Question: q, PK: sk.Public(), Width: 1})
 	}
 	var file bytes.Buffer
 	want := make([][]byte, nq)
@@ -29,12 +29,12 @@ func TestSplitJoinVotes(t *testing.T) {
 		for q := range ctxs {
 			m, err := elgamal.EncodeUint64(uint64(v + q))
 			require.NoError(t, err)
-			b, err := elgamal.EncryptBallot(nil, ctxs[q], []*group.Element{m}, id)
+			b, err := Encrypt(nil, ctxs[q], []*group.Element{m}, id)
 			require.NoError(t, err)
 			lines = append(lines, b.MarshalLine())
 			want[q] = append(append(want[q], b.MarshalLine()...), '\n')
 		}
-		joined, err := JoinVotes(lines)
+		joined, err := JoinFile(lines)
 		require.NoError(t, err)
 		file.Write(joined)
 		file.WriteByte('\n')
@@ -50,24 +50,24 @@ func TestSplitJoinVotes(t *testing.T) {
 	for q := range want {
 		want[q] = append(want[q], "no final newline"...)
 	}
-	files, err := SplitVotes(file.Bytes(), nq)
+	files, err := SplitFile(file.Bytes(), nq)
 	require.NoError(t, err)
 	for q := range files {
 		require.Equal(t, string(want[q]), string(files[q]), "question %d", q)
-		acc, excl := ValidateBallots(ctxs[q], files[q])
+		acc, excl := Validate(ctxs[q], files[q])
 		require.Len(t, acc, 5, "question %d", q)
 		require.Len(t, excl, len(garbage)+1)
 	}
-	one, err := SplitVotes(file.Bytes(), 1)
+	one, err := SplitFile(file.Bytes(), 1)
 	require.NoError(t, err)
 	require.Equal(t, file.Bytes(), one[0])
-	_, err = SplitVotes(nil, 0)
+	_, err = SplitFile(nil, 0)
 	require.Error(t, err)
 
-	_, err = JoinVotes([][]byte{[]byte("garbage"), []byte("x")})
+	_, err = JoinFile([][]byte{[]byte("garbage"), []byte("x")})
 	require.Error(t, err)
-	a, _ := elgamal.EncryptBallot(nil, ctxs[0], []*group.Element{group.NewGeneratorElement()}, "a")
-	b, _ := elgamal.EncryptBallot(nil, ctxs[1], []*group.Element{group.NewGeneratorElement()}, "b")
-	_, err = JoinVotes([][]byte{a.MarshalLine(), b.MarshalLine()})
+	a, _ := Encrypt(nil, ctxs[0], []*group.Element{group.NewGeneratorElement()}, "a")
+	b, _ := Encrypt(nil, ctxs[1], []*group.Element{group.NewGeneratorElement()}, "b")
+	_, err = JoinFile([][]byte{a.MarshalLine(), b.MarshalLine()})
 	require.Error(t, err, "two voter ids")
 }

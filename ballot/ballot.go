@@ -1,10 +1,11 @@
-package elgamal
+package ballot
 
 import (
 	"bufio"
 	"bytes"
 	crand "crypto/rand"
 	"crypto/sha512"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,22 +13,23 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/par"
 	"github.com/eo-mixnet/eo/proofs"
 )
 
-// BallotProtocol is the transcript protocol label of ballot proofs.
-const BallotProtocol = "eo/ballot/v1"
+// Protocol is the transcript protocol label of ballot proofs.
+const Protocol = "eo/ballot/v1"
 
 // MaxVoterIDLen is the longest voter id a ballot line may carry, in bytes.
 const MaxVoterIDLen = 256
 
-// MaxBallotLineLen is the length of the longest ballot line
-// ParseBallotLine accepts: width MaxWidth and a voter id of MaxVoterIDLen
-// bytes, 292 121 bytes in all. BallotLineLen gives the exact length for a
+// MaxLineLen is the length of the longest ballot line
+// ParseLine accepts: width elgamal.MaxWidth and a voter id of MaxVoterIDLen
+// bytes, 292 121 bytes in all. LineLen gives the exact length for a
 // width.
-const MaxBallotLineLen = ballotPrefixLen + MaxWidth*(ballotChoiceLen+ballotProofLen+2) - 2 + 1 + MaxVoterIDLen
+const MaxLineLen = ballotPrefixLen + elgamal.MaxWidth*(ballotChoiceLen+ballotProofLen+2) - 2 + 1 + MaxVoterIDLen
 
 // The fixed parts of the canonical ballot line.
 const (
@@ -47,9 +49,9 @@ const (
 	ballotProofLen  = len(proofCommit) + len(proofChallenge) + len(proofResponse) + len(proofEnd) + 3*group.TextSize
 )
 
-// BallotLineLen returns the length of the line of a ballot of the given
+// LineLen returns the length of the line of a ballot of the given
 // width with a voter id of idLen bytes (0 for none).
-func BallotLineLen(width, idLen int) int {
+func LineLen(width, idLen int) int {
 	n := ballotPrefixLen + width*(ballotChoiceLen+ballotProofLen+2) - 2
 	if idLen > 0 {
 		n += 1 + idLen
@@ -57,14 +59,14 @@ func BallotLineLen(width, idLen int) int {
 	return n
 }
 
-// BallotContext is what a ballot's proofs are bound to besides the ballot
+// Context is what a ballot's proofs are bound to besides the ballot
 // itself. ElectionID must not be empty and Question not negative. Width,
 // if not zero, is the width every ballot of the question must have;
 // a mix-net needs one width per question, so callers should set it.
-type BallotContext struct {
+type Context struct {
 	ElectionID string
 	Question   int
-	PK         *PublicKey
+	PK         *elgamal.PublicKey
 	Width      int
 }
 
@@ -76,7 +78,7 @@ type BallotContext struct {
 // re-randomised and resubmitted with its proofs (Cortier and Smyth,
 // "Attacking and fixing Helios", CSF 2011).
 //
-// A Ballot comes only from ParseBallotLine or EncryptBallot and is
+// A Ballot comes only from ParseLine or Encrypt and is
 // immutable: it keeps the canonical bytes it was decoded from, which the
 // proofs' transcript absorbs, so accessors return copies.
 //
@@ -88,7 +90,7 @@ type BallotContext struct {
 //	{"choices":[{"alpha":"α_0","beta":"β_0"},…],"proofs":[{"commitment":"R_0","challenge":"c_0","response":"s_0"},…]}|voterid
 //
 // The "|voterid" suffix is optional; a voter id is 1 to MaxVoterIDLen
-// bytes of UTF-8 without control characters or '|'. ParseBallotLine
+// bytes of UTF-8 without control characters or '|'. ParseLine
 // accepts only this canonical form (the bytes MarshalLine writes), so a
 // ballot has exactly one line and byte-equal lines are equal ballots;
 // unknown fields, duplicate keys, nesting and trailing bytes are rejected
@@ -99,7 +101,7 @@ type BallotContext struct {
 // Pair j's challenge is c_j = Challenge("c") of the transcript (package
 // proofs, doc/transcript.md)
 //
-//	P  BallotProtocol
+//	P  Protocol
 //	S  group      "ristretto255"
 //	L  B          [B]
 //	S  election   ElectionID
@@ -116,7 +118,7 @@ type BallotContext struct {
 // s_j·B = R_j + c_j·α_j. Single elements are absorbed as one-element lists
 // (tag L) from the bytes received, so that verification never re-encodes.
 type Ballot struct {
-	ct        Ciphertext
+	ct        elgamal.Ciphertext
 	commit    []*group.Element // R_j
 	challenge []*group.Scalar  // c_j
 	response  []*group.Scalar  // s_j
@@ -131,9 +133,9 @@ func (b *Ballot) Width() int { return len(b.ct.Alpha) }
 // VoterID returns the voter id of b, "" if it has none.
 func (b *Ballot) VoterID() string { return b.voterID }
 
-// Ciphertext returns a copy of the ciphertext of b.
-func (b *Ballot) Ciphertext() *Ciphertext {
-	c := newCiphertext(b.Width())
+// elgamal.Ciphertext returns a copy of the ciphertext of b.
+func (b *Ballot) Ciphertext() *elgamal.Ciphertext {
+	c := elgamal.NewCiphertext(b.Width())
 	for j := range c.Alpha {
 		c.Alpha[j].Set(b.ct.Alpha[j])
 		c.Beta[j].Set(b.ct.Beta[j])
@@ -155,7 +157,7 @@ func (b *Ballot) Proof(j int) *proofs.Schnorr {
 }
 
 func newBallot(w int) *Ballot {
-	b := &Ballot{ct: *newCiphertext(w)}
+	b := &Ballot{ct: *elgamal.NewCiphertext(w)}
 	elems := make([]group.Element, w)
 	scalars := make([]group.Scalar, 2*w)
 	ptrs := make([]*group.Element, w)
@@ -187,23 +189,23 @@ func checkVoterID(id string) error {
 }
 
 // transcript checks ctx and returns the transcript after the context items.
-func (ctx *BallotContext) transcript() (*proofs.Transcript, error) {
+func (ctx *Context) transcript() (*proofs.Transcript, error) {
 	switch {
-	case ctx.PK == nil || ctx.PK.t == nil:
-		return nil, errors.New("elgamal: ballot context has no public key")
+	case !ctx.PK.Valid():
+		return nil, errors.New("ballot: ballot context has no public key")
 	case ctx.ElectionID == "":
-		return nil, errors.New("elgamal: ballot context has no election id")
+		return nil, errors.New("ballot: ballot context has no election id")
 	case ctx.Question < 0:
-		return nil, errors.New("elgamal: ballot context has a negative question index")
-	case ctx.Width < 0 || ctx.Width > MaxWidth:
-		return nil, fmt.Errorf("elgamal: ballot context width %d out of range", ctx.Width)
+		return nil, errors.New("ballot: ballot context has a negative question index")
+	case ctx.Width < 0 || ctx.Width > elgamal.MaxWidth:
+		return nil, fmt.Errorf("ballot: ballot context width %d out of range", ctx.Width)
 	}
-	t := proofs.NewTranscript(BallotProtocol)
+	t := proofs.NewTranscript(Protocol)
 	t.AppendString("group", "ristretto255")
 	t.AppendEncodedElements("B", baseBytes)
 	t.AppendString("election", ctx.ElectionID)
 	t.AppendUint64("question", uint64(ctx.Question))
-	t.AppendEncodedElements("pk", ctx.PK.enc[:])
+	t.AppendEncodedElements("pk", ctx.PK.Bytes())
 	return t, nil
 }
 
@@ -223,24 +225,24 @@ func (b *Ballot) choiceChallenge(t *proofs.Transcript, j int) *group.Scalar {
 	return t.Challenge("c")
 }
 
-// EncryptBallot encrypts plaintexts (one element per choice) under ctx.PK
+// Encrypt encrypts plaintexts (one element per choice) under ctx.PK
 // and proves knowledge of the randomness of each pair, bound to ctx and to
 // voterID ("" for none). Randomness comes from rand (crypto/rand if nil);
 // the proof nonces are hedged: derived from the randomness, fresh random
 // bytes and the transcript. It is constant time in the plaintexts and the
 // randomness.
-func EncryptBallot(rand io.Reader, ctx BallotContext, plaintexts []*group.Element, voterID string) (*Ballot, error) {
+func Encrypt(rand io.Reader, ctx Context, plaintexts []*group.Element, voterID string) (*Ballot, error) {
 	prefix, err := ctx.transcript()
 	if err != nil {
 		return nil, err
 	}
 	if err := checkVoterID(voterID); err != nil {
-		return nil, fmt.Errorf("elgamal: %w", err)
+		return nil, fmt.Errorf("ballot: %w", err)
 	}
 	if ctx.Width != 0 && len(plaintexts) != ctx.Width {
-		return nil, fmt.Errorf("elgamal: %d plaintexts for a question of width %d", len(plaintexts), ctx.Width)
+		return nil, fmt.Errorf("ballot: %d plaintexts for a question of width %d", len(plaintexts), ctx.Width)
 	}
-	ct, r, err := encrypt(rand, ctx.PK, plaintexts)
+	ct, r, err := elgamal.EncryptKeepingRandomness(rand, ctx.PK, plaintexts)
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +255,11 @@ func EncryptBallot(rand io.Reader, ctx BallotContext, plaintexts []*group.Elemen
 	b := newBallot(w)
 	b.ct = *ct
 	b.voterID = voterID
-	b.enc, _ = ct.AppendBinary(make([]byte, 0, w*CiphertextSize))
-	// Refuse what ParseBallotLine would refuse (probability 2^-252).
+	b.enc, _ = ct.AppendBinary(make([]byte, 0, w*elgamal.CiphertextSize))
+	// Refuse what ParseLine would refuse (probability 2^-252).
 	for j := range ct.Beta {
 		if ct.Beta[j].IsIdentity() == 1 {
-			return nil, errors.New("elgamal: internal error: β is the identity")
+			return nil, errors.New("ballot: internal error: β is the identity")
 		}
 	}
 	t := b.transcript(prefix)
@@ -275,7 +277,7 @@ func EncryptBallot(rand io.Reader, ctx BallotContext, plaintexts []*group.Elemen
 		if k[j], err = ballotNonce(rand, r[j], nonceKey, j); err != nil {
 			return nil, err
 		}
-		b.commit[j].FixedBaseMult(k[j], baseTable())
+		b.commit[j].FixedBaseMult(k[j], elgamal.BaseTable())
 		b.renc, _ = b.commit[j].AppendBinary(b.renc)
 	}
 	for j := range k {
@@ -297,42 +299,42 @@ func ballotNonce(rnd io.Reader, r *group.Scalar, key []byte, j int) (*group.Scal
 	if rnd == nil {
 		rnd = crand.Reader
 	}
-	for range maxRandomTries {
+	for range 8 { // a zero draw has probability 2^-252: a source that repeats it is broken
 		var fresh [32]byte
 		if _, err := io.ReadFull(rnd, fresh[:]); err != nil {
-			return nil, fmt.Errorf("elgamal: reading randomness: %w", err)
+			return nil, fmt.Errorf("ballot: reading randomness: %w", err)
 		}
 		h := sha512.New()
-		h.Write([]byte(BallotProtocol + " nonce"))
+		h.Write([]byte(Protocol + " nonce"))
 		h.Write(r.Bytes())
 		h.Write(fresh[:])
 		h.Write(key)
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(j)))
 		k, err := group.NewScalar().SetUniformBytes(h.Sum(nil))
 		if err != nil {
-			panic("elgamal: internal error: " + err.Error())
+			panic("ballot: internal error: " + err.Error())
 		}
 		if group.IsZeroScalar(k) == 0 {
 			return k, nil
 		}
 	}
-	return nil, errBrokenRand
+	return nil, errors.New("ballot: random source returned zero scalars repeatedly")
 }
 
 // MarshalLine returns the canonical line of b (without a newline).
 func (b *Ballot) MarshalLine() []byte {
 	w := b.Width()
-	out := make([]byte, 0, BallotLineLen(w, len(b.voterID)))
+	out := make([]byte, 0, LineLen(w, len(b.voterID)))
 	out = append(out, lineStart...)
 	for j := range w {
 		if j > 0 {
 			out = append(out, ',')
 		}
-		p := b.enc[j*CiphertextSize:]
+		p := b.enc[j*elgamal.CiphertextSize:]
 		out = append(out, choiceAlpha...)
 		out = b64.AppendEncode(out, p[:group.ElementSize])
 		out = append(out, choiceBeta...)
-		out = b64.AppendEncode(out, p[group.ElementSize:CiphertextSize])
+		out = b64.AppendEncode(out, p[group.ElementSize:elgamal.CiphertextSize])
 		out = append(out, choiceEnd...)
 	}
 	out = append(out, lineMiddle...)
@@ -389,16 +391,16 @@ func (p *lineParser) text32(dst []byte) error {
 	return nil
 }
 
-// ParseBallotLine parses and validates one ballot line (without its line
+// ParseLine parses and validates one ballot line (without its line
 // end): the canonical form described at Ballot, of at most
-// MaxBallotLineLen bytes and MaxWidth choices, with as many proofs as
+// MaxLineLen bytes and elgamal.MaxWidth choices, with as many proofs as
 // choices, every α, β and commitment the canonical encoding of an element
 // other than the identity, and every challenge and response a canonical
 // scalar (below ℓ). Errors wrap group.ErrEncoding and name the byte or
-// the choice at fault. It does not verify the proofs (see VerifyBallot).
-func ParseBallotLine(line []byte) (*Ballot, error) {
-	if len(line) > MaxBallotLineLen {
-		return nil, malformed("ballot line of %d bytes is longer than %d", len(line), MaxBallotLineLen)
+// the choice at fault. It does not verify the proofs (see Verify).
+func ParseLine(line []byte) (*Ballot, error) {
+	if len(line) > MaxLineLen {
+		return nil, malformed("ballot line of %d bytes is longer than %d", len(line), MaxLineLen)
 	}
 	jsonPart, voterID := line, ""
 	if i := bytes.LastIndexByte(line, '|'); i >= 0 {
@@ -411,11 +413,11 @@ func ParseBallotLine(line []byte) (*Ballot, error) {
 		}
 	}
 	p := &lineParser{b: jsonPart}
-	// A canonical line of width w has BallotLineLen(w, 0) bytes: size the
+	// A canonical line of width w has LineLen(w, 0) bytes: size the
 	// buffers for that; a line that lies about its width only regrows them,
 	// within the length already checked.
-	guess := min(MaxWidth, max(1, (len(jsonPart)+2)/(ballotChoiceLen+ballotProofLen+2)))
-	enc := make([]byte, 0, guess*CiphertextSize)
+	guess := min(elgamal.MaxWidth, max(1, (len(jsonPart)+2)/(ballotChoiceLen+ballotProofLen+2)))
+	enc := make([]byte, 0, guess*elgamal.CiphertextSize)
 	var renc, sc []byte
 	if err := p.literal(lineStart); err != nil {
 		return nil, err
@@ -424,12 +426,12 @@ func ParseBallotLine(line []byte) (*Ballot, error) {
 		return nil, p.errorf("no choices")
 	}
 	for {
-		if len(enc) == MaxWidth*CiphertextSize {
-			return nil, p.errorf("more than %d choices", MaxWidth)
+		if len(enc) == elgamal.MaxWidth*elgamal.CiphertextSize {
+			return nil, p.errorf("more than %d choices", elgamal.MaxWidth)
 		}
-		enc = slices.Grow(enc, CiphertextSize)
+		enc = slices.Grow(enc, elgamal.CiphertextSize)
 		n := len(enc)
-		enc = enc[:n+CiphertextSize]
+		enc = enc[:n+elgamal.CiphertextSize]
 		if err := p.literal(choiceAlpha); err != nil {
 			return nil, err
 		}
@@ -450,7 +452,7 @@ func ParseBallotLine(line []byte) (*Ballot, error) {
 		}
 		p.pos++
 	}
-	w := len(enc) / CiphertextSize
+	w := len(enc) / elgamal.CiphertextSize
 	if err := p.literal(lineMiddle); err != nil {
 		return nil, err
 	}
@@ -511,7 +513,7 @@ func decodeBallot(enc, renc, sc []byte, voterID string) (*Ballot, error) {
 	b.enc, b.renc, b.voterID = enc, renc, voterID
 	decode := func(e *group.Element, in []byte, j int, what string) error {
 		if _, err := e.SetCanonicalBytes(in); err != nil {
-			return fmt.Errorf("elgamal: ballot line: choice %d: %s: %w", j, what, err)
+			return fmt.Errorf("ballot: ballot line: choice %d: %s: %w", j, what, err)
 		}
 		if e.IsIdentity() == 1 {
 			return malformed("ballot line: choice %d: %s is the identity", j, what)
@@ -519,11 +521,11 @@ func decodeBallot(enc, renc, sc []byte, voterID string) (*Ballot, error) {
 		return nil
 	}
 	for j := range w {
-		p := enc[j*CiphertextSize:]
+		p := enc[j*elgamal.CiphertextSize:]
 		if err := decode(b.ct.Alpha[j], p[:group.ElementSize], j, "alpha"); err != nil {
 			return nil, err
 		}
-		if err := decode(b.ct.Beta[j], p[group.ElementSize:CiphertextSize], j, "beta"); err != nil {
+		if err := decode(b.ct.Beta[j], p[group.ElementSize:elgamal.CiphertextSize], j, "beta"); err != nil {
 			return nil, err
 		}
 		if err := decode(b.commit[j], renc[j*group.ElementSize:(j+1)*group.ElementSize], j, "commitment"); err != nil {
@@ -543,26 +545,26 @@ func decodeBallot(enc, renc, sc []byte, voterID string) (*Ballot, error) {
 // minBallotsPerWorker keeps workers from splitting small inputs.
 const minBallotsPerWorker = 64
 
-// ParseBallotLines is ParseBallotLine for many lines, on up to GOMAXPROCS
+// ParseLines is ParseLine for many lines, on up to GOMAXPROCS
 // goroutines. errs[i] is nil exactly when ballots[i] is not.
-func ParseBallotLines(lines [][]byte) (ballots []*Ballot, errs []error) {
+func ParseLines(lines [][]byte) (ballots []*Ballot, errs []error) {
 	ballots, errs = make([]*Ballot, len(lines)), make([]error, len(lines))
 	par.For(len(lines), minBallotsPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			ballots[i], errs[i] = ParseBallotLine(lines[i])
+			ballots[i], errs[i] = ParseLine(lines[i])
 		}
 	})
 	return ballots, errs
 }
 
 func invalidBallot(format string, args ...any) error {
-	return fmt.Errorf("elgamal: ballot: %w: "+format, append([]any{proofs.ErrInvalidProof}, args...)...)
+	return fmt.Errorf("ballot: ballot: %w: "+format, append([]any{proofs.ErrInvalidProof}, args...)...)
 }
 
 // checkShape checks that b is a ballot made by this package and has the
 // width ctx asks for.
-func (b *Ballot) checkShape(ctx *BallotContext) error {
-	if b == nil || b.Width() == 0 || len(b.commit) != b.Width() || len(b.enc) != b.Width()*CiphertextSize ||
+func (b *Ballot) checkShape(ctx *Context) error {
+	if b == nil || b.Width() == 0 || len(b.commit) != b.Width() || len(b.enc) != b.Width()*elgamal.CiphertextSize ||
 		len(b.renc) != b.Width()*group.ElementSize {
 		return invalidBallot("missing or malformed ballot")
 	}
@@ -603,11 +605,11 @@ func (b *Ballot) checkEquation(j int, c *group.Scalar) error {
 	return nil
 }
 
-// VerifyBallot checks the proofs of b against ctx: for every choice it
+// Verify checks the proofs of b against ctx: for every choice it
 // recomputes the challenge, compares it with b's, and checks the Schnorr
 // equation. A failure wraps proofs.ErrInvalidProof and names the choice
 // and the check; an unusable ctx gives an error of its own.
-func VerifyBallot(ctx BallotContext, b *Ballot) error {
+func Verify(ctx Context, b *Ballot) error {
 	prefix, err := ctx.transcript()
 	if err != nil {
 		return err
@@ -627,11 +629,11 @@ func VerifyBallot(ctx BallotContext, b *Ballot) error {
 	return nil
 }
 
-// ErrDuplicateBallot is wrapped by VerifyBallots' error for a valid ballot
+// ErrDuplicate is wrapped by VerifyAll' error for a valid ballot
 // that repeats an α of an earlier valid ballot.
-var ErrDuplicateBallot = errors.New("elgamal: duplicate ballot")
+var ErrDuplicate = errors.New("ballot: duplicate ballot")
 
-// VerifyBallots checks many ballots against ctx and returns one error per
+// VerifyAll checks many ballots against ctx and returns one error per
 // ballot, nil for the valid ones. Challenges are recomputed and compared
 // for each ballot, on up to GOMAXPROCS goroutines; the Schnorr equations
 // of all ballots are then checked at once with proofs.Batch (random
@@ -641,11 +643,11 @@ var ErrDuplicateBallot = errors.New("elgamal: duplicate ballot")
 //
 // Finally, a valid ballot that has an α in common with an earlier valid
 // ballot of the slice is rejected with an error wrapping
-// ErrDuplicateBallot: it is a copy (Cortier and Smyth's replay), since
+// ErrDuplicate: it is a copy (Cortier and Smyth's replay), since
 // honest ballots share an α with probability 2^-250. Only valid ballots
 // count here, so an invalid copy placed first cannot push out the
 // original. The rule depends only on the order of the slice.
-func VerifyBallots(ctx BallotContext, ballots []*Ballot, rand io.Reader) []error {
+func VerifyAll(ctx Context, ballots []*Ballot, rand io.Reader) []error {
 	errs := make([]error, len(ballots))
 	prefix, err := ctx.transcript()
 	if err != nil {
@@ -681,7 +683,7 @@ func VerifyBallots(ctx BallotContext, ballots []*Ballot, rand io.Reader) []error
 		for j := range b.Width() {
 			err := batch.Add(b.response[j], []*group.Scalar{nil, cs[i][j]}, []*group.Element{b.commit[j], b.ct.Alpha[j]})
 			if err != nil {
-				err = fmt.Errorf("elgamal: ballot not verified: %w", err)
+				err = fmt.Errorf("ballot: ballot not verified: %w", err)
 				for k := range errs {
 					if errs[k] == nil {
 						errs[k] = err
@@ -713,17 +715,29 @@ func VerifyBallots(ctx BallotContext, ballots []*Ballot, rand io.Reader) []error
 			continue
 		}
 		for j := range b.Width() {
-			key := [group.ElementSize]byte(b.enc[j*CiphertextSize:])
+			key := [group.ElementSize]byte(b.enc[j*elgamal.CiphertextSize:])
 			if first, dup := seen[key]; dup && first != i {
-				errs[i] = fmt.Errorf("%w: choice %d repeats an α of ballot %d", ErrDuplicateBallot, j, first)
+				errs[i] = fmt.Errorf("%w: choice %d repeats an α of ballot %d", ErrDuplicate, j, first)
 				break
 			}
 		}
 		if errs[i] == nil {
 			for j := range b.Width() {
-				seen[[group.ElementSize]byte(b.enc[j*CiphertextSize:])] = i
+				seen[[group.ElementSize]byte(b.enc[j*elgamal.CiphertextSize:])] = i
 			}
 		}
 	}
 	return errs
 }
+
+// malformed reports input that is not a canonical ballot line; it wraps
+// group.ErrEncoding like every decoder of eo.
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("ballot: "+format+": %w", append(args, group.ErrEncoding)...)
+}
+
+// baseBytes is the canonical encoding of the base point B.
+var baseBytes = group.NewGeneratorElement().Bytes()
+
+// b64 is the text encoding of package group: unpadded base64url, strict.
+var b64 = base64.RawURLEncoding.Strict()

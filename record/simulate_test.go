@@ -1,4 +1,4 @@
-package mixnet
+package record
 
 import (
 	"bytes"
@@ -6,8 +6,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/threshold"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,10 +19,10 @@ func testSigner(authority int, d [32]byte) ([]byte, error) {
 
 // ballotFile encrypts one ballot per value (a row of width w), with voter
 // ids v0, v1, … and returns the file and the expected plaintext lines.
-func ballotFile(t *testing.T, cfg *ElectionConfig, q int, pub *DKGPublic, rows [][]int64, seed uint64) ([]byte, []string) {
+func ballotFile(t *testing.T, cfg *ElectionConfig, q int, pub *threshold.DKGPublic, rows [][]int64, seed uint64) ([]byte, []string) {
 	pk, err := elgamal.DecodePublicKey(pub.PublicKey.Bytes())
 	require.NoError(t, err)
-	ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: cfg.Questions[q].Width}
+	ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: cfg.Questions[q].Width}
 	r := testRand(seed)
 	var buf bytes.Buffer
 	var want []string
@@ -30,7 +32,7 @@ func ballotFile(t *testing.T, cfg *ElectionConfig, q int, pub *DKGPublic, rows [
 			m[k], err = elgamal.EncodeUint64(uint64(v))
 			require.NoError(t, err)
 		}
-		b, err := elgamal.EncryptBallot(r, ctx, m, fmt.Sprintf("v%d", i))
+		b, err := ballot.Encrypt(r, ctx, m, fmt.Sprintf("v%d", i))
 		require.NoError(t, err)
 		buf.Write(b.MarshalLine())
 		buf.WriteByte('\n')
@@ -52,12 +54,12 @@ func joinRow(row []int64) string {
 
 func TestElectionPipeline(t *testing.T) {
 	cfg := &ElectionConfig{ElectionID: "e-pipeline", N: 3, T: 2, Questions: []QuestionConfig{{"q0", 1}, {"q1", 2}}}
-	keys, err := GenerateElectionKeys(cfg, testRand(1))
+	keys, err := SimulateKeys(cfg, testRand(1))
 	require.NoError(t, err)
 	require.Len(t, keys, 2)
 	for _, k := range keys {
 		require.Len(t, k.Shares, 3)
-		_, _, err := VerifyDKGTranscript(k.Transcript)
+		_, _, err := threshold.VerifyDKGTranscript(k.Transcript)
 		require.NoError(t, err)
 	}
 	f0, want0 := ballotFile(t, cfg, 0, keys[0].Public, [][]int64{{1}, {2}, {2}, {3}, {1}}, 10)
@@ -72,7 +74,7 @@ func TestElectionPipeline(t *testing.T) {
 		file0.WriteByte('\n')
 	}
 	// The repeated line 1 (voter v0) at line 9 supersedes line 1.
-	rec, err := Tally(cfg, keys, [][]byte{file0.Bytes(), f1}, TallyOptions{Mixers: []int{1, 3}, Decryptors: []int{3, 2}, Sign: testSigner, Rand: testRand(3)})
+	rec, err := Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 3}, Decryptors: []int{3, 2}, Sign: testSigner, Rand: testRand(3)})
 	require.NoError(t, err)
 	require.Len(t, rec.Questions, 2)
 	q0 := rec.Questions[0]
@@ -82,9 +84,9 @@ func TestElectionPipeline(t *testing.T) {
 	}
 	require.Len(t, reasons, 4, "%v", q0.Excluded)
 	require.Equal(t, "superseded by line 9", reasons[1])
-	require.Equal(t, ReasonMalformed, reasons[2])
-	require.Equal(t, ReasonEmpty, reasons[4])
-	require.Equal(t, ReasonWidth, reasons[5])
+	require.Equal(t, ballot.ReasonMalformed, reasons[2])
+	require.Equal(t, ballot.ReasonEmpty, reasons[4])
+	require.Equal(t, ballot.ReasonWidth, reasons[5])
 	require.Len(t, q0.Mixes, 2)
 	in, err := elgamal.DecodeList(q0.Input, 1)
 	require.NoError(t, err)
@@ -109,38 +111,15 @@ func TestElectionPipeline(t *testing.T) {
 	require.Equal(t, append([]byte{3}, d[:]...), m.Signature)
 
 	// Bad options.
-	_, err = Tally(cfg, keys, [][]byte{file0.Bytes(), f1}, TallyOptions{Mixers: []int{1}, Decryptors: []int{1, 2}, Sign: testSigner})
+	_, err = Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1}, Decryptors: []int{1, 2}, Sign: testSigner})
 	require.Error(t, err)
-	_, err = Tally(cfg, keys, [][]byte{file0.Bytes(), f1}, TallyOptions{Mixers: []int{1, 1}, Decryptors: []int{1, 2}, Sign: testSigner})
+	_, err = Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 1}, Decryptors: []int{1, 2}, Sign: testSigner})
 	require.Error(t, err)
-	_, err = Tally(cfg, keys, [][]byte{[]byte("junk\n"), f1}, TallyOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: testSigner})
+	_, err = Simulate(cfg, keys, [][]byte{[]byte("junk\n"), f1}, SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: testSigner})
 	require.Error(t, err, "no valid ballot")
 }
 
 func TestPlaintextCountsOrder(t *testing.T) {
 	c := PlaintextCounts([]string{"10", "9", InvalidPlaintext, "9", "1,2", "1,10"})
 	require.Equal(t, []Count{{InvalidPlaintext, 1}, {"1,2", 1}, {"1,10", 1}, {"9", 2}, {"10", 1}}, c)
-}
-
-func TestValidateBallotsReasons(t *testing.T) {
-	cfg := &ElectionConfig{ElectionID: "e-reasons", N: 1, T: 1, Questions: []QuestionConfig{{"q0", 1}}}
-	keys, err := GenerateElectionKeys(cfg, testRand(5))
-	require.NoError(t, err)
-	pk, err := elgamal.DecodePublicKey(keys[0].Public.PublicKey.Bytes())
-	require.NoError(t, err)
-	ctx := elgamal.BallotContext{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
-	m, err := elgamal.EncodeUint64(1)
-	require.NoError(t, err)
-	anon, err := elgamal.EncryptBallot(testRand(6), ctx, []*group.Element{m}, "")
-	require.NoError(t, err)
-	other, err := elgamal.EncryptBallot(testRand(7), elgamal.BallotContext{ElectionID: "another", Question: 0, PK: pk, Width: 1}, []*group.Element{m}, "")
-	require.NoError(t, err)
-	var f bytes.Buffer
-	for _, l := range [][]byte{anon.MarshalLine(), other.MarshalLine(), anon.MarshalLine()} {
-		f.Write(l)
-		f.WriteByte('\n')
-	}
-	acc, excl := ValidateBallots(ctx, f.Bytes())
-	require.Len(t, acc, 1)
-	require.Equal(t, []Exclusion{{2, ReasonProof}, {3, ReasonDuplicate}}, excl)
 }

@@ -1,7 +1,11 @@
-// Package mixnet holds eo's protocols between authorities as pure state
-// machines: they consume typed messages and emit typed messages and a
-// result, and do no I/O, keep no clocks and never log. A transport and the
-// daemon drive them.
+// Package threshold is eo's t-of-n threshold ElGamal: the distributed key
+// generation that makes the election key with no one holding its secret,
+// and the threshold decryption by any t of the key's holders. Both are pure
+// state machines: they consume typed messages and emit typed messages and
+// a result, and do no I/O, keep no clocks and never log. A transport and
+// the daemon (package orchestra) drive them. The two protocols share one
+// wire encoding, one set of parties and the key material that the first
+// makes and the second uses, so they are one package.
 //
 // # Key generation (t-of-n)
 //
@@ -46,7 +50,7 @@
 // decryption factors) are constant time; everything on public data
 // (verification, combination) is variable time. Threshold decryption uses
 // up to GOMAXPROCS goroutines.
-package mixnet
+package threshold
 
 import (
 	"bytes"
@@ -238,7 +242,7 @@ func (d *DKG) Result() (*DKGResult, error) {
 		return nil, d.err
 	}
 	if d.result == nil {
-		return nil, fmt.Errorf("mixnet: key generation still waiting in %s for %v", d.Phase(), d.Waiting())
+		return nil, fmt.Errorf("threshold: key generation still waiting in %s for %v", d.Phase(), d.Waiting())
 	}
 	return d.result, nil
 }
@@ -337,7 +341,7 @@ func (d *DKG) Start() (*DKGOutbox, error) {
 		return nil, d.err
 	}
 	if d.started {
-		return nil, errors.New("mixnet: DKG already started")
+		return nil, errors.New("threshold: DKG already started")
 	}
 	d.started = true
 	t := d.p.t
@@ -346,7 +350,7 @@ func (d *DKG) Start() (*DKGOutbox, error) {
 		for _, c := range []*group.Scalar{&d.f[k], &d.fp[k]} {
 			s, err := group.RandomScalar(d.rand)
 			if err != nil {
-				return nil, d.fail(fmt.Errorf("mixnet: reading randomness: %w", err))
+				return nil, d.fail(fmt.Errorf("threshold: reading randomness: %w", err))
 			}
 			c.Set(s)
 			s.Set(group.NewScalar())
@@ -540,7 +544,7 @@ func (d *DKG) endStage(out *DKGOutbox) error {
 				d.mine[i] = copyShare(i, o.Share, o.Blinding)
 			}
 			if s.qual[i] && d.mine[i] == nil {
-				return fmt.Errorf("mixnet: internal error: no share from qualified dealer %d", i)
+				return fmt.Errorf("threshold: internal error: no share from qualified dealer %d", i)
 			}
 		}
 		var A []*group.Element
@@ -646,7 +650,7 @@ func (d *DKG) keyShare() error {
 	x.Set(group.NewScalar())
 	if d.share.VerificationKey().Equal(s.VK[d.self]) != 1 {
 		d.share.Wipe()
-		return errors.New("mixnet: internal error: own key share does not match its verification key")
+		return errors.New("threshold: internal error: own key share does not match its verification key")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"crypto/sha512"
@@ -80,17 +80,17 @@ func DecodeDKGTranscript(b []byte) (*DKGTranscript, error) {
 	tr := &DKGTranscript{ElectionID: r.id("election id"), SessionID: r.id("session id")}
 	tr.N, tr.T = r.u8("n"), r.u8("t")
 	if r.err != nil {
-		return nil, fmt.Errorf("mixnet: transcript: %w", r.err)
+		return nil, fmt.Errorf("threshold: transcript: %w", r.err)
 	}
 	if err := checkNT(tr.N, tr.T); err != nil {
-		return nil, fmt.Errorf("mixnet: transcript: %w", err)
+		return nil, fmt.Errorf("threshold: transcript: %w", err)
 	}
 	for st := range tr.Messages {
 		tr.Messages[st] = make([][]byte, tr.N)
 		for i := range tr.Messages[st] {
 			lb := r.take(4, "message length")
 			if r.err != nil {
-				return nil, fmt.Errorf("mixnet: transcript: %w", r.err)
+				return nil, fmt.Errorf("threshold: transcript: %w", r.err)
 			}
 			n := binary.BigEndian.Uint32(lb)
 			if n > maxDKGMessage {
@@ -105,7 +105,7 @@ func DecodeDKGTranscript(b []byte) (*DKGTranscript, error) {
 		r.fail(malformed("%d trailing bytes", len(r.b)))
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("mixnet: transcript: %w", r.err)
+		return nil, fmt.Errorf("threshold: transcript: %w", r.err)
 	}
 	return tr, nil
 }
@@ -135,7 +135,7 @@ func (p *DKGPublic) VerificationKey(i int) *group.Element {
 func (s *dkgState) public(hash [64]byte) (*DKGPublic, error) {
 	pk, err := elgamal.DecodePublicKey(s.Y.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("mixnet: internal error: %w", err)
+		return nil, fmt.Errorf("threshold: internal error: %w", err)
 	}
 	return &DKGPublic{
 		ElectionID: s.p.election, SessionID: s.p.session, N: s.p.n, T: s.p.t,
@@ -187,13 +187,13 @@ func VerifyDKGTranscript(tr *DKGTranscript) (*DKGPublic, []Fault, error) {
 			}
 			m, err := DecodeMessage(data)
 			if err != nil {
-				return nil, nil, fmt.Errorf("mixnet: transcript: %s of authority %d: %w", stagePhase[st], i+1, err)
+				return nil, nil, fmt.Errorf("threshold: transcript: %s of authority %d: %w", stagePhase[st], i+1, err)
 			}
 			if h := m.MessageHeader(); h.Phase != stagePhase[st] || h.Sender != i+1 {
 				return nil, nil, malformed("transcript: %s entry of authority %d holds a %s message from %d", stagePhase[st], i+1, h.Phase, h.Sender)
 			}
 			if err := p.checkShape(m); err != nil {
-				return nil, nil, fmt.Errorf("mixnet: transcript: %s of authority %d: %w", stagePhase[st], i+1, err)
+				return nil, nil, fmt.Errorf("threshold: transcript: %s of authority %d: %w", stagePhase[st], i+1, err)
 			}
 			s.msgs[st][i+1] = newSlot(data, m)
 		}
@@ -202,7 +202,7 @@ func VerifyDKGTranscript(tr *DKGTranscript) (*DKGPublic, []Fault, error) {
 		s.endExtractionComplaints, s.endReconstruction}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, s.faults, fmt.Errorf("mixnet: transcript does not verify: %w", err)
+			return nil, s.faults, fmt.Errorf("threshold: transcript does not verify: %w", err)
 		}
 	}
 	pub, err := s.public(tr.Hash())

@@ -1,4 +1,4 @@
-package mixnet
+package threshold
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ import (
 // benchmark (internal/benchutil), and best-SM/<unit> for the fastest
 // iteration. The figures of issue #4 are taken on one core:
 //
-//	go test -run XXX -bench . -benchtime 3x -cpu 1 ./mixnet
+//	go test -run XXX -bench . -benchtime 3x -cpu 1 ./threshold
 
 var benchSink any
 

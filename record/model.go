@@ -1,0 +1,213 @@
+package record
+
+// The record's data model: what an election record holds before it
+// becomes files (Build, Assemble) and after a verifier read it.
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/par"
+	"github.com/eo-mixnet/eo/threshold"
+)
+
+// QuestionConfig describes one question of an election: its ballots are
+// ciphertexts of Width pairs under the key of session SessionID.
+type QuestionConfig struct {
+	SessionID string
+	Width     int
+}
+
+// ElectionConfig is what every authority agrees on before key generation.
+type ElectionConfig struct {
+	ElectionID string
+	N, T       int
+	Questions  []QuestionConfig
+}
+
+func (c *ElectionConfig) check() error {
+	if c == nil || c.ElectionID == "" {
+		return malformed("missing election id")
+	}
+	if c.N < 1 || c.N > threshold.MaxAuthorities || c.T < 1 || c.T > c.N {
+		return malformed("threshold %d of %d authorities is out of range", c.T, c.N)
+	}
+	if len(c.Questions) == 0 {
+		return malformed("an election needs at least one question")
+	}
+	seen := map[string]bool{}
+	for q, qc := range c.Questions {
+		if qc.SessionID == "" || seen[qc.SessionID] {
+			return malformed("question %d: missing or repeated session id %q", q, qc.SessionID)
+		}
+		seen[qc.SessionID] = true
+		if qc.Width < 1 || qc.Width > elgamal.MaxWidth {
+			return malformed("question %d: width %d out of range", q, qc.Width)
+		}
+	}
+	return nil
+}
+
+// MixDigest is what mixer j signs for its mix of a question: SHA-256 of
+// "eo/record/v1 mix" ‖ len(election) (4 bytes) ‖ election ‖ question
+// (8 bytes) ‖ j (8 bytes) ‖ SHA-256(input) ‖ SHA-256(output) ‖
+// SHA-256(proof), integers big endian.
+func MixDigest(electionID string, question, mix int, input, output, proof []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte("eo/record/v1 mix"))
+	var b [8]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(len(electionID)))
+	h.Write(b[:4])
+	h.Write([]byte(electionID))
+	binary.BigEndian.PutUint64(b[:], uint64(question))
+	h.Write(b[:])
+	binary.BigEndian.PutUint64(b[:], uint64(mix))
+	h.Write(b[:])
+	for _, d := range [][]byte{input, output, proof} {
+		s := sha256.Sum256(d)
+		h.Write(s[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// Signer signs a mix digest on behalf of an authority (1-based index).
+type Signer func(authority int, digest [32]byte) ([]byte, error)
+
+// MixRecord is one mix of a question's chain.
+type MixRecord struct {
+	Mixer     int    // the authority that mixed (1-based)
+	Output    []byte // the output list, elgamal.EncodeList
+	Proof     []byte // the proof of shuffle, shuffle.Proof.Bytes
+	Signature []byte // the mixer's signature over MixDigest
+}
+
+// RejectedMix is a mix the authorities rejected: its proof does not
+// verify against the list at Position, which its mixer signed.
+type RejectedMix struct {
+	Position int
+	MixRecord
+}
+
+// QuestionRecord is everything the record holds about one question.
+type QuestionRecord struct {
+	Config     QuestionConfig
+	Transcript *threshold.DKGTranscript
+	Ballots    []byte             // the ballot file as received
+	Excluded   []ballot.Exclusion // ValidateBallots' exclusions
+	Input      []byte             // the accepted ciphertexts, elgamal.EncodeList
+	Mixes      []MixRecord
+	Shares     []ShareRecord // decryption shares of the last list
+	// RejectedMixes are signed mixes whose proof did not verify, each
+	// with the position in the chain it was offered for; RejectedShares
+	// are decryption shares that did not verify. The record keeps them so
+	// that anyone can check the blame.
+	RejectedMixes  []RejectedMix
+	RejectedShares []ShareRecord
+	Plaintexts     []string // one line per ballot: its decoded plaintexts (PlaintextText)
+	Counts         []Count  // PlaintextCounts of Plaintexts
+}
+
+// ShareRecord is one authority's decryption share of a question's last
+// list: threshold.DecryptionShareMessage.Bytes.
+type ShareRecord struct {
+	Authority int
+	Message   []byte
+}
+
+// Count is how many ballots decrypted to one plaintext line.
+type Count struct {
+	Plaintext string `json:"plaintext"`
+	Count     int    `json:"count"`
+}
+
+// ElectionRecord is the content of an election record before it becomes
+// files.
+type ElectionRecord struct {
+	Config    ElectionConfig
+	Questions []*QuestionRecord
+}
+
+// InvalidPlaintext stands in a plaintext line for a pair that does not
+// decode as an embedded integer (a voter encrypted something else).
+const InvalidPlaintext = "invalid"
+
+// PlaintextLines renders decrypted ballots: one line per ballot, its
+// pairs' plaintexts as decimal integers (elgamal.DecodeInt) separated by
+// commas, InvalidPlaintext for a pair that does not decode.
+func PlaintextLines(pt [][]*group.Element) []string {
+	out := make([]string, len(pt))
+	par.For(len(pt), 256, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			parts := make([]string, len(pt[j]))
+			for k, m := range pt[j] {
+				v, err := elgamal.DecodeInt(m)
+				if err != nil {
+					parts[k] = InvalidPlaintext
+					continue
+				}
+				parts[k] = v.String()
+			}
+			out[j] = strings.Join(parts, ",")
+		}
+	})
+	return out
+}
+
+// PlaintextCounts counts the plaintext lines, sorted by plaintext in
+// numeric order, pair by pair (InvalidPlaintext before any number).
+func PlaintextCounts(lines []string) []Count {
+	m := map[string]int{}
+	for _, l := range lines {
+		m[l]++
+	}
+	out := make([]Count, 0, len(m))
+	for p, c := range m {
+		out = append(out, Count{Plaintext: p, Count: c})
+	}
+	sortCounts(out)
+	return out
+}
+
+func sortCounts(c []Count) {
+	keys := make(map[string][]*big.Int, len(c))
+	for _, x := range c {
+		var ks []*big.Int
+		for _, p := range strings.Split(x.Plaintext, ",") {
+			v, ok := new(big.Int).SetString(p, 10)
+			if !ok {
+				v = big.NewInt(-1) // InvalidPlaintext sorts first
+			}
+			ks = append(ks, v)
+		}
+		keys[x.Plaintext] = ks
+	}
+	slices.SortFunc(c, func(a, b Count) int {
+		ka, kb := keys[a.Plaintext], keys[b.Plaintext]
+		for i := range min(len(ka), len(kb)) {
+			if d := ka[i].Cmp(kb[i]); d != 0 {
+				return d
+			}
+		}
+		if d := len(ka) - len(kb); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Plaintext, b.Plaintext)
+	})
+}
+
+// ErrSimulation wraps the errors of a simulation's configuration.
+var ErrSimulation = errors.New("record: bad simulation")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrSimulation}, args...)...)
+}

@@ -1,0 +1,251 @@
+package record
+
+// This file simulates a whole election in one process, with no network:
+// key generation among N in-memory authorities, ballot validation, one mix
+// per chosen authority and threshold decryption. It is a simulation — one
+// process holds every authority's secrets — for tests, benchmarks, the
+// record corpus and examples; the daemon (package orchestra) runs the same
+// steps between real authorities.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/shuffle"
+	"github.com/eo-mixnet/eo/threshold"
+)
+
+// QuestionKeys is the outcome of the key generation of one question:
+// the public part, and every authority's secret share (index i−1 for
+// authority i) — which only an in-process simulation ever holds together.
+type QuestionKeys struct {
+	Public     *threshold.DKGPublic
+	Transcript *threshold.DKGTranscript
+	Shares     []*threshold.KeyShare
+}
+
+// SimulateKeys runs the distributed key generation of every
+// question among N in-memory authorities, delivering every message.
+func SimulateKeys(cfg *ElectionConfig, rand io.Reader) ([]*QuestionKeys, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	out := make([]*QuestionKeys, len(cfg.Questions))
+	for q, qc := range cfg.Questions {
+		keys, err := runDKGInMemory(cfg.ElectionID, qc.SessionID, cfg.N, cfg.T, rand)
+		if err != nil {
+			return nil, fmt.Errorf("record: key generation of question %d: %w", q, err)
+		}
+		out[q] = keys
+	}
+	return out, nil
+}
+
+type inflight struct {
+	from, to int
+	data     []byte
+}
+
+func runDKGInMemory(electionID, sessionID string, n, t int, rand io.Reader) (*QuestionKeys, error) {
+	nodes := make([]*threshold.DKG, n+1)
+	for i := 1; i <= n; i++ {
+		d, err := threshold.NewDKG(threshold.DKGConfig{ElectionID: electionID, SessionID: sessionID, N: n, T: t, Self: i, Rand: rand})
+		if err != nil {
+			return nil, err
+		}
+		nodes[i] = d
+	}
+	var queue []inflight
+	send := func(from int, o *threshold.DKGOutbox) {
+		if o == nil {
+			return
+		}
+		for _, b := range o.Broadcast {
+			for to := 1; to <= n; to++ {
+				if to != from {
+					queue = append(queue, inflight{from, to, b.Bytes()})
+				}
+			}
+		}
+		for _, p := range o.Private {
+			queue = append(queue, inflight{from, p.To(), p.Bytes()})
+		}
+	}
+	for i := 1; i <= n; i++ {
+		o, err := nodes[i].Start()
+		if err != nil {
+			return nil, err
+		}
+		send(i, o)
+	}
+	for round := 0; ; round++ {
+		for len(queue) > 0 {
+			m := queue[0]
+			queue = queue[1:]
+			o, err := nodes[m.to].Handle(m.from, m.data)
+			if err != nil {
+				return nil, err
+			}
+			send(m.to, o)
+		}
+		done := true
+		for i := 1; i <= n; i++ {
+			done = done && nodes[i].Done()
+		}
+		if done {
+			break
+		}
+		if round > 4*int(threshold.PhaseDecryptionShare) {
+			return nil, errors.New("key generation does not finish")
+		}
+		// Every message was delivered: a phase that still waits has a
+		// silent party; let the machines move on without it.
+		for i := 1; i <= n; i++ {
+			if !nodes[i].Done() {
+				o, err := nodes[i].Expire()
+				if err != nil {
+					return nil, err
+				}
+				send(i, o)
+			}
+		}
+	}
+	keys := &QuestionKeys{Shares: make([]*threshold.KeyShare, n)}
+	for i := 1; i <= n; i++ {
+		res, err := nodes[i].Result()
+		if err != nil {
+			return nil, err
+		}
+		if keys.Public == nil {
+			keys.Public, keys.Transcript = res.Public, res.Transcript
+		} else if !bytes.Equal(res.Transcript.Bytes(), keys.Transcript.Bytes()) {
+			return nil, fmt.Errorf("authorities %d and 1 ended with different transcripts", i)
+		}
+		keys.Shares[i-1] = res.Share
+	}
+	return keys, nil
+}
+
+// SimulateOptions chooses who mixes and who decrypts.
+type SimulateOptions struct {
+	Mixers     []int // authorities that mix, in order; at least T, distinct
+	Decryptors []int // authorities that publish decryption shares; at least T
+	Sign       Signer
+	Rand       io.Reader // crypto/rand if nil
+}
+
+// Simulate validates the ballots of every question, mixes them through the
+// chosen authorities, verifying each mix before the next (as every
+// authority does), and decrypts with the chosen authorities' shares.
+func Simulate(cfg *ElectionConfig, keys []*QuestionKeys, ballots [][]byte, opt SimulateOptions) (*ElectionRecord, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if len(keys) != len(cfg.Questions) || len(ballots) != len(cfg.Questions) {
+		return nil, malformed("%d questions, %d keys, %d ballot files", len(cfg.Questions), len(keys), len(ballots))
+	}
+	if err := checkParticipants(cfg, opt.Mixers, "mixers"); err != nil {
+		return nil, err
+	}
+	if err := checkParticipants(cfg, opt.Decryptors, "decryptors"); err != nil {
+		return nil, err
+	}
+	if opt.Sign == nil {
+		return nil, malformed("missing signer")
+	}
+	rec := &ElectionRecord{Config: *cfg}
+	for q, qc := range cfg.Questions {
+		qr, err := tallyQuestion(cfg, q, qc, keys[q], ballots[q], opt)
+		if err != nil {
+			return nil, fmt.Errorf("record: question %d: %w", q, err)
+		}
+		rec.Questions = append(rec.Questions, qr)
+	}
+	return rec, nil
+}
+
+func checkParticipants(cfg *ElectionConfig, who []int, what string) error {
+	if len(who) < cfg.T {
+		return malformed("%d %s, the threshold is %d", len(who), what, cfg.T)
+	}
+	seen := map[int]bool{}
+	for _, i := range who {
+		if i < 1 || i > cfg.N || seen[i] {
+			return malformed("%s: authority %d is out of range or repeated", what, i)
+		}
+		seen[i] = true
+	}
+	return nil
+}
+
+func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *QuestionKeys, data []byte, opt SimulateOptions) (*QuestionRecord, error) {
+	pk, err := elgamal.DecodePublicKey(keys.Public.PublicKey.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	bctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
+	accepted, excluded := ballot.Validate(bctx, data)
+	if len(accepted) == 0 {
+		return nil, malformed("no valid ballot to tally")
+	}
+	cts := make([]*elgamal.Ciphertext, len(accepted))
+	var input []byte
+	for i, b := range accepted {
+		cts[i] = b.Ciphertext()
+		input = append(input, b.CiphertextBytes()...)
+	}
+	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded, Input: input}
+	gens, err := shuffle.NewGenerators(cfg.ElectionID, qc.SessionID, len(cts))
+	if err != nil {
+		return nil, err
+	}
+	list, enc := cts, qr.Input
+	for j, mixer := range opt.Mixers {
+		ctx := &shuffle.Context{ElectionID: cfg.ElectionID, SessionID: qc.SessionID, Mixer: j + 1, PublicKey: pk, Width: qc.Width}
+		out, encOut, proof, err := shuffle.ShuffleAndProve(opt.Rand, ctx, gens, list, enc)
+		if err != nil {
+			return nil, fmt.Errorf("mix %d: %w", j+1, err)
+		}
+		pb := proof.Bytes()
+		// Every authority verifies the mix before the next one starts. A
+		// remote authority decodes the output list it receives; here the
+		// lists are at hand and only the proof is decoded.
+		dp, err := shuffle.DecodeProof(pb, len(list), qc.Width)
+		if err == nil {
+			err = shuffle.Verify(ctx, gens, list, enc, out, encOut, dp)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mix %d by authority %d does not verify: %w", j+1, mixer, err)
+		}
+		sig, err := opt.Sign(mixer, MixDigest(cfg.ElectionID, q, j+1, enc, encOut, pb))
+		if err != nil {
+			return nil, fmt.Errorf("mix %d: signing: %w", j+1, err)
+		}
+		qr.Mixes = append(qr.Mixes, MixRecord{Mixer: mixer, Output: encOut, Proof: pb, Signature: sig})
+		list, enc = out, encOut
+	}
+	final, err := threshold.NewCiphertextListEncoded(list, enc)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []*threshold.DecryptionShareMessage
+	for _, i := range opt.Decryptors {
+		m, err := keys.Shares[i-1].DecryptionShare(keys.Public, final, opt.Rand)
+		if err != nil {
+			return nil, fmt.Errorf("decryption share of authority %d: %w", i, err)
+		}
+		msgs = append(msgs, m)
+		qr.Shares = append(qr.Shares, ShareRecord{Authority: i, Message: m.Bytes()})
+	}
+	dec, err := threshold.ThresholdDecrypt(keys.Public, final, msgs)
+	if err != nil {
+		return nil, err
+	}
+	qr.Plaintexts = PlaintextLines(dec.Plaintexts)
+	qr.Counts = PlaintextCounts(qr.Plaintexts)
+	return qr, nil
+}
