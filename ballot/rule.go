@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/group"
 )
 
 // Exclusion is a ballot line left out of the tally, and why.
@@ -105,4 +108,37 @@ func Validate(ctx Context, data []byte) ([]*Ballot, []Exclusion) {
 		}
 	}
 	return accepted, out
+}
+
+// Ciphertexts returns the input of a question's mix: the ciphertexts of
+// the accepted ballots (Validate), in order, as one list whose encoding is
+// the bytes the ballots were parsed from, so that nothing is encoded
+// again. The ciphertexts are copies, in one block. It fails if accepted is
+// empty or its ballots differ in width.
+func Ciphertexts(accepted []*Ballot) (*elgamal.List, error) {
+	if len(accepted) == 0 {
+		return nil, errors.New("ballot: no accepted ballot to mix")
+	}
+	n, w := len(accepted), accepted[0].Width()
+	for i, b := range accepted {
+		if b == nil || b.Width() != w {
+			return nil, fmt.Errorf("ballot: accepted ballot %d is missing or not of width %d", i, w)
+		}
+	}
+	elems := make([]group.Element, 2*n*w)
+	cts := make([]elgamal.Ciphertext, n)
+	out := make([]*elgamal.Ciphertext, n)
+	ptrs := make([]*group.Element, 2*n*w)
+	enc := make([]byte, 0, n*w*elgamal.CiphertextSize)
+	for i, b := range accepted {
+		p := ptrs[2*i*w : 2*(i+1)*w]
+		for j := 0; j < w; j++ {
+			p[j] = elems[2*i*w+j].Set(b.ct.Alpha[j])
+			p[w+j] = elems[2*i*w+w+j].Set(b.ct.Beta[j])
+		}
+		cts[i] = elgamal.Ciphertext{Alpha: p[:w:w], Beta: p[w:]}
+		out[i] = &cts[i]
+		enc = append(enc, b.enc...)
+	}
+	return elgamal.NewListEncoded(out, enc)
 }

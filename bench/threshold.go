@@ -55,7 +55,7 @@ func ThresholdBench(n, procs int, sm float64) (*ThresholdReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := threshold.NewCiphertextList(cts)
+	list, err := elgamal.NewList(cts)
 	if err != nil {
 		return nil, err
 	}

@@ -145,14 +145,33 @@ func BenchmarkDecodePlaintext(b *testing.B) {
 func BenchmarkDecodeList(b *testing.B) {
 	const n = 1000
 	sm := measureSM(b)
-	data := EncodeList(testCiphertexts(b, 7, n, 1))
+	l, err := NewList(testCiphertexts(b, 7, n, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := l.Bytes()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		cs, err := DecodeList(data, 1)
+		l, err := DecodeList(data, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		sinkAny = cs
+		sinkAny = l
+	}
+	reportSM(b, sm, n, "ct")
+}
+
+func BenchmarkNewList(b *testing.B) {
+	const n = 1000
+	sm := measureSM(b)
+	cs := testCiphertexts(b, 8, n, 1)
+	b.SetBytes(int64(n * CiphertextSize))
+	for b.Loop() {
+		l, err := NewList(cs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkAny = l
 	}
 	reportSM(b, sm, n, "ct")
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 
 	"github.com/eo-mixnet/eo/group"
-	"github.com/eo-mixnet/eo/internal/par"
 )
 
 // MaxWidth is the largest width (number of pairs) of a ciphertext or a
@@ -263,85 +262,6 @@ func (c *Ciphertext) decodePairs(b []byte) error {
 		}
 	}
 	return nil
-}
-
-// EncodeList returns the concatenated encodings of cs, N·64·w bytes. It
-// panics if the widths differ.
-func EncodeList(cs []*Ciphertext) []byte {
-	if len(cs) == 0 {
-		return []byte{}
-	}
-	w := cs[0].mustWidth()
-	out := make([]byte, 0, len(cs)*w*CiphertextSize)
-	for _, c := range cs {
-		if c.mustWidth() != w {
-			panic("elgamal: EncodeList of ciphertexts of different widths")
-		}
-		out, _ = c.AppendBinary(out)
-	}
-	return out
-}
-
-// DecodeList decodes a list of ciphertexts of the given width: len(b) must
-// be a multiple of 64·width, and every ciphertext must decode as in
-// DecodeCiphertext. An empty b is an empty list. Large lists are decoded
-// by up to GOMAXPROCS goroutines.
-func DecodeList(b []byte, width int) ([]*Ciphertext, error) {
-	if err := checkWidth(width); err != nil {
-		return nil, err
-	}
-	size := width * CiphertextSize
-	if len(b)%size != 0 {
-		return nil, malformed("list of width-%d ciphertexts: %d bytes is not a multiple of %d", width, len(b), size)
-	}
-	return decodeList(b, width, len(b)/size)
-}
-
-// DecodeListN is DecodeList for a list declared to hold n ciphertexts: it
-// checks n against len(b) before allocating anything, so a huge declared n
-// costs nothing.
-func DecodeListN(b []byte, width, n int) ([]*Ciphertext, error) {
-	if err := checkWidth(width); err != nil {
-		return nil, err
-	}
-	size := width * CiphertextSize
-	if n < 0 || n > len(b)/size || len(b) != n*size {
-		return nil, malformed("list declared as %d ciphertexts of width %d (%d bytes each) has %d bytes", n, width, size, len(b))
-	}
-	return decodeList(b, width, n)
-}
-
-// minDecodePerWorker is the number of ciphertext pairs below which a
-// decoding worker is not worth its start.
-const minDecodePerWorker = 256
-
-func decodeList(b []byte, width, n int) ([]*Ciphertext, error) {
-	elems := make([]group.Element, 2*n*width)
-	ptrs := make([]*group.Element, 2*n*width)
-	cts := make([]Ciphertext, n)
-	out := make([]*Ciphertext, n)
-	for i := range elems {
-		ptrs[i] = &elems[i]
-	}
-	size := width * CiphertextSize
-	errs := make([]error, n)
-	par.For(n, max(1, minDecodePerWorker/width), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			p := ptrs[2*i*width : 2*(i+1)*width]
-			cts[i] = Ciphertext{Alpha: p[:width:width], Beta: p[width:]}
-			out[i] = &cts[i]
-			if err := cts[i].decodePairs(b[i*size : (i+1)*size]); err != nil {
-				errs[i] = fmt.Errorf("ciphertext %d: %w", i, err)
-				return // the first error of this chunk is enough
-			}
-		}
-	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // MarshalJSON writes c as [{"alpha":"…","beta":"…"},…] in the text

@@ -20,7 +20,8 @@
 // Binary: a ciphertext is α_0 ‖ β_0 ‖ α_1 ‖ β_1 ‖ … (64·w bytes, each element
 // in its 32-byte canonical encoding); its width is not written, it comes
 // from the question. A list of N ciphertexts of width w is their
-// concatenation, N·64·w bytes. Keys are 32 bytes.
+// concatenation, N·64·w bytes; a List holds the ciphertexts together with
+// that encoding, so that a list is encoded once. Keys are 32 bytes.
 //
 // Text: as in package group, each element or scalar is the unpadded
 // base64url encoding of its 32 bytes (43 characters). A ciphertext in JSON
@@ -53,7 +54,7 @@
 // plaintext (the number of tries depends on it), and so are the
 // verifiers, which see only public data.
 //
-// The package does no I/O and does not log. DecodeList, ParseBallotLines
-// and VerifyBallots spread large inputs over up to GOMAXPROCS goroutines
-// and return when they are done.
+// The package does no I/O and does not log. NewList, DecodeList and
+// DecodeListN spread large lists over up to GOMAXPROCS goroutines and
+// return when they are done.
 package elgamal

@@ -355,6 +355,8 @@ func TestDecodeCiphertextRejects(t *testing.T) {
 			require.ErrorIs(t, err, group.ErrEncoding, "pos %d", pos)
 			_, err = DecodeList(b2, 3)
 			require.ErrorIs(t, err, group.ErrEncoding, "pos %d", pos)
+			_, err = DecodeListN(b2, 3, 1)
+			require.ErrorIs(t, err, group.ErrEncoding, "pos %d", pos)
 		}
 		b2 := bytes.Clone(b)
 		copy(b2[32*pos:], make([]byte, 32))
@@ -369,46 +371,91 @@ func TestDecodeCiphertextRejects(t *testing.T) {
 }
 
 func TestCiphertextList(t *testing.T) {
-	for _, n := range []int{0, 1, 5, 600} {
+	for _, n := range []int{1, 5, 600} {
 		cs := testCiphertexts(t, uint64(n), n, 2)
-		b := EncodeList(cs)
+		l, err := NewList(cs)
+		require.NoError(t, err)
+		require.Equal(t, n, l.Len())
+		require.Equal(t, 2, l.Width())
+		b := l.Bytes()
 		require.Len(t, b, n*128)
+		for i, c := range cs {
+			require.Same(t, c, l.At(i))
+			enc, _ := c.MarshalBinary()
+			require.Equal(t, enc, b[128*i:128*(i+1)], "ciphertext %d", i)
+		}
 		back, err := DecodeList(b, 2)
 		require.NoError(t, err)
-		require.Len(t, back, n)
+		require.Equal(t, n, back.Len())
 		for i := range cs {
-			require.True(t, cs[i].Equal(back[i]))
+			require.True(t, cs[i].Equal(back.At(i)))
 		}
-		require.Equal(t, b, EncodeList(back))
+		require.Equal(t, b, back.Bytes())
+		again, err := NewList(back.Ciphertexts())
+		require.NoError(t, err)
+		require.Equal(t, b, again.Bytes())
 		back, err = DecodeListN(b, 2, n)
 		require.NoError(t, err)
-		require.Len(t, back, n)
+		require.Equal(t, n, back.Len())
+		require.Equal(t, b, back.Bytes())
 		for _, bad := range []int{n - 1, n + 1, -1, math.MaxInt, math.MaxInt / 64, math.MinInt} {
-			if bad == n {
-				continue
-			}
 			_, err := DecodeListN(b, 2, bad)
 			require.ErrorIs(t, err, group.ErrEncoding, "n=%d declared %d", n, bad)
 		}
-		if n > 0 {
-			_, err := DecodeList(b[:len(b)-1], 2)
+		_, err = DecodeList(b[:len(b)-1], 2)
+		require.ErrorIs(t, err, group.ErrEncoding)
+		_, err = DecodeList(append(bytes.Clone(b), 1), 2)
+		require.ErrorIs(t, err, group.ErrEncoding)
+		_, err = DecodeList(b, 3) // 128·n is a multiple of 192 only sometimes
+		if (n*128)%192 != 0 {
 			require.ErrorIs(t, err, group.ErrEncoding)
-			_, err = DecodeList(append(bytes.Clone(b), 1), 2)
-			require.ErrorIs(t, err, group.ErrEncoding)
-			_, err = DecodeList(b, 3) // 128·n is a multiple of 192 only sometimes
-			if (n*128)%192 != 0 {
-				require.ErrorIs(t, err, group.ErrEncoding)
-			}
 		}
+		enc, err := NewListEncoded(cs, b)
+		require.NoError(t, err)
+		require.Equal(t, b, enc.Bytes())
+		_, err = NewListEncoded(cs, b[1:])
+		require.Error(t, err)
 	}
-	// A bad element deep in a long list is found.
+	// The decoded list keeps its own copy of the bytes.
 	cs := testCiphertexts(t, 3, 700, 1)
-	b := EncodeList(cs)
+	l, err := NewList(cs)
+	require.NoError(t, err)
+	b := bytes.Clone(l.Bytes())
+	back, err := DecodeList(b, 1)
+	require.NoError(t, err)
+	b[0] ^= 1
+	require.Equal(t, l.Bytes(), back.Bytes())
+	// A bad element deep in a long list is found.
+	b = bytes.Clone(l.Bytes())
 	copy(b[64*650:], make([]byte, 32))
-	_, err := DecodeList(b, 1)
+	_, err = DecodeList(b, 1)
 	require.ErrorIs(t, err, group.ErrEncoding)
 	require.ErrorContains(t, err, "ciphertext 650")
-	require.Panics(t, func() { EncodeList([]*Ciphertext{cs[0], testCiphertexts(t, 4, 1, 2)[0]}) })
+	// An empty list is refused, as are lists NewList cannot encode.
+	_, err = DecodeList(nil, 1)
+	require.ErrorIs(t, err, group.ErrEncoding)
+	_, err = DecodeListN(nil, 1, 0)
+	require.ErrorIs(t, err, group.ErrEncoding)
+	wide := testCiphertexts(t, 4, 1, 2)[0]
+	idAlpha := &Ciphertext{Alpha: []*group.Element{group.NewIdentityElement()}, Beta: []*group.Element{group.NewGeneratorElement()}}
+	for name, bad := range map[string][]*Ciphertext{
+		"empty":          nil,
+		"nil ciphertext": {cs[0], nil},
+		"mixed widths":   {cs[0], wide},
+		"no pairs":       {{}},
+		"uneven":         {{Alpha: cs[0].Alpha, Beta: wide.Beta}},
+		"nil element":    {{Alpha: []*group.Element{nil}, Beta: cs[0].Beta}},
+		"too wide":       {NewCiphertext(MaxWidth + 1)},
+		"identity alpha": {cs[0], idAlpha},
+	} {
+		_, err := NewList(bad)
+		require.Error(t, err, name)
+		_, err = NewListEncoded(bad, make([]byte, 64*len(bad)))
+		require.Error(t, err, name)
+	}
+	_, err = NewList([]*Ciphertext{idAlpha})
+	require.ErrorIs(t, err, group.ErrEncoding)
+	require.ErrorIs(t, err, errIdentityAlpha)
 }
 
 // A huge declared count allocates nothing.

@@ -25,15 +25,23 @@ var writeSeeds = flag.Bool("write-seeds", false, "rewrite the fuzz seed corpora 
 
 func FuzzDecodeCiphertextList(f *testing.F) {
 	for _, w := range []int{1, 3} {
-		f.Add(EncodeList(testCiphertexts(f, uint64(w), 2, w)), w, 2)
+		l, err := NewList(testCiphertexts(f, uint64(w), 2, w))
+		require.NoError(f, err)
+		f.Add(l.Bytes(), w, 2)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, width, n int) {
-		cs, err := DecodeList(data, width)
+		l, err := DecodeList(data, width)
 		if err != nil {
 			require.ErrorIs(t, err, group.ErrEncoding)
 		} else {
-			require.Equal(t, data, append([]byte{}, EncodeList(cs)...))
-			for _, c := range cs {
+			// parse → serialise gives the input back, byte for byte, and so
+			// does encoding the decoded ciphertexts afresh.
+			require.Equal(t, data, l.Bytes())
+			require.Equal(t, width, l.Width())
+			again, err := NewList(l.Ciphertexts())
+			require.NoError(t, err)
+			require.Equal(t, data, again.Bytes())
+			for _, c := range l.Ciphertexts() {
 				require.Equal(t, width, c.Width())
 				js, err := c.MarshalJSON()
 				require.NoError(t, err)
@@ -42,17 +50,17 @@ func FuzzDecodeCiphertextList(f *testing.F) {
 				require.True(t, c.Equal(&back))
 			}
 		}
-		cs, err = DecodeListN(data, width, n)
+		l, err = DecodeListN(data, width, n)
 		if err != nil {
 			require.ErrorIs(t, err, group.ErrEncoding)
 			return
 		}
-		require.Len(t, cs, n)
-		require.Equal(t, data, append([]byte{}, EncodeList(cs)...))
+		require.Equal(t, n, l.Len())
+		require.Equal(t, data, l.Bytes())
 		if n == 1 {
 			c, err := DecodeCiphertext(data, width)
 			require.NoError(t, err)
-			require.True(t, c.Equal(cs[0]))
+			require.True(t, c.Equal(l.At(0)))
 		}
 	})
 }
@@ -157,7 +165,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write := func(target, name string, values ...any) { fuzzseed.Write(t, target, name, values...) }
 
 	for _, w := range []int{1, 3} {
-		list := EncodeList(testCiphertexts(t, uint64(100+w), 3, w))
+		l, err := NewList(testCiphertexts(t, uint64(100+w), 3, w))
+		require.NoError(t, err)
+		list := l.Bytes()
 		write("FuzzDecodeCiphertextList", fmt.Sprintf("valid-w%d-n3", w), list, w, 3)
 		write("FuzzDecodeCiphertextList", fmt.Sprintf("wrong-n-w%d", w), list, w, 4)
 		write("FuzzDecodeCiphertextList", fmt.Sprintf("short-w%d", w), list[:len(list)-1], w, 3)

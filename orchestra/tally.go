@@ -59,9 +59,8 @@ type question struct {
 	rec   *record.QuestionRecord
 	pk    *elgamal.PublicKey
 	gens  *shuffle.Generators
-	list  []*elgamal.Ciphertext // the current list
-	enc   []byte                // its encoding
-	pre   chan precomputed      // this authority's offline shuffle phase, if it started
+	list  *elgamal.List    // the current list: the ballots, then each accepted mix's output
+	pre   chan precomputed // this authority's offline shuffle phase, if it started
 }
 
 type precomputed struct {
@@ -114,13 +113,15 @@ func (e *election) runTally(ctx context.Context) error {
 		}
 		qs[k] = qu
 		rec.Questions = append(rec.Questions, qu.rec)
-		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", len(qu.list), "excluded", len(qu.rec.Excluded))
+		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", qu.list.Len(), "excluded", len(qu.rec.Excluded))
 	}
 	phase("validate", t0)
 
 	// A mixer's offline phase (permutation commitment, re-encryption
 	// factors) depends only on the number of ballots: a later mixer does
 	// it while the earlier ones mix, unless its mix is already published.
+	// It is made for position e.self, the one this authority takes when no
+	// earlier mix is rejected; mix drops it if the position differs.
 	if e.self > 1 {
 		for _, qu := range qs {
 			if _, err := os.Stat(filepath.Join(e.dir, fileMix(qu.q, e.self))); err == nil {
@@ -128,8 +129,8 @@ func (e *election) runTally(ctx context.Context) error {
 			}
 			qu.pre = make(chan precomputed, 1)
 			go func(qu *question) {
-				sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: e.self, PublicKey: qu.pk, Width: 1}
-				p, err := shuffle.Precompute(nil, sctx, qu.gens, len(qu.list))
+				sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Position: e.self, PublicKey: qu.pk, Width: 1}
+				p, err := shuffle.Precompute(nil, sctx, qu.gens, qu.list.Len())
 				qu.pre <- precomputed{p, err}
 			}(qu)
 		}
@@ -312,32 +313,28 @@ func (e *election) validate(k int, qc record.QuestionConfig, data []byte) (*ques
 		return nil, errors.New("no valid ballot to tally")
 	}
 	qu := &question{q: k, pub: pub, share: share, pk: pk}
-	qu.list = make([]*elgamal.Ciphertext, len(accepted))
-	var input bytes.Buffer
-	for i, b := range accepted {
-		qu.list[i] = b.Ciphertext()
-		input.Write(b.CiphertextBytes())
+	if qu.list, err = ballot.Ciphertexts(accepted); err != nil {
+		return nil, err
 	}
-	qu.enc = input.Bytes()
-	qu.rec = &record.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: qu.enc}
-	if qu.gens, err = shuffle.NewGenerators(e.id, qc.SessionID, len(qu.list)); err != nil {
+	qu.rec = &record.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: qu.list.Bytes()}
+	if qu.gens, err = shuffle.NewGenerators(e.id, qc.SessionID, qu.list.Len()); err != nil {
 		return nil, err
 	}
 	return qu, nil
 }
 
-// publishOnce returns the message stored under name, or makes, stores and
+// publishOnce returns the message stored under name, or builds, stores and
 // then broadcasts it: a message is written to disk before it is sent, and
-// never made twice (a restarted mixer sends its stored mix again instead
+// never built twice (a restarted mixer sends its stored mix again instead
 // of shuffling with fresh randomness).
-func (e *election) publishOnce(ctx context.Context, name string, t peers.MessageType, make func() (*envelope, error)) ([]byte, error) {
+func (e *election) publishOnce(ctx context.Context, name string, t peers.MessageType, build func() (*envelope, error)) ([]byte, error) {
 	path := filepath.Join(e.dir, name)
 	body, err := os.ReadFile(path)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
-		env, err := make()
+		env, err := build()
 		if err != nil {
 			return nil, err
 		}
@@ -363,40 +360,39 @@ func (e *election) publishOnce(ctx context.Context, name string, t peers.Message
 // (nothing would prove the blame).
 func (e *election) mix(ctx context.Context, qu *question, j int) error {
 	p := len(qu.rec.Mixes) + 1
-	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Mixer: p, PublicKey: qu.pk, Width: 1}
+	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Position: p, PublicKey: qu.pk, Width: 1}
 	log := e.log.With(eolog.Phase("mix"), eolog.Session(sessionID(qu.q)))
 	path := filepath.Join(e.dir, fileMix(qu.q, j))
 	rejectedMark := path + ".rejected"
 	var body []byte
-	var out []*elgamal.Ciphertext // the output list, if decoded or made here
+	var out *elgamal.List // the output list, if decoded or made here
 	verified := false
 	if j == e.self {
 		t0 := time.Now()
 		var err error
 		body, err = e.publishOnce(ctx, fileMix(qu.q, j), msgMix, func() (*envelope, error) {
 			e.srv.crashPoint("mix-start")
-			var list []*elgamal.Ciphertext
-			var encOut []byte
+			var list *elgamal.List
 			var proof *shuffle.Proof
 			var err error
 			pre := qu.takePrecomputed(p == e.self)
 			if pre != nil {
-				list, encOut, proof, err = shuffle.Shuffle(pre, qu.list, qu.enc)
+				list, proof, err = shuffle.Shuffle(pre, qu.list)
 			} else {
-				list, encOut, proof, err = shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list, qu.enc)
+				list, proof, err = shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list)
 			}
 			if err != nil {
 				return nil, err
 			}
 			out = list
-			pb := proof.Bytes()
+			encOut, pb := list.Bytes(), proof.Bytes()
 			if e.adversary() == AdvBadShuffle {
 				// Drill: a proof that does not verify, signed all the same.
 				pb[len(pb)/2] ^= 1
 				out = nil
 			}
 			key := record.Key{Signer: e.srv.signer()}
-			sig, err := key.Sign(record.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb))
+			sig, err := key.Sign(record.MixDigest(e.id, qu.q, p, qu.list.Bytes(), encOut, pb))
 			if err != nil {
 				return nil, err
 			}
@@ -405,7 +401,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 		if err != nil {
 			return fmt.Errorf("mix %d of question %d: %w", p, qu.q, err)
 		}
-		log.Info("mixed and published", "mix", p, "ciphertexts", len(qu.list), "seconds", time.Since(t0).Seconds())
+		log.Info("mixed and published", "mix", p, "ciphertexts", qu.list.Len(), "seconds", time.Since(t0).Seconds())
 		// An honest mixer's mix is right by construction; a drill's
 		// adversary judges its own like the others do, so that its record
 		// is theirs.
@@ -450,13 +446,13 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 		log.Info("mix verified", "mix", p, eolog.Peer(e.name(j)), "seconds", time.Since(t0).Seconds())
 	}
 	if out == nil { // an accepted mix read back after a restart
-		if out, err = elgamal.DecodeListN(env.Fields[0], 1, len(qu.list)); err != nil {
+		if out, err = elgamal.DecodeListN(env.Fields[0], 1, qu.list.Len()); err != nil {
 			return err
 		}
 	}
 	e.sum.proof(len(env.Fields[1]))
 	qu.rec.Mixes = append(qu.rec.Mixes, record.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]})
-	qu.list, qu.enc = out, env.Fields[0]
+	qu.list = out
 	return nil
 }
 
@@ -484,21 +480,14 @@ func (e *election) rejectMix(qu *question, j, p int, env *envelope, why error, s
 // verifyMix checks authority j's mix for position p: its signature, then
 // the proof of shuffle against the list this authority holds. sigErr
 // says the signature failed.
-func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j, p int, env *envelope) (out []*elgamal.Ciphertext, sigErr bool, err error) {
+func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j, p int, env *envelope) (out *elgamal.List, sigErr bool, err error) {
 	encOut, pb, sig := env.Fields[0], env.Fields[1], env.Fields[2]
 	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
-	if err := a.VerifySignature(record.MixDigest(e.id, qu.q, p, qu.enc, encOut, pb), sig); err != nil {
+	if err := a.VerifySignature(record.MixDigest(e.id, qu.q, p, qu.list.Bytes(), encOut, pb), sig); err != nil {
 		return nil, true, err
 	}
-	out, err = elgamal.DecodeListN(encOut, 1, len(qu.list))
+	out, err = shuffle.VerifyBytes(sctx, qu.gens, qu.list, encOut, pb)
 	if err != nil {
-		return nil, false, fmt.Errorf("output list: %w", err)
-	}
-	proof, err := shuffle.DecodeProof(pb, len(qu.list), 1)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := shuffle.Verify(sctx, qu.gens, qu.list, qu.enc, out, encOut, proof); err != nil {
 		return nil, false, err
 	}
 	return out, false, nil
@@ -522,10 +511,7 @@ func (qu *question) takePrecomputed(use bool) *shuffle.Precomputed {
 // last list (if it holds a share), collects and verifies every other
 // qualified authority's, and combines them.
 func (e *election) decrypt(ctx context.Context, qu *question) error {
-	final, err := threshold.NewCiphertextListEncoded(qu.list, qu.enc)
-	if err != nil {
-		return err
-	}
+	final := qu.list
 	ds, err := threshold.NewDecryptionSession(qu.pub, final)
 	if err != nil {
 		return err

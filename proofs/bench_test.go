@@ -83,10 +83,10 @@ func BenchmarkSchnorr(b *testing.B) {
 	})
 }
 
-func BenchmarkGenerators(b *testing.B) {
+func BenchmarkDeriveGenerators(b *testing.B) {
 	sm := benchutil.SM()
 	for b.Loop() {
-		if _, err := proofs.Generators("bench", 1000); err != nil {
+		if _, err := proofs.DeriveGenerators("bench", 1000); err != nil {
 			b.Fatal(err)
 		}
 	}

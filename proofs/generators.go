@@ -26,13 +26,13 @@ func GeneratorMessage(domain string, i int) []byte {
 	return binary.BigEndian.AppendUint64(msg, uint64(i))
 }
 
-// Generators returns n generators h_0 … h_{n-1} whose discrete logarithms
-// to each other and to the base point nobody knows: h_i is
+// DeriveGenerators returns n generators h_0 … h_{n-1} whose discrete
+// logarithms to each other and to the base point nobody knows: h_i is
 // hash_to_ristretto255(GeneratorMessage(domain, i)) with DST GeneratorsDST
 // (RFC 9380). The domain names what the generators are for, e.g. the
-// election, session and mixer. It uses up to GOMAXPROCS goroutines and
-// checks that the set holds no identity, no base point and no duplicate.
-func Generators(domain string, n int) ([]*group.Element, error) {
+// election and session. It uses up to GOMAXPROCS goroutines and checks
+// that the set holds no identity, no base point and no duplicate.
+func DeriveGenerators(domain string, n int) ([]*group.Element, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("proofs: negative number of generators")
 	}

@@ -145,8 +145,8 @@ func TestTranscriptEncodedElements(t *testing.T) {
 	require.Equal(t, 1, d.Challenge("c").Equal(NewTranscript("p").Challenge("c")))
 }
 
-func TestGenerators(t *testing.T) {
-	gs, err := Generators("eo/test/election-1", 1000)
+func TestDeriveGenerators(t *testing.T) {
+	gs, err := DeriveGenerators("eo/test/election-1", 1000)
 	require.NoError(t, err)
 	require.Len(t, gs, 1000)
 	seen := map[string]bool{}
@@ -161,17 +161,17 @@ func TestGenerators(t *testing.T) {
 			require.Equal(t, 1, g.Equal(want))
 		}
 	}
-	other, err := Generators("eo/test/election-2", 3)
+	other, err := DeriveGenerators("eo/test/election-2", 3)
 	require.NoError(t, err)
 	require.Equal(t, 0, other[0].Equal(gs[0]))
 	// Prefix-stable: the first generators do not depend on n.
-	few, err := Generators("eo/test/election-1", 2)
+	few, err := DeriveGenerators("eo/test/election-1", 2)
 	require.NoError(t, err)
 	require.Equal(t, 1, few[1].Equal(gs[1]))
-	empty, err := Generators("x", 0)
+	empty, err := DeriveGenerators("x", 0)
 	require.NoError(t, err)
 	require.Empty(t, empty)
-	_, err = Generators("x", -1)
+	_, err = DeriveGenerators("x", -1)
 	require.Error(t, err)
 	// Domains are length-prefixed: ("ab", i) and ("a", ...) never collide.
 	require.NotEqual(t, GeneratorMessage("ab", 1), GeneratorMessage("a", 1))

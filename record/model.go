@@ -86,7 +86,7 @@ type Signer func(authority int, digest [32]byte) ([]byte, error)
 // MixRecord is one mix of a question's chain.
 type MixRecord struct {
 	Mixer     int    // the authority that mixed (1-based)
-	Output    []byte // the output list, elgamal.EncodeList
+	Output    []byte // the output list, elgamal.List.Bytes
 	Proof     []byte // the proof of shuffle, shuffle.Proof.Bytes
 	Signature []byte // the mixer's signature over MixDigest
 }
@@ -104,7 +104,7 @@ type QuestionRecord struct {
 	Transcript *threshold.DKGTranscript
 	Ballots    []byte             // the ballot file as received
 	Excluded   []ballot.Exclusion // ValidateBallots' exclusions
-	Input      []byte             // the accepted ciphertexts, elgamal.EncodeList
+	Input      []byte             // the accepted ciphertexts, ballot.Ciphertexts(…).Bytes()
 	Mixes      []MixRecord
 	Shares     []ShareRecord // decryption shares of the last list
 	// RejectedMixes are signed mixes whose proof did not verify, each

@@ -27,12 +27,12 @@ func addRejectedMix(t *testing.T, fx *fixture, f Files, i, signer int, valid boo
 	require.NoError(t, err)
 	out, proof := in, f[mixdir(0, 1)+fileProof]
 	if valid {
-		ctx := &shuffle.Context{ElectionID: fx.cfg.ElectionID, SessionID: "q0", Mixer: nmix + 1, PublicKey: pk, Width: 1}
-		gens, err := shuffle.NewGenerators(fx.cfg.ElectionID, "q0", len(list))
+		ctx := &shuffle.Context{ElectionID: fx.cfg.ElectionID, SessionID: "q0", Position: nmix + 1, PublicKey: pk, Width: 1}
+		gens, err := shuffle.NewGenerators(fx.cfg.ElectionID, "q0", list.Len())
 		require.NoError(t, err)
-		_, enc, p, err := shuffle.ShuffleAndProve(nil, ctx, gens, list, in)
+		l, p, err := shuffle.ShuffleAndProve(nil, ctx, gens, list)
 		require.NoError(t, err)
-		out, proof = enc, p.Bytes()
+		out, proof = l.Bytes(), p.Bytes()
 	}
 	sig, err := fx.akeys[signer-1].Sign(MixDigest(fx.cfg.ElectionID, 0, nmix+1, in, out, proof))
 	require.NoError(t, err)

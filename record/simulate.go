@@ -192,21 +192,18 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 	if len(accepted) == 0 {
 		return nil, malformed("no valid ballot to tally")
 	}
-	cts := make([]*elgamal.Ciphertext, len(accepted))
-	var input []byte
-	for i, b := range accepted {
-		cts[i] = b.Ciphertext()
-		input = append(input, b.CiphertextBytes()...)
-	}
-	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded, Input: input}
-	gens, err := shuffle.NewGenerators(cfg.ElectionID, qc.SessionID, len(cts))
+	list, err := ballot.Ciphertexts(accepted)
 	if err != nil {
 		return nil, err
 	}
-	list, enc := cts, qr.Input
+	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded, Input: list.Bytes()}
+	gens, err := shuffle.NewGenerators(cfg.ElectionID, qc.SessionID, list.Len())
+	if err != nil {
+		return nil, err
+	}
 	for j, mixer := range opt.Mixers {
-		ctx := &shuffle.Context{ElectionID: cfg.ElectionID, SessionID: qc.SessionID, Mixer: j + 1, PublicKey: pk, Width: qc.Width}
-		out, encOut, proof, err := shuffle.ShuffleAndProve(opt.Rand, ctx, gens, list, enc)
+		ctx := &shuffle.Context{ElectionID: cfg.ElectionID, SessionID: qc.SessionID, Position: j + 1, PublicKey: pk, Width: qc.Width}
+		out, proof, err := shuffle.ShuffleAndProve(opt.Rand, ctx, gens, list)
 		if err != nil {
 			return nil, fmt.Errorf("mix %d: %w", j+1, err)
 		}
@@ -214,24 +211,21 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 		// Every authority verifies the mix before the next one starts. A
 		// remote authority decodes the output list it receives; here the
 		// lists are at hand and only the proof is decoded.
-		dp, err := shuffle.DecodeProof(pb, len(list), qc.Width)
+		dp, err := shuffle.DecodeProof(pb, list.Len(), qc.Width)
 		if err == nil {
-			err = shuffle.Verify(ctx, gens, list, enc, out, encOut, dp)
+			err = shuffle.Verify(ctx, gens, list, out, dp)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("mix %d by authority %d does not verify: %w", j+1, mixer, err)
 		}
-		sig, err := opt.Sign(mixer, MixDigest(cfg.ElectionID, q, j+1, enc, encOut, pb))
+		sig, err := opt.Sign(mixer, MixDigest(cfg.ElectionID, q, j+1, list.Bytes(), out.Bytes(), pb))
 		if err != nil {
 			return nil, fmt.Errorf("mix %d: signing: %w", j+1, err)
 		}
-		qr.Mixes = append(qr.Mixes, MixRecord{Mixer: mixer, Output: encOut, Proof: pb, Signature: sig})
-		list, enc = out, encOut
+		qr.Mixes = append(qr.Mixes, MixRecord{Mixer: mixer, Output: out.Bytes(), Proof: pb, Signature: sig})
+		list = out
 	}
-	final, err := threshold.NewCiphertextListEncoded(list, enc)
-	if err != nil {
-		return nil, err
-	}
+	final := list
 	var msgs []*threshold.DecryptionShareMessage
 	for _, i := range opt.Decryptors {
 		m, err := keys.Shares[i-1].DecryptionShare(keys.Public, final, opt.Rand)

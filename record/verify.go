@@ -378,22 +378,21 @@ func (v *verifier) question(q int) {
 			v.fail("B2", bl, d+fileExcluded, "the excluded ballots are not those the ballot rule excludes")
 		}
 	}
-	cts := make([]*elgamal.Ciphertext, len(accepted))
-	var want []byte
-	for i, b := range accepted {
-		cts[i] = b.Ciphertext()
-		want = append(want, b.CiphertextBytes()...)
-	}
 	input, ok := v.file("B3", bl, d+fileInput)
 	if !ok {
 		return
 	}
 	v.check()
-	if len(cts) == 0 {
+	if len(accepted) == 0 {
 		v.fail("B3", bl, d+fileInput, "no valid ballot")
 		return
 	}
-	if !bytes.Equal(input, want) {
+	in, err := ballot.Ciphertexts(accepted)
+	if err != nil {
+		v.fail("B3", bl, d+fileInput, "the accepted ballots do not make a mix input: %v", err)
+		return
+	}
+	if !bytes.Equal(input, in.Bytes()) {
 		v.fail("B3", bl, d+fileInput, "the mix input is not the list of accepted ballots")
 		return
 	}
@@ -404,16 +403,16 @@ func (v *verifier) question(q int) {
 	if nmix < p.Threshold {
 		v.fail("M1", mx, d, "%d mixes, fewer than the threshold %d: some t authorities could link ballots to voters", nmix, p.Threshold)
 	}
-	gens, err := shuffle.NewGenerators(p.ElectionID, qu.SessionID, len(cts))
+	gens, err := shuffle.NewGenerators(p.ElectionID, qu.SessionID, in.Len())
 	if err != nil {
 		v.malformed("M5", mx, d, "%v", err)
 		return
 	}
 	mixers := map[int]int{}
 	// Each list is decoded once: the accepted ballots are the first input,
-	// each mix's output the next one's input.
-	prev, prevList := input, cts
-	inputs := []chainList{{input, cts}} // inputs[j-1] is the input of position j
+	// each mix's verified output the next one's input.
+	prev := in
+	inputs := []*elgamal.List{in} // inputs[j-1] is the input of position j
 	chainOK := true
 	for j := 1; j <= nmix; j++ {
 		v.progress(q, fmt.Sprintf("mix %d", j))
@@ -439,20 +438,12 @@ func (v *verifier) question(q int) {
 			return
 		}
 		v.check()
-		if err := verifySignature(v.certs[info.Mixer-1], MixDigest(p.ElectionID, q, j, prev, out, proof), sig); err != nil {
+		if err := verifySignature(v.certs[info.Mixer-1], MixDigest(p.ElectionID, q, j, prev.Bytes(), out, proof), sig); err != nil {
 			v.fail("M4", mx, md+fileSignature, "mix %d is not signed by its mixer, authority %d: %v", j, info.Mixer, err)
 		}
 		v.check()
-		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Mixer: j, PublicKey: pk, Width: qu.Width}
-		outList, err := elgamal.DecodeListN(out, qu.Width, len(cts))
-		if err != nil {
-			err = fmt.Errorf("%w: output list: %w", shuffle.ErrMalformed, err)
-		} else {
-			var dp *shuffle.Proof
-			if dp, err = shuffle.DecodeProof(proof, len(cts), qu.Width); err == nil {
-				err = shuffle.Verify(ctx, gens, prevList, prev, outList, out, dp)
-			}
-		}
+		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Position: j, PublicKey: pk, Width: qu.Width}
+		outList, err := shuffle.VerifyBytes(ctx, gens, prev, out, proof)
 		if err != nil {
 			if errors.Is(err, shuffle.ErrMalformed) {
 				v.malformed("M5", mx, md, "mix %d by authority %d: %v", j, info.Mixer, err)
@@ -462,8 +453,8 @@ func (v *verifier) question(q int) {
 			chainOK = false
 			break
 		}
-		prev, prevList = out, outList
-		inputs = append(inputs, chainList{out, outList})
+		prev = outList
+		inputs = append(inputs, outList)
 	}
 	if !chainOK || nmix == 0 {
 		return
@@ -473,11 +464,7 @@ func (v *verifier) question(q int) {
 	// Decryption.
 	v.progress(q, "decryption")
 	const dc = "decryption"
-	final, err := threshold.NewCiphertextListEncoded(prevList, prev)
-	if err != nil {
-		v.malformed("D1", dc, d, "last mix output: %v", err)
-		return
-	}
+	final := prev
 	var senders []int
 	for name := range v.f {
 		if m := shareRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
@@ -553,12 +540,6 @@ func (v *verifier) question(q int) {
 	}
 }
 
-// chainList is one list of a question's mix chain, encoded and decoded.
-type chainList struct {
-	enc  []byte
-	list []*elgamal.Ciphertext
-}
-
 var rejectedMixRE = regexp.MustCompile(`^q(\d+)/rejected/mix-(\d+)/`)
 var rejectedShareRE = regexp.MustCompile(`^q(\d+)/rejected/share-(\d+)\.bin$`)
 
@@ -587,7 +568,7 @@ func (v *verifier) authoritiesIn(q int, re *regexp.Regexp) []int {
 // signed by its mixer over the list at its position, and its proof does
 // not verify there; then the record proves its mixer's fault. A rejected
 // mix that verifies, or that its mixer did not sign, is a false blame.
-func (v *verifier) rejectedMixes(q int, inputs []chainList, mixers map[int]int, gens *shuffle.Generators, pk *elgamal.PublicKey) {
+func (v *verifier) rejectedMixes(q int, inputs []*elgamal.List, mixers map[int]int, gens *shuffle.Generators, pk *elgamal.PublicKey) {
 	p := v.params
 	qu := p.Questions[q]
 	const mx = "mix"
@@ -615,19 +596,13 @@ func (v *verifier) rejectedMixes(q int, inputs []chainList, mixers map[int]int, 
 		}
 		in := inputs[info.Mix-1]
 		v.check()
-		if err := verifySignature(v.certs[i-1], MixDigest(p.ElectionID, q, info.Mix, in.enc, out, proof), sig); err != nil {
+		if err := verifySignature(v.certs[i-1], MixDigest(p.ElectionID, q, info.Mix, in.Bytes(), out, proof), sig); err != nil {
 			v.fail("M6", mx, md+fileSignature, "the rejected mix is not signed by authority %d: the blame is unfounded: %v", i, err)
 			continue
 		}
 		v.check()
-		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Mixer: info.Mix, PublicKey: pk, Width: qu.Width}
-		outList, err := elgamal.DecodeListN(out, qu.Width, len(in.list))
-		if err == nil {
-			var dp *shuffle.Proof
-			if dp, err = shuffle.DecodeProof(proof, len(in.list), qu.Width); err == nil {
-				err = shuffle.Verify(ctx, gens, in.list, in.enc, outList, out, dp)
-			}
-		}
+		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Position: info.Mix, PublicKey: pk, Width: qu.Width}
+		_, err := shuffle.VerifyBytes(ctx, gens, in, out, proof)
 		if err == nil {
 			v.fail("M6", mx, md, "authority %d's rejected mix at position %d verifies: it was rejected wrongly", i, info.Mix)
 			continue
@@ -639,7 +614,7 @@ func (v *verifier) rejectedMixes(q int, inputs []chainList, mixers map[int]int, 
 // rejectedShares checks the decryption shares the authorities rejected
 // (D3): none may verify, and none may come from an authority whose share
 // was accepted.
-func (v *verifier) rejectedShares(q int, pub *threshold.DKGPublic, final *threshold.CiphertextList, accepted []int, res *QuestionResult) {
+func (v *verifier) rejectedShares(q int, pub *threshold.DKGPublic, final *elgamal.List, accepted []int, res *QuestionResult) {
 	const dc = "decryption"
 	for _, i := range v.authoritiesIn(q, rejectedShareRE) {
 		name := rejectedShareFile(q, i)

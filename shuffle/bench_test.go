@@ -13,7 +13,7 @@ import (
 
 // benchInputs returns n cheap-to-make random ciphertexts of width w: sums
 // of a few random elements, as good as encryptions for timing.
-func benchInputs(b *testing.B, n, w int) (*Context, *Generators, []*elgamal.Ciphertext, []byte) {
+func benchInputs(b *testing.B, n, w int) (*Context, *Generators, *elgamal.List) {
 	sk, err := elgamal.GenerateKey(rand.Reader)
 	if err != nil {
 		b.Fatal(err)
@@ -32,12 +32,16 @@ func benchInputs(b *testing.B, n, w int) (*Context, *Generators, []*elgamal.Ciph
 		}
 		inputs[i] = c
 	}
-	ctx := &Context{ElectionID: "bench", SessionID: "q0", Mixer: 1, PublicKey: sk.Public(), Width: w}
+	ctx := &Context{ElectionID: "bench", SessionID: "q0", Position: 1, PublicKey: sk.Public(), Width: w}
 	gens, err := NewGenerators("bench", "q0", n)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return ctx, gens, inputs, elgamal.EncodeList(inputs)
+	in, err := elgamal.NewList(inputs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ctx, gens, in
 }
 
 var benchSizes = []struct{ n, w int }{{1000, 1}, {10000, 1}, {100000, 1}, {10000, 3}}
@@ -49,16 +53,16 @@ var benchSizes = []struct{ n, w int }{{1000, 1}, {10000, 1}, {100000, 1}, {10000
 func BenchmarkShuffle(b *testing.B) {
 	for _, sz := range benchSizes {
 		name := fmt.Sprintf("n=%d/w=%d", sz.n, sz.w)
-		ctx, gens, inputs, encIn := benchInputs(b, sz.n, sz.w)
+		ctx, gens, in := benchInputs(b, sz.n, sz.w)
 		var encOut, proof []byte
 		b.Run("prove/"+name, func(b *testing.B) {
 			sm := benchutil.SM()
 			for b.Loop() {
-				_, out, p, err := ShuffleAndProve(rand.Reader, ctx, gens, inputs, encIn)
+				out, p, err := ShuffleAndProve(rand.Reader, ctx, gens, in)
 				if err != nil {
 					b.Fatal(err)
 				}
-				encOut, proof = out, p.Bytes()
+				encOut, proof = out.Bytes(), p.Bytes()
 			}
 			benchutil.Report(b, sm, sz.n, "ct")
 			b.ReportMetric(float64(len(proof))/float64(sz.n), "proof-B/ct")
@@ -66,15 +70,20 @@ func BenchmarkShuffle(b *testing.B) {
 		})
 		b.Run("verify/"+name, func(b *testing.B) {
 			if proof == nil {
-				_, out, p, err := ShuffleAndProve(rand.Reader, ctx, gens, inputs, encIn)
+				out, p, err := ShuffleAndProve(rand.Reader, ctx, gens, in)
 				if err != nil {
 					b.Fatal(err)
 				}
-				encOut, proof = out, p.Bytes()
+				encOut, proof = out.Bytes(), p.Bytes()
 			}
+			encIn := in.Bytes()
 			sm := benchutil.SM()
 			for b.Loop() {
-				if err := VerifyBytes(ctx, gens, encIn, encOut, proof); err != nil {
+				in, err := elgamal.DecodeListN(encIn, sz.w, sz.n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := VerifyBytes(ctx, gens, in, encOut, proof); err != nil {
 					b.Fatal(err)
 				}
 			}

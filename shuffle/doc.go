@@ -14,8 +14,17 @@
 //
 //	w'_j = w_{π(j)} + Enc(0, s_j),   Enc(0, s) = (s·B, s·Y).
 //
-// Generators h_0 … h_N are derived by hashing (proofs.Generators) from the
-// election and session; they are never read from input (threats.md A4).
+// Generators h_0 … h_N are derived by hashing (proofs.DeriveGenerators)
+// from the election and session; they are never read from input
+// (threats.md A4). The proof is bound to the Context: election, session,
+// the mix's position in the chain (from 1; "mixer" in the transcript),
+// public key and width.
+//
+// Both lists are elgamal.Lists, ciphertexts that carry their canonical
+// encoding: the transcript absorbs the encodings as they are, Shuffle
+// encodes its outputs once, in a batch, and VerifyBytes returns the
+// verified output list, the next mix's input, so that every list of a
+// chain is decoded once.
 //
 // # The proof (additive notation, Wikström's names)
 //

@@ -2,6 +2,7 @@ package shuffle
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -31,9 +32,18 @@ func FuzzVerifyBytes(f *testing.F) {
 	f.Add(fx.encOut, good[:len(good)-32])
 	f.Add(fx.encIn, good)
 	f.Fuzz(func(t *testing.T, out, proof []byte) {
-		err := VerifyBytes(fx.ctx, fx.gens, fx.encIn, out, proof)
-		if err == nil && (!bytes.Equal(out, fx.encOut) || !bytes.Equal(proof, good)) {
+		l, err := VerifyBytes(fx.ctx, fx.gens, fx.in, out, proof)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrInvalidProof) {
+				t.Fatalf("error wraps neither sentinel: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(out, fx.encOut) || !bytes.Equal(proof, good) {
 			t.Fatalf("a modified mix verified")
+		}
+		if !bytes.Equal(l.Bytes(), out) {
+			t.Fatalf("the verified output list is not the one given")
 		}
 	})
 }

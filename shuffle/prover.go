@@ -196,30 +196,20 @@ func (p *Precomputed) Wipe() {
 	p.used = true
 }
 
-// Shuffle permutes and re-encrypts inputs with the precomputation p, and
-// proves it. encIn, if not nil, must be the canonical encoding of inputs
-// (elgamal.EncodeList) — the bytes they were decoded from — and spares
-// re-encoding them. It returns the outputs, their encoding and the proof,
-// and wipes p.
-func Shuffle(p *Precomputed, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elgamal.Ciphertext, []byte, *Proof, error) {
+// Shuffle permutes and re-encrypts the list in with the precomputation p,
+// and proves it. It returns the output list, encoded in one batch, and the
+// proof, and wipes p. in must hold the N ciphertexts of width W that p was
+// made for; its encoding enters the proof's transcript as it is.
+func Shuffle(p *Precomputed, in *elgamal.List) (*elgamal.List, *Proof, error) {
 	if p.used {
-		return nil, nil, nil, fmt.Errorf("shuffle: precomputation already used")
+		return nil, nil, fmt.Errorf("shuffle: precomputation already used")
 	}
 	defer p.Wipe()
 	n, w := p.n, p.ctx.Width
-	if len(inputs) != n {
-		return nil, nil, nil, fmt.Errorf("%w: precomputed for %d ciphertexts, got %d", ErrMalformed, n, len(inputs))
+	if in == nil || in.Len() != n || in.Width() != w {
+		return nil, nil, fmt.Errorf("%w: precomputed for %d ciphertexts of width %d, not this list", ErrMalformed, n, w)
 	}
-	for i, c := range inputs {
-		if c == nil || c.Width() != w || len(c.Beta) != w {
-			return nil, nil, nil, fmt.Errorf("%w: input %d is not a ciphertext of width %d", ErrMalformed, i, w)
-		}
-	}
-	if encIn == nil {
-		encIn = encodeCiphertexts(inputs, w)
-	} else if len(encIn) != n*w*elgamal.CiphertextSize {
-		return nil, nil, nil, fmt.Errorf("%w: input encoding has %d bytes", ErrMalformed, len(encIn))
-	}
+	inputs := in.Ciphertexts()
 
 	// w'_j = w_{π(j)} + Enc(0, s_j), computed in place in the storage of
 	// the re-encryption factors, which becomes the outputs'.
@@ -229,54 +219,53 @@ func Shuffle(p *Precomputed, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elg
 	pairs := make([]*group.Element, 2*n*w)
 	par.For(n, grain, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			in := inputs[p.pi[j]]
+			src := inputs[p.pi[j]]
 			c := &cts[j]
 			c.Alpha = pairs[2*j*w : 2*j*w+w : 2*j*w+w]
 			c.Beta = pairs[2*j*w+w : 2*(j+1)*w : 2*(j+1)*w]
 			for k := 0; k < w; k++ {
 				a, b := &p.reA[j*w+k], &p.reB[j*w+k]
-				a.Add(a, in.Alpha[k])
-				b.Add(b, in.Beta[k])
+				a.Add(a, src.Alpha[k])
+				b.Add(b, src.Beta[k])
 				c.Alpha[k], c.Beta[k] = a, b
 				outPtrs[2*(j*w+k)], outPtrs[2*(j*w+k)+1] = a, b
 			}
 			outputs[j] = c
 		}
 	})
-	encOut := group.EncodeElements(outPtrs)
+	// An α equal to the identity (probability 2^-252) makes the list
+	// refuse the outputs, as every verifier's decoder would.
+	out, err := elgamal.NewListEncoded(outputs, group.EncodeElements(outPtrs))
+	if err != nil {
+		return nil, nil, fmt.Errorf("shuffle: output list: %w", err)
+	}
 	p.reA, p.reB = nil, nil
 
-	proof, err := p.prove(inputs, encIn, outputs, encOut)
+	proof, err := p.prove(in, out)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return outputs, encOut, proof, nil
+	return out, proof, nil
 }
 
 // ShuffleAndProve is Precompute followed by Shuffle.
-func ShuffleAndProve(rnd io.Reader, ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn []byte) ([]*elgamal.Ciphertext, []byte, *Proof, error) {
-	p, err := Precompute(rnd, ctx, gens, len(inputs))
+func ShuffleAndProve(rnd io.Reader, ctx *Context, gens *Generators, in *elgamal.List) (*elgamal.List, *Proof, error) {
+	if in == nil {
+		return nil, nil, fmt.Errorf("%w: no input list", ErrMalformed)
+	}
+	p, err := Precompute(rnd, ctx, gens, in.Len())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return Shuffle(p, inputs, encIn)
-}
-
-func encodeCiphertexts(cs []*elgamal.Ciphertext, w int) []byte {
-	flat := make([]*group.Element, 0, 2*len(cs)*w)
-	for _, c := range cs {
-		for k := 0; k < w; k++ {
-			flat = append(flat, c.Alpha[k], c.Beta[k])
-		}
-	}
-	return group.EncodeElements(flat)
+	return Shuffle(p, in)
 }
 
 // prove is the online part of the proof of a shuffle (package doc).
-func (p *Precomputed) prove(inputs []*elgamal.Ciphertext, encIn []byte, outputs []*elgamal.Ciphertext, encOut []byte) (*Proof, error) {
+func (p *Precomputed) prove(in, out *elgamal.List) (*Proof, error) {
 	n, w := p.n, p.ctx.Width
 	gens, bt := p.gens, baseTable()
-	t := statementTranscript(&p.ctx, n, encIn, encOut)
+	outputs := out.Ciphertexts()
+	t := statementTranscript(&p.ctx, n, in.Bytes(), out.Bytes())
 	t.AppendEncodedElements("u", p.encU)
 	e := t.ChallengeShortScalars("e", n)
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	mrand "math/rand/v2"
 	"sort"
 	"testing"
@@ -22,23 +23,24 @@ func testRand(seed uint64) *mrand.ChaCha8 {
 }
 
 type fixture struct {
-	sk      *elgamal.PrivateKey
-	ctx     *Context
-	gens    *Generators
-	inputs  []*elgamal.Ciphertext
-	encIn   []byte
-	plain   [][]uint64 // plain[i][k]
-	outputs []*elgamal.Ciphertext
-	encOut  []byte
-	proof   *Proof
+	sk     *elgamal.PrivateKey
+	ctx    *Context
+	gens   *Generators
+	in     *elgamal.List
+	encIn  []byte
+	plain  [][]uint64 // plain[i][k]
+	out    *elgamal.List
+	encOut []byte
+	proof  *Proof
 }
 
 func newFixture(t testing.TB, r *mrand.ChaCha8, n, w int) *fixture {
 	sk, err := elgamal.GenerateKey(r)
 	require.NoError(t, err)
-	f := &fixture{sk: sk, ctx: &Context{ElectionID: "election-1", SessionID: "q0", Mixer: 1, PublicKey: sk.Public(), Width: w}}
+	f := &fixture{sk: sk, ctx: &Context{ElectionID: "election-1", SessionID: "q0", Position: 1, PublicKey: sk.Public(), Width: w}}
 	f.gens, err = NewGenerators("election-1", "q0", n)
 	require.NoError(t, err)
+	var inputs []*elgamal.Ciphertext
 	for i := 0; i < n; i++ {
 		m := make([]*group.Element, w)
 		row := make([]uint64, w)
@@ -49,18 +51,48 @@ func newFixture(t testing.TB, r *mrand.ChaCha8, n, w int) *fixture {
 		}
 		c, err := elgamal.Encrypt(r, sk.Public(), m)
 		require.NoError(t, err)
-		f.inputs = append(f.inputs, c)
+		inputs = append(inputs, c)
 		f.plain = append(f.plain, row)
 	}
-	f.encIn = elgamal.EncodeList(f.inputs)
-	f.outputs, f.encOut, f.proof, err = ShuffleAndProve(r, f.ctx, f.gens, f.inputs, f.encIn)
+	f.in, err = elgamal.NewList(inputs)
 	require.NoError(t, err)
+	f.encIn = f.in.Bytes()
+	f.out, f.proof, err = ShuffleAndProve(r, f.ctx, f.gens, f.in)
+	require.NoError(t, err)
+	f.encOut = f.out.Bytes()
 	return f
 }
 
 func (f *fixture) verify(t testing.TB) error {
 	t.Helper()
-	return VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, f.proof.Bytes())
+	out, err := VerifyBytes(f.ctx, f.gens, f.in, f.encOut, f.proof.Bytes())
+	if err == nil {
+		require.Equal(t, f.encOut, out.Bytes())
+	}
+	return err
+}
+
+// verifyBytes is VerifyBytes from the encoded input list, as a verifier
+// that reads both lists from files does it; it checks that an error wraps
+// one of the two sentinels and that a verified output is the one given.
+func verifyBytes(t testing.TB, ctx *Context, gens *Generators, encIn, encOut, proof []byte) error {
+	t.Helper()
+	w := 1
+	if ctx != nil && ctx.Width > 0 {
+		w = ctx.Width
+	}
+	in, err := elgamal.DecodeList(encIn, w)
+	if err != nil {
+		return fmt.Errorf("%w: inputs: %w", ErrMalformed, err)
+	}
+	out, err := VerifyBytes(ctx, gens, in, encOut, proof)
+	if err != nil {
+		require.True(t, errors.Is(err, ErrInvalidProof) || errors.Is(err, ErrMalformed), "%v", err)
+		require.Nil(t, out)
+		return err
+	}
+	require.Equal(t, encOut, out.Bytes())
+	return nil
 }
 
 func key(row []uint64) string {
@@ -77,18 +109,22 @@ func TestCompleteness(t *testing.T) {
 		for _, n := range []int{1, 2, 3, 100} {
 			f := newFixture(t, r, n, w)
 			require.NoError(t, f.verify(t), "n=%d w=%d", n, w)
-			require.NoError(t, Verify(f.ctx, f.gens, f.inputs, nil, f.outputs, nil, f.proof))
-			require.Equal(t, f.encOut, elgamal.EncodeList(f.outputs))
+			require.NoError(t, Verify(f.ctx, f.gens, f.in, f.out, f.proof))
+			// The batch-encoded output is the canonical encoding.
+			again, err := elgamal.NewList(f.out.Ciphertexts())
+			require.NoError(t, err)
+			require.Equal(t, f.encOut, again.Bytes())
 			require.Len(t, f.proof.Bytes(), ProofSize(n, w))
 			// The outputs decrypt to the same multiset of plaintext rows,
 			// and every output is a fresh encryption (no ciphertext kept).
 			var want, got []string
 			inSet := map[string]bool{}
-			for i := range f.inputs {
+			size := w * elgamal.CiphertextSize
+			for i := range f.plain {
 				want = append(want, key(f.plain[i]))
-				inSet[string(elgamal.EncodeList(f.inputs[i:i+1]))] = true
+				inSet[string(f.encIn[i*size:(i+1)*size])] = true
 			}
-			for _, c := range f.outputs {
+			for j, c := range f.out.Ciphertexts() {
 				row := make([]uint64, w)
 				for k, m := range f.sk.Decrypt(c) {
 					v, err := elgamal.DecodeUint64(m)
@@ -96,7 +132,7 @@ func TestCompleteness(t *testing.T) {
 					row[k] = v
 				}
 				got = append(got, key(row))
-				require.False(t, inSet[string(elgamal.EncodeList([]*elgamal.Ciphertext{c}))], "output equals an input")
+				require.False(t, inSet[string(f.encOut[j*size:(j+1)*size])], "output equals an input")
 			}
 			sort.Strings(want)
 			sort.Strings(got)
@@ -137,47 +173,65 @@ func TestShapes(t *testing.T) {
 	f := newFixture(t, r, 4, 1)
 	pb := f.proof.Bytes()
 	// A10: wrong sizes never panic and never verify.
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, nil, nil, pb), ErrMalformed)
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut[:64*3], pb), ErrMalformed)
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn[:64*3], f.encOut[:64*3], pb), ErrMalformed)
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, pb[:len(pb)-1]), ErrMalformed)
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, append(bytes.Clone(pb), 0)), ErrMalformed)
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, nil), ErrMalformed)
+	_, err := VerifyBytes(f.ctx, f.gens, nil, f.encOut, pb)
+	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, nil, pb), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut[:64*3], pb), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn[:64*3], f.encOut[:64*3], pb), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, pb[:len(pb)-1]), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, append(bytes.Clone(pb), 0)), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, nil), ErrMalformed)
 	for n := 0; n < len(pb); n += 97 {
-		require.Error(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, pb[:n]))
+		require.Error(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, pb[:n]))
 	}
+	// An output list that does not decode is malformed, not a failed check.
+	bad := bytes.Clone(f.encOut)
+	copy(bad[64:], make([]byte, 32)) // α of output 1 is the identity
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, bad, pb), ErrMalformed)
 	// A huge declared N in the header is refused without allocation.
 	huge := bytes.Clone(pb)
 	binary.BigEndian.PutUint32(huge[1:5], 0xffffffff)
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, huge), ErrMalformed)
-	_, err := DecodeProof(pb, 1<<30, 1)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, huge), ErrMalformed)
+	_, err = DecodeProof(pb, 1<<30, 1)
 	require.ErrorIs(t, err, ErrMalformed)
-	bad := bytes.Clone(pb)
+	bad = bytes.Clone(pb)
 	bad[0] = 2
-	require.ErrorIs(t, VerifyBytes(f.ctx, f.gens, f.encIn, f.encOut, bad), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, bad), ErrMalformed)
 	// Generators for another size or session.
 	g5, err := NewGenerators("election-1", "q0", 5)
 	require.NoError(t, err)
-	require.ErrorIs(t, VerifyBytes(f.ctx, g5, f.encIn, f.encOut, pb), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, g5, f.encIn, f.encOut, pb), ErrMalformed)
 	gq1, err := NewGenerators("election-1", "q1", 4)
 	require.NoError(t, err)
-	require.ErrorIs(t, VerifyBytes(f.ctx, gq1, f.encIn, f.encOut, pb), ErrMalformed)
+	require.ErrorIs(t, verifyBytes(t, f.ctx, gq1, f.encIn, f.encOut, pb), ErrMalformed)
 	// N = 0.
-	_, _, _, err = ShuffleAndProve(r, f.ctx, f.gens, nil, nil)
+	_, _, err = ShuffleAndProve(r, f.ctx, f.gens, nil)
 	require.ErrorIs(t, err, ErrMalformed)
 	_, err = NewGenerators("e", "s", 0)
 	require.ErrorIs(t, err, ErrMalformed)
 	// Width mismatch.
 	ctx3 := *f.ctx
 	ctx3.Width = 3
-	require.ErrorIs(t, VerifyBytes(&ctx3, f.gens, f.encIn, f.encOut, pb), ErrMalformed)
-	// A precomputation is used once.
+	_, err = VerifyBytes(&ctx3, f.gens, f.in, f.encOut, pb)
+	require.ErrorIs(t, err, ErrMalformed)
+	_, _, err = ShuffleAndProve(r, &ctx3, f.gens, f.in)
+	require.ErrorIs(t, err, ErrMalformed)
+	// Lists of different lengths.
+	short, err := elgamal.NewList(f.in.Ciphertexts()[:3])
+	require.NoError(t, err)
+	require.ErrorIs(t, Verify(f.ctx, f.gens, f.in, short, f.proof), ErrMalformed)
+	require.ErrorIs(t, Verify(f.ctx, f.gens, f.in, nil, f.proof), ErrMalformed)
+	// A precomputation is used once, for a list of its size.
 	pre, err := Precompute(r, f.ctx, f.gens, 4)
 	require.NoError(t, err)
-	_, _, _, err = Shuffle(pre, f.inputs, nil)
+	_, _, err = Shuffle(pre, f.in)
 	require.NoError(t, err)
-	_, _, _, err = Shuffle(pre, f.inputs, nil)
+	_, _, err = Shuffle(pre, f.in)
 	require.Error(t, err)
+	pre, err = Precompute(r, f.ctx, f.gens, 4)
+	require.NoError(t, err)
+	_, _, err = Shuffle(pre, short)
+	require.ErrorIs(t, err, ErrMalformed)
 }
 
 // TestStatementMutations is threat A1 and A3: changing any element of the
@@ -189,9 +243,7 @@ func TestStatementMutations(t *testing.T) {
 	pb := f.proof.Bytes()
 	mustFail := func(name string, ctx *Context, gens *Generators, in, out, proof []byte) {
 		t.Helper()
-		err := VerifyBytes(ctx, gens, in, out, proof)
-		require.Error(t, err, name)
-		require.True(t, errors.Is(err, ErrInvalidProof) || errors.Is(err, ErrMalformed), "%s: %v", name, err)
+		require.Error(t, verifyBytes(t, ctx, gens, in, out, proof), name)
 	}
 	ctxWith := func(mod func(*Context)) *Context {
 		c := *f.ctx
@@ -202,7 +254,7 @@ func TestStatementMutations(t *testing.T) {
 	require.NoError(t, err)
 	mustFail("election", ctxWith(func(c *Context) { c.ElectionID = "election-2" }), mustGens(t, "election-2", "q0", 5), f.encIn, f.encOut, pb)
 	mustFail("session", ctxWith(func(c *Context) { c.SessionID = "q1" }), mustGens(t, "election-1", "q1", 5), f.encIn, f.encOut, pb)
-	mustFail("mixer index", ctxWith(func(c *Context) { c.Mixer = 2 }), f.gens, f.encIn, f.encOut, pb)
+	mustFail("position", ctxWith(func(c *Context) { c.Position = 2 }), f.gens, f.encIn, f.encOut, pb)
 	mustFail("public key", ctxWith(func(c *Context) { c.PublicKey = other.Public() }), f.gens, f.encIn, f.encOut, pb)
 
 	// Every input and output element, replaced by another valid element.
@@ -235,10 +287,12 @@ func TestStatementMutations(t *testing.T) {
 	dup := bytes.Clone(f.encOut)
 	copy(dup[size:2*size], f.encOut[0:size])
 	mustFail("duplicated output", f.ctx, f.gens, f.encIn, dup, pb)
-	re, err := elgamal.ReEncrypt(r, f.ctx.PublicKey, f.inputs[0])
+	re, err := elgamal.ReEncrypt(r, f.ctx.PublicKey, f.in.At(0))
 	require.NoError(t, err)
 	rep := bytes.Clone(f.encOut)
-	copy(rep[3*size:4*size], elgamal.EncodeList([]*elgamal.Ciphertext{re}))
+	reb, err := re.MarshalBinary()
+	require.NoError(t, err)
+	copy(rep[3*size:4*size], reb)
 	mustFail("replaced output", f.ctx, f.gens, f.encIn, rep, pb)
 	// The proof of another mix of the same inputs.
 	g := newFixture(t, testRand(5), 5, 2)
@@ -277,14 +331,14 @@ func TestChecksNamed(t *testing.T) {
 	for _, c := range cases {
 		q := *p
 		c.mod(&q)
-		err := Verify(f.ctx, f.gens, f.inputs, f.encIn, f.outputs, f.encOut, &q)
+		err := Verify(f.ctx, f.gens, f.in, f.out, &q)
 		require.ErrorIs(t, err, ErrInvalidProof)
 		require.Contains(t, err.Error(), c.check)
 	}
 	// A hand-made proof with nil or missing parts is malformed, not a panic.
-	require.ErrorIs(t, Verify(f.ctx, f.gens, f.inputs, nil, f.outputs, nil, &Proof{}), ErrMalformed)
-	require.ErrorIs(t, Verify(f.ctx, f.gens, f.inputs, nil, f.outputs, nil, nil), ErrMalformed)
-	require.ErrorIs(t, Verify(nil, f.gens, f.inputs, nil, f.outputs, nil, p), ErrMalformed)
+	require.ErrorIs(t, Verify(f.ctx, f.gens, f.in, f.out, &Proof{}), ErrMalformed)
+	require.ErrorIs(t, Verify(f.ctx, f.gens, f.in, f.out, nil), ErrMalformed)
+	require.ErrorIs(t, Verify(nil, f.gens, f.in, f.out, p), ErrMalformed)
 }
 
 // TestAccumulated runs many derandomised shuffles, verifies each, and

@@ -27,7 +27,7 @@ const MaxN = 1 << 26
 type Context struct {
 	ElectionID string // the election
 	SessionID  string // the tally session (one question, one key)
-	Mixer      int    // the position of this mix in the chain, from 1
+	Position   int    // the position of this mix in the chain, from 1 (the transcript's "mixer")
 	PublicKey  *elgamal.PublicKey
 	Width      int // pairs per ciphertext
 }
@@ -45,8 +45,8 @@ func (c *Context) check(n int) error {
 	if n > MaxN {
 		return fmt.Errorf("%w: %d ciphertexts exceed the limit of %d", ErrMalformed, n, MaxN)
 	}
-	if c.Mixer < 1 {
-		return fmt.Errorf("%w: mixer index %d must be at least 1", ErrMalformed, c.Mixer)
+	if c.Position < 1 {
+		return fmt.Errorf("%w: mix position %d must be at least 1", ErrMalformed, c.Position)
 	}
 	return nil
 }
@@ -65,7 +65,7 @@ func GeneratorDomain(electionID, sessionID string) string {
 
 // Generators holds the generators of a session for lists of N
 // ciphertexts. The commitment generators of the proof are h_i = 2·H_i
-// (i = 0 … N), where H_0 … H_N = proofs.Generators(GeneratorDomain(…),
+// (i = 0 … N), where H_0 … H_N = proofs.DeriveGenerators(GeneratorDomain(…),
 // N+1) are derived by hashing. Doubling keeps their discrete logarithms
 // unknown and lets the prover compute every commitment as the double of a
 // point it knows, which it encodes without square roots
@@ -84,7 +84,7 @@ func NewGenerators(electionID, sessionID string, n int) (*Generators, error) {
 		return nil, fmt.Errorf("%w: %d generators requested", ErrMalformed, n)
 	}
 	domain := GeneratorDomain(electionID, sessionID)
-	h, err := proofs.Generators(domain, n+1)
+	h, err := proofs.DeriveGenerators(domain, n+1)
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +106,8 @@ func (g *Generators) matches(c *Context, n int) error {
 }
 
 // statementTranscript starts the transcript of a mix: domain, group,
-// generators, context, public key and the two ciphertext lists (as their
-// canonical encodings).
+// generators, context (its position under the label "mixer"), public key
+// and the two ciphertext lists (as their canonical encodings).
 func statementTranscript(c *Context, n int, encIn, encOut []byte) *proofs.Transcript {
 	t := proofs.NewTranscript("eo/shuffle/v1")
 	t.AppendString("group", "ristretto255")
@@ -115,7 +115,7 @@ func statementTranscript(c *Context, n int, encIn, encOut []byte) *proofs.Transc
 	t.AppendBytes("generators-domain", []byte(GeneratorDomain(c.ElectionID, c.SessionID)))
 	t.AppendString("election", c.ElectionID)
 	t.AppendString("session", c.SessionID)
-	t.AppendUint64("mixer", uint64(c.Mixer))
+	t.AppendUint64("mixer", uint64(c.Position))
 	t.AppendUint64("width", uint64(c.Width))
 	t.AppendUint64("n", uint64(n))
 	t.AppendBytes("public-key", c.PublicKey.Bytes())

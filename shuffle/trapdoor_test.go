@@ -19,7 +19,7 @@ func TestTrapdooredGenerators(t *testing.T) {
 	sk, err := elgamal.GenerateKey(r)
 	require.NoError(t, err)
 	pk := sk.Public()
-	ctx := &Context{ElectionID: "e", SessionID: "s", Mixer: 1, PublicKey: pk, Width: 1}
+	ctx := &Context{ElectionID: "e", SessionID: "s", Position: 1, PublicKey: pk, Width: 1}
 	B := group.NewGeneratorElement()
 	Y := pk.Element()
 
@@ -64,7 +64,11 @@ func TestTrapdooredGenerators(t *testing.T) {
 	}
 	bad := &Generators{domain: GeneratorDomain("e", "s"), half: half, sum: sum, half0: group.NewFixedBase(half[0])}
 
-	encIn, encOut := elgamal.EncodeList(inputs), elgamal.EncodeList(outputs)
+	in, err := elgamal.NewList(inputs)
+	require.NoError(t, err)
+	out, err := elgamal.NewList(outputs)
+	require.NoError(t, err)
+	encIn, encOut := in.Bytes(), out.Bytes()
 	// u_i = r_i·B + h_i (a commitment to the identity, never opened honestly).
 	rr := []*group.Scalar{rnd(), rnd(), rnd()}
 	u := make([]*group.Element, n)
@@ -128,11 +132,11 @@ func TestTrapdooredGenerators(t *testing.T) {
 	proof.kF = []*group.Scalar{group.NewScalar().MultiplyAdd(v, f, phi)}
 
 	// Against the trapdoored generators the forgery passes every check...
-	require.NoError(t, Verify(ctx, bad, inputs, encIn, outputs, encOut, proof))
+	require.NoError(t, Verify(ctx, bad, in, out, proof))
 	// ...but the verifier derives its generators and rejects it.
 	good, err := NewGenerators("e", "s", n)
 	require.NoError(t, err)
-	err = VerifyBytes(ctx, good, encIn, encOut, proof.Bytes())
+	_, err = VerifyBytes(ctx, good, in, encOut, proof.Bytes())
 	require.ErrorIs(t, err, ErrInvalidProof)
 }
 

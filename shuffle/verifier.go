@@ -14,75 +14,69 @@ func invalid(check string, args ...any) error {
 	return fmt.Errorf("%w: shuffle: "+check, append([]any{ErrInvalidProof}, args...)...)
 }
 
-// VerifyBytes decodes the input list, the output list and the proof of a
-// mix from their canonical encodings and verifies them; it is what a
-// verifier of an election record calls. It returns an error wrapping
-// ErrMalformed for bad shapes and encodings and ErrInvalidProof for a
-// failed check, naming the check.
-func VerifyBytes(ctx *Context, gens *Generators, encIn, encOut, proof []byte) error {
+// VerifyBytes decodes a mix's output list (ctx.Width, in.Len()
+// ciphertexts) and its proof from their canonical encodings, verifies the
+// proof of a shuffle of in into that list, and returns the verified output
+// list, the next mix's input; it is what a verifier of an election record
+// and every authority of a mix chain call. Errors wrap ErrMalformed for
+// bad shapes and encodings (an output list or a proof that does not
+// decode) and ErrInvalidProof for a failed check, naming the check.
+func VerifyBytes(ctx *Context, gens *Generators, in *elgamal.List, encOut, proof []byte) (*elgamal.List, error) {
 	if ctx == nil || ctx.Width < 1 || ctx.Width > elgamal.MaxWidth {
-		return fmt.Errorf("%w: bad context", ErrMalformed)
+		return nil, fmt.Errorf("%w: bad context", ErrMalformed)
 	}
-	size := ctx.Width * elgamal.CiphertextSize
-	if len(encIn) == 0 || len(encIn)%size != 0 || len(encOut) != len(encIn) {
-		return fmt.Errorf("%w: %d input bytes and %d output bytes do not make two equal lists of width-%d ciphertexts",
-			ErrMalformed, len(encIn), len(encOut), ctx.Width)
+	if in == nil || in.Width() != ctx.Width {
+		return nil, fmt.Errorf("%w: the input is not a list of width-%d ciphertexts", ErrMalformed, ctx.Width)
 	}
-	n := len(encIn) / size
+	n := in.Len()
+	if len(encOut) != len(in.Bytes()) {
+		return nil, fmt.Errorf("%w: %d output bytes do not make a list of %d width-%d ciphertexts (%d bytes)",
+			ErrMalformed, len(encOut), n, ctx.Width, len(in.Bytes()))
+	}
 	p, err := DecodeProof(proof, n, ctx.Width)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	inputs, err := elgamal.DecodeListN(encIn, ctx.Width, n)
+	out, err := elgamal.DecodeListN(encOut, ctx.Width, n)
 	if err != nil {
-		return fmt.Errorf("%w: inputs: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: output list: %w", ErrMalformed, err)
 	}
-	outputs, err := elgamal.DecodeListN(encOut, ctx.Width, n)
-	if err != nil {
-		return fmt.Errorf("%w: outputs: %w", ErrMalformed, err)
+	if err := Verify(ctx, gens, in, out, p); err != nil {
+		return nil, err
 	}
-	return Verify(ctx, gens, inputs, encIn, outputs, encOut, p)
+	return out, nil
 }
 
-// Verify checks a proof of shuffle of inputs into outputs in context ctx.
-// encIn and encOut, if not nil, must be the canonical encodings the lists
-// were decoded from. It costs about 1.5 SM per ciphertext of width 1 and
-// uses all cores.
-func Verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn []byte, outputs []*elgamal.Ciphertext, encOut []byte, p *Proof) error {
-	return verify(ctx, gens, inputs, encIn, outputs, encOut, p, rand.Reader)
+// Verify checks a proof of a shuffle of the list in into the list out in
+// context ctx; the lists' encodings enter the transcript as they are. It
+// costs about 1.5 SM per ciphertext of width 1 and uses all cores.
+func Verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof) error {
+	return verify(ctx, gens, in, out, p, rand.Reader)
 }
 
-func verify(ctx *Context, gens *Generators, inputs []*elgamal.Ciphertext, encIn []byte, outputs []*elgamal.Ciphertext, encOut []byte, p *Proof, rnd io.Reader) error {
-	n := len(inputs)
+func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd io.Reader) error {
+	if in == nil || out == nil {
+		return fmt.Errorf("%w: missing input or output list", ErrMalformed)
+	}
+	n := in.Len()
 	if err := ctx.check(n); err != nil {
 		return err
 	}
 	w := ctx.Width
-	if len(outputs) != n {
-		return fmt.Errorf("%w: %d inputs but %d outputs", ErrMalformed, n, len(outputs))
+	if out.Len() != n {
+		return fmt.Errorf("%w: %d inputs but %d outputs", ErrMalformed, n, out.Len())
+	}
+	if in.Width() != w || out.Width() != w {
+		return fmt.Errorf("%w: lists of width %d and %d, the statement's is %d", ErrMalformed, in.Width(), out.Width(), w)
 	}
 	if err := gens.matches(ctx, n); err != nil {
 		return err
 	}
-	for i := 0; i < n; i++ {
-		for _, c := range []*elgamal.Ciphertext{inputs[i], outputs[i]} {
-			if c == nil || len(c.Alpha) != w || len(c.Beta) != w {
-				return fmt.Errorf("%w: ciphertext %d is not of width %d", ErrMalformed, i, w)
-			}
-		}
-	}
 	if err := p.checkShape(n, w); err != nil {
 		return err
 	}
-	if encIn == nil {
-		encIn = encodeCiphertexts(inputs, w)
-	}
-	if encOut == nil {
-		encOut = encodeCiphertexts(outputs, w)
-	}
-	if len(encIn) != n*w*elgamal.CiphertextSize || len(encOut) != len(encIn) {
-		return fmt.Errorf("%w: encodings do not match the lists", ErrMalformed)
-	}
+	inputs, outputs := in.Ciphertexts(), out.Ciphertexts()
+	encIn, encOut := in.Bytes(), out.Bytes()
 
 	// Challenges, recomputed over the whole statement.
 	t := statementTranscript(ctx, n, encIn, encOut)

@@ -65,7 +65,7 @@ func BenchmarkDKG(b *testing.B) {
 type benchFixture struct {
 	pub    *DKGPublic
 	keys   []*KeyShare
-	list   *CiphertextList
+	list   *elgamal.List
 	shares []*DecryptionShareMessage // [i]
 	enc    [][]byte                  // [i] encoded shares
 }
@@ -101,7 +101,7 @@ func fixture(b *testing.B, N int) *benchFixture {
 	if encErr != nil {
 		b.Fatal(encErr)
 	}
-	list, err := DecodeCiphertextList(elgamal.EncodeList(cts), 1, N)
+	list, err := elgamal.NewList(cts)
 	if err != nil {
 		b.Fatal(err)
 	}

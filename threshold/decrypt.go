@@ -17,131 +17,35 @@ import (
 // decryptionProtocol is the protocol label of the decryption proofs.
 const decryptionProtocol = "eo/threshold-decryption/v1"
 
-// CiphertextList is a list of N ciphertexts of one width w to decrypt,
-// with what every decryption share of it needs prepared once: the
-// canonical encoding of the list and of its α's in order (α of pair k of
-// ciphertext j at position j·w + k). It is read-only and safe for
-// concurrent use.
-type CiphertextList struct {
-	width    int
-	cts      []*elgamal.Ciphertext
-	enc      []byte           // α_0 ‖ β_0 ‖ … of every ciphertext, as elgamal.EncodeList
+// prepared is what every decryption share of a list needs: the list, and
+// its α's in order (α of pair k of ciphertext j at position j·w + k) with
+// their encodings, sliced from the list's encoding without re-encoding.
+type prepared struct {
+	list     *elgamal.List
 	alphas   []*group.Element // N·w
 	alphaEnc []byte           // their encodings, 32·N·w bytes
 }
 
-// NewCiphertextList prepares cts, which must be non-empty, all of one
-// width, with no α equal to the identity (as elgamal's decoders ensure).
-func NewCiphertextList(cts []*elgamal.Ciphertext) (*CiphertextList, error) {
-	if len(cts) == 0 || len(cts) > MaxCiphertexts {
-		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", len(cts), MaxCiphertexts)
+// prepare checks that l is a list threshold decryption accepts and
+// collects its α's. An elgamal.List has no α equal to the identity.
+func prepare(l *elgamal.List) (*prepared, error) {
+	if l == nil {
+		return nil, malformed("missing ciphertext list")
 	}
-	l := &CiphertextList{cts: cts}
-	for j, c := range cts {
-		if c == nil || c.Width() == 0 || len(c.Beta) != c.Width() || c.Width() > elgamal.MaxWidth {
-			return nil, malformed("ciphertext %d is malformed", j)
-		}
-		if j == 0 {
-			l.width = c.Width()
-		} else if c.Width() != l.width {
-			return nil, malformed("ciphertext %d has width %d, the list %d", j, c.Width(), l.width)
-		}
+	if l.Len() > MaxCiphertexts {
+		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", l.Len(), MaxCiphertexts)
 	}
-	w := l.width
-	l.alphas = make([]*group.Element, len(cts)*w)
-	betas := make([]*group.Element, len(cts)*w)
-	for j, c := range cts {
-		for k := 0; k < w; k++ {
-			if c.Alpha[k] == nil || c.Beta[k] == nil {
-				return nil, malformed("ciphertext %d has a nil element", j)
-			}
-			if c.Alpha[k].IsIdentity() == 1 {
-				return nil, fmt.Errorf("%w: ciphertext %d: α is the identity: %w", ErrMalformed, j, group.ErrEncoding)
-			}
-			l.alphas[j*w+k], betas[j*w+k] = c.Alpha[k], c.Beta[k]
-		}
-	}
-	l.alphaEnc = group.EncodeElements(l.alphas)
-	betaEnc := group.EncodeElements(betas)
-	l.enc = make([]byte, 2*len(l.alphaEnc))
-	for i := range l.alphas {
-		copy(l.enc[64*i:], l.alphaEnc[32*i:32*i+32])
-		copy(l.enc[64*i+32:], betaEnc[32*i:32*i+32])
-	}
-	return l, nil
-}
-
-// NewCiphertextListEncoded is NewCiphertextList for ciphertexts whose
-// canonical encoding (elgamal.EncodeList) the caller already has — the
-// bytes they were decoded from, or a mixer's encoded output — so that
-// nothing is encoded again. enc must be that encoding; a mismatch is a
-// programmer's error that makes every share fail to verify.
-func NewCiphertextListEncoded(cts []*elgamal.Ciphertext, enc []byte) (*CiphertextList, error) {
-	if len(cts) == 0 || len(cts) > MaxCiphertexts {
-		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", len(cts), MaxCiphertexts)
-	}
-	w := cts[0].Width()
-	if w < 1 || w > elgamal.MaxWidth || len(enc) != len(cts)*w*elgamal.CiphertextSize {
-		return nil, malformed("encoding of %d bytes does not match %d ciphertexts of width %d", len(enc), len(cts), w)
-	}
-	l := &CiphertextList{width: w, cts: cts, enc: enc}
-	l.alphas = make([]*group.Element, len(cts)*w)
-	l.alphaEnc = make([]byte, len(cts)*w*group.ElementSize)
-	for j, c := range cts {
-		if c == nil || c.Width() != w || len(c.Beta) != w {
-			return nil, malformed("ciphertext %d is malformed", j)
-		}
+	w, enc := l.Width(), l.Bytes()
+	p := &prepared{list: l, alphas: make([]*group.Element, l.Len()*w), alphaEnc: make([]byte, l.Len()*w*group.ElementSize)}
+	for j, c := range l.Ciphertexts() {
 		for k := 0; k < w; k++ {
 			i := j*w + k
-			if c.Alpha[k] == nil || c.Beta[k] == nil {
-				return nil, malformed("ciphertext %d has a nil element", j)
-			}
-			if c.Alpha[k].IsIdentity() == 1 {
-				return nil, fmt.Errorf("%w: ciphertext %d: α is the identity: %w", ErrMalformed, j, group.ErrEncoding)
-			}
-			l.alphas[i] = c.Alpha[k]
-			copy(l.alphaEnc[32*i:], enc[64*i:64*i+32])
+			p.alphas[i] = c.Alpha[k]
+			copy(p.alphaEnc[32*i:32*i+32], enc[64*i:64*i+32])
 		}
 	}
-	return l, nil
+	return p, nil
 }
-
-// DecodeCiphertextList decodes n ciphertexts of the given width
-// (elgamal.DecodeListN) and keeps their encoding, so that nothing is
-// encoded again.
-func DecodeCiphertextList(b []byte, width, n int) (*CiphertextList, error) {
-	if n < 1 || n > MaxCiphertexts {
-		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", n, MaxCiphertexts)
-	}
-	cts, err := elgamal.DecodeListN(b, width, n)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	l := &CiphertextList{width: width, cts: cts, enc: bytes.Clone(b)}
-	l.alphas = make([]*group.Element, n*width)
-	l.alphaEnc = make([]byte, n*width*group.ElementSize)
-	for j, c := range cts {
-		for k := 0; k < width; k++ {
-			i := j*width + k
-			l.alphas[i] = c.Alpha[k]
-			copy(l.alphaEnc[32*i:], l.enc[64*i:64*i+32])
-		}
-	}
-	return l, nil
-}
-
-// Len returns the number of ciphertexts N.
-func (l *CiphertextList) Len() int { return len(l.cts) }
-
-// Width returns the width w of the ciphertexts.
-func (l *CiphertextList) Width() int { return l.width }
-
-// Ciphertexts returns the ciphertexts; the caller must not modify them.
-func (l *CiphertextList) Ciphertexts() []*elgamal.Ciphertext { return l.cts }
-
-// Bytes returns the canonical encoding of the list (elgamal.EncodeList);
-// the caller must not modify it.
-func (l *CiphertextList) Bytes() []byte { return l.enc }
 
 func checkPublic(pub *DKGPublic) error {
 	if pub == nil || pub.PublicKey == nil {
@@ -164,7 +68,7 @@ func checkPublic(pub *DKGPublic) error {
 // decryptionTranscript starts the transcript of authority i's decryption
 // proof for list l (doc/threshold.md, Section 5): everything the proof is
 // about except the factors, which the batched DLEQ proof absorbs.
-func decryptionTranscript(pub *DKGPublic, l *CiphertextList, i int) *proofs.Transcript {
+func decryptionTranscript(pub *DKGPublic, l *elgamal.List, i int) *proofs.Transcript {
 	t := proofs.NewTranscript(decryptionProtocol)
 	t.AppendString("group", "ristretto255")
 	t.AppendString("election", pub.ElectionID)
@@ -173,9 +77,9 @@ func decryptionTranscript(pub *DKGPublic, l *CiphertextList, i int) *proofs.Tran
 	t.AppendUint64("t", uint64(pub.T))
 	t.AppendBytes("public-key", pub.PublicKey.Bytes())
 	t.AppendBytes("dkg-transcript", pub.TranscriptHash[:])
-	t.AppendUint64("width", uint64(l.width))
-	t.AppendUint64("count", uint64(len(l.cts)))
-	t.AppendBytes("ciphertexts", l.enc)
+	t.AppendUint64("width", uint64(l.Width()))
+	t.AppendUint64("count", uint64(l.Len()))
+	t.AppendBytes("ciphertexts", l.Bytes())
 	t.AppendUint64("authority", uint64(i))
 	return t
 }
@@ -191,19 +95,20 @@ const minFactorsPerWorker = 64
 // log_B VK_i = log_α d for all of them, bound to the election, session,
 // key generation, list and authority index. rand (crypto/rand if nil)
 // hedges the proof's nonce.
-func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *CiphertextList, rand io.Reader) (*DecryptionShareMessage, error) {
+func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *elgamal.List, rand io.Reader) (*DecryptionShareMessage, error) {
 	k.mustUsable()
 	if err := checkPublic(pub); err != nil {
 		return nil, err
 	}
-	if l == nil {
-		return nil, malformed("missing ciphertext list")
+	pl, err := prepare(l)
+	if err != nil {
+		return nil, err
 	}
 	vk := pub.VerificationKey(k.index)
 	if vk == nil || k.VerificationKey().Equal(vk) != 1 {
 		return nil, fmt.Errorf("threshold: key share %d does not belong to this key generation", k.index)
 	}
-	n := len(l.alphas)
+	n := len(pl.alphas)
 	elems := make([]group.Element, n)
 	factors := make([]*group.Element, n)
 	enc := make([]byte, n*group.ElementSize)
@@ -218,20 +123,20 @@ func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *CiphertextList, rand io.Re
 			m := min(len(halves), hi-c)
 			for i := 0; i < m; i++ {
 				j := c + i
-				halves[i].ScalarMult(xHalf, l.alphas[j])
+				halves[i].ScalarMult(xHalf, pl.alphas[j])
 				factors[j] = elems[j].Add(&halves[i], &halves[i])
 			}
 			group.EncodeDoubled(enc[32*c:], halves[:m])
 		}
 	})
 	t := decryptionTranscript(pub, l, k.index)
-	proof, err := proofs.ProveBatchDLEQ(t, group.NewGeneratorElement(), vk, l.alphas, factors, l.alphaEnc, enc, &k.x, rand)
+	proof, err := proofs.ProveBatchDLEQ(t, group.NewGeneratorElement(), vk, pl.alphas, factors, pl.alphaEnc, enc, &k.x, rand)
 	if err != nil {
 		return nil, err
 	}
 	return &DecryptionShareMessage{
 		Header: Header{ElectionID: pub.ElectionID, SessionID: pub.SessionID, Phase: PhaseDecryptionShare, Sender: k.index},
-		Width:  l.width, Factors: factors, Proof: proof, enc: enc,
+		Width:  l.Width(), Factors: factors, Proof: proof, enc: enc,
 	}, nil
 }
 
@@ -239,7 +144,7 @@ func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *CiphertextList, rand io.Re
 // accepted for one key generation and one list; only those combine.
 type VerifiedDecryptionShare struct {
 	pub     *DKGPublic
-	list    *CiphertextList
+	list    *elgamal.List
 	index   int
 	factors []*group.Element
 }
@@ -252,13 +157,23 @@ func (v *VerifiedDecryptionShare) Index() int { return v.index }
 // its batched proof verifies against VK_i. It uses the factors' encodings
 // the message was decoded from and does not encode anything again. Shape
 // errors wrap ErrMalformed, a failed proof ErrInvalidProof.
-func VerifyDecryptionShare(pub *DKGPublic, l *CiphertextList, m *DecryptionShareMessage) (*VerifiedDecryptionShare, error) {
+func VerifyDecryptionShare(pub *DKGPublic, l *elgamal.List, m *DecryptionShareMessage) (*VerifiedDecryptionShare, error) {
 	if err := checkPublic(pub); err != nil {
 		return nil, err
 	}
-	if l == nil || m == nil {
-		return nil, malformed("missing ciphertext list or share")
+	if m == nil {
+		return nil, malformed("missing share")
 	}
+	pl, err := prepare(l)
+	if err != nil {
+		return nil, err
+	}
+	return verifyDecryptionShare(pub, pl, m)
+}
+
+// verifyDecryptionShare is VerifyDecryptionShare for a prepared list.
+func verifyDecryptionShare(pub *DKGPublic, pl *prepared, m *DecryptionShareMessage) (*VerifiedDecryptionShare, error) {
+	l := pl.list
 	i := m.Sender
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("threshold: decryption share of authority %d: %w", i, malformed(format, args...))
@@ -270,8 +185,8 @@ func VerifyDecryptionShare(pub *DKGPublic, l *CiphertextList, m *DecryptionShare
 		return nil, bad("for election %q session %q, not %q %q", m.ElectionID, m.SessionID, pub.ElectionID, pub.SessionID)
 	case i < 1 || i > pub.N:
 		return nil, bad("authority index out of range (1 to %d)", pub.N)
-	case m.Width != l.width || len(m.Factors) != len(l.alphas):
-		return nil, bad("%d factors of width %d for %d ciphertexts of width %d", len(m.Factors), m.Width, l.Len(), l.width)
+	case m.Width != l.Width() || len(m.Factors) != len(pl.alphas):
+		return nil, bad("%d factors of width %d for %d ciphertexts of width %d", len(m.Factors), m.Width, l.Len(), l.Width())
 	case m.Proof == nil:
 		return nil, bad("no proof")
 	}
@@ -281,7 +196,7 @@ func VerifyDecryptionShare(pub *DKGPublic, l *CiphertextList, m *DecryptionShare
 		}
 	}
 	t := decryptionTranscript(pub, l, i)
-	err := proofs.VerifyBatchDLEQ(t, group.NewGeneratorElement(), pub.VerificationKey(i), l.alphas, m.Factors, l.alphaEnc, m.FactorBytes(), m.Proof)
+	err := proofs.VerifyBatchDLEQ(t, group.NewGeneratorElement(), pub.VerificationKey(i), pl.alphas, m.Factors, pl.alphaEnc, m.FactorBytes(), m.Proof)
 	if err != nil {
 		return nil, fmt.Errorf("threshold: decryption share of authority %d: %w", i, err)
 	}
@@ -382,9 +297,12 @@ func chooseSubset(V []int, t int) (S []int, nums []int64, D *big.Int, lam []*big
 // same result). It returns the plaintexts, ciphertext by ciphertext, and S.
 // The shares must have been verified against pub and l. It runs on up to
 // GOMAXPROCS goroutines, in variable time (everything is public).
-func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*VerifiedDecryptionShare) ([][]*group.Element, []int, error) {
+func CombineDecryptionShares(pub *DKGPublic, l *elgamal.List, shares []*VerifiedDecryptionShare) ([][]*group.Element, []int, error) {
 	if err := checkPublic(pub); err != nil {
 		return nil, nil, err
+	}
+	if l == nil {
+		return nil, nil, malformed("missing ciphertext list")
 	}
 	byIndex := make(map[int]*VerifiedDecryptionShare, len(shares))
 	var V []int
@@ -407,7 +325,7 @@ func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*Verifi
 	for a, i := range S {
 		d[a] = byIndex[i].factors
 	}
-	w, N := l.width, l.Len()
+	w, N := l.Width(), l.Len()
 	elems := make([]group.Element, N*w)
 	out := make([][]*group.Element, N)
 	ptrs := make([]*group.Element, N*w)
@@ -439,8 +357,8 @@ func CombineDecryptionShares(pub *DKGPublic, l *CiphertextList, shares []*Verifi
 // (for the coefficients (2, −1) of two consecutive indices, one doubling
 // and two subtractions per pair), then, if inv is not nil, one
 // variable-time multiplication by inv = D⁻¹.
-func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextList, d [][]*group.Element, lam []int64, inv *group.Scalar, lo, hi int) {
-	w := l.width
+func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List, d [][]*group.Element, lam []int64, inv *group.Scalar, lo, hi int) {
+	w := l.Width()
 	mag := make([]uint64, len(lam))
 	nbits := 0
 	for a, v := range lam {
@@ -485,14 +403,14 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *CiphertextLi
 			if inv != nil {
 				acc.VarTimeDoubleScalarBaseMult(inv, acc, zero)
 			}
-			out[j][k].Subtract(l.cts[j].Beta[k], acc)
+			out[j][k].Subtract(l.At(j).Beta[k], acc)
 		}
 	}
 }
 
 // combineGeneral computes β − Σ λ_a·d_a with full-size λ.
-func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *CiphertextList, d [][]*group.Element, lam []*group.Scalar, lo, hi int) {
-	w := l.width
+func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List, d [][]*group.Element, lam []*group.Scalar, lo, hi int) {
+	w := l.Width()
 	pts := make([]*group.Element, len(lam))
 	acc := new(group.Element)
 	for j := lo; j < hi; j++ {
@@ -502,7 +420,7 @@ func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *Ciphertext
 				pts[a] = d[a][j*w+k]
 			}
 			acc.VarTimeMultiScalarMult(lam, pts)
-			out[j][k].Subtract(l.cts[j].Beta[k], acc)
+			out[j][k].Subtract(l.At(j).Beta[k], acc)
 		}
 	}
 }
@@ -524,7 +442,7 @@ type Decryption struct {
 // ThresholdDecrypt verifies every share, blames the ones that fail and
 // combines t of the valid ones. With fewer than t valid shares it returns
 // a *TooFewSharesError naming the authorities that failed.
-func ThresholdDecrypt(pub *DKGPublic, l *CiphertextList, shares []*DecryptionShareMessage) (*Decryption, error) {
+func ThresholdDecrypt(pub *DKGPublic, l *elgamal.List, shares []*DecryptionShareMessage) (*Decryption, error) {
 	s, err := NewDecryptionSession(pub, l)
 	if err != nil {
 		return nil, err
@@ -539,13 +457,13 @@ func ThresholdDecrypt(pub *DKGPublic, l *CiphertextList, shares []*DecryptionSha
 }
 
 // DecryptionSession collects the decryption shares of one list as the
-// transport delivers them, verifying each on arrival. It is the state
-// machine of threshold decryption: feed it every share (this authority's
-// own included) with Handle and take Result once Ready. It is not safe for
-// concurrent use.
+// transport delivers them, verifying each on arrival against the list's
+// α's, collected once. It is the state machine of threshold decryption:
+// feed it every share (this authority's own included) with Handle and take
+// Result once Ready. It is not safe for concurrent use.
 type DecryptionSession struct {
 	pub    *DKGPublic
-	list   *CiphertextList
+	list   *prepared
 	raw    map[int][]byte
 	valid  map[int]*VerifiedDecryptionShare
 	banned map[int]bool
@@ -553,14 +471,15 @@ type DecryptionSession struct {
 }
 
 // NewDecryptionSession starts collecting the shares of l.
-func NewDecryptionSession(pub *DKGPublic, l *CiphertextList) (*DecryptionSession, error) {
+func NewDecryptionSession(pub *DKGPublic, l *elgamal.List) (*DecryptionSession, error) {
 	if err := checkPublic(pub); err != nil {
 		return nil, err
 	}
-	if l == nil {
-		return nil, malformed("missing ciphertext list")
+	pl, err := prepare(l)
+	if err != nil {
+		return nil, err
 	}
-	return &DecryptionSession{pub: pub, list: l, raw: map[int][]byte{}, valid: map[int]*VerifiedDecryptionShare{},
+	return &DecryptionSession{pub: pub, list: pl, raw: map[int][]byte{}, valid: map[int]*VerifiedDecryptionShare{},
 		banned: map[int]bool{}}, nil
 }
 
@@ -599,7 +518,7 @@ func (s *DecryptionSession) add(m *DecryptionShareMessage, data []byte) error {
 		if bytes.Equal(prev, data) {
 			return nil
 		}
-		v, err := VerifyDecryptionShare(s.pub, s.list, m)
+		v, err := verifyDecryptionShare(s.pub, s.list, m)
 		if old := s.valid[i]; err == nil && old != nil && sameFactors(old.factors, v.factors) {
 			return nil
 		}
@@ -613,7 +532,7 @@ func (s *DecryptionSession) add(m *DecryptionShareMessage, data []byte) error {
 		return fmt.Errorf("threshold: %s", f)
 	}
 	s.raw[i] = bytes.Clone(data)
-	v, err := VerifyDecryptionShare(s.pub, s.list, m)
+	v, err := verifyDecryptionShare(s.pub, s.list, m)
 	if err != nil {
 		s.faults = append(s.faults, Fault{Party: i, Kind: FaultInvalidDecryptionShare, Phase: PhaseDecryptionShare, Detail: err.Error()})
 		return err
@@ -660,7 +579,7 @@ func (s *DecryptionSession) Result() (*Decryption, error) {
 	for a, i := range V {
 		vs[a] = s.valid[i]
 	}
-	pts, used, err := CombineDecryptionShares(s.pub, s.list, vs)
+	pts, used, err := CombineDecryptionShares(s.pub, s.list.list, vs)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // testList encrypts n random plaintexts of width w under pk.
-func testList(t testing.TB, pk *elgamal.PublicKey, n, w int, seed uint64) (*CiphertextList, [][]*group.Element) {
+func testList(t testing.TB, pk *elgamal.PublicKey, n, w int, seed uint64) (*elgamal.List, [][]*group.Element) {
 	r := testRand(seed)
 	cts := make([]*elgamal.Ciphertext, n)
 	pts := make([][]*group.Element, n)
@@ -31,7 +31,7 @@ func testList(t testing.TB, pk *elgamal.PublicKey, n, w int, seed uint64) (*Ciph
 		cts[j], err = elgamal.Encrypt(r, pk, pts[j])
 		require.NoError(t, err)
 	}
-	l, err := NewCiphertextList(cts)
+	l, err := elgamal.NewList(cts)
 	require.NoError(t, err)
 	return l, pts
 }
@@ -188,7 +188,7 @@ func TestDecryptionShareBinding(t *testing.T) {
 	// changed).
 	cts := slices.Clone(l.Ciphertexts())
 	cts[0], cts[1] = cts[1], cts[0]
-	swapped, err := NewCiphertextList(cts)
+	swapped, err := elgamal.NewList(cts)
 	require.NoError(t, err)
 	_, err = VerifyDecryptionShare(pub, swapped, m)
 	require.ErrorIs(t, err, ErrInvalidProof)
@@ -354,31 +354,42 @@ func TestLagrangeIntegers(t *testing.T) {
 	}
 }
 
-func TestCiphertextListDecode(t *testing.T) {
-	pub, _ := testKeys(t, 2, 1, 40)
+// prepare takes the α's and their encodings from any list, decoded or
+// made, without encoding them again; the decryption functions refuse a
+// missing list.
+func TestPrepare(t *testing.T) {
+	pub, keys := testKeys(t, 2, 1, 40)
 	l, _ := testList(t, pub.PublicKey, 3, 2, 41)
-	back, err := DecodeCiphertextList(l.Bytes(), 2, 3)
+	var alphas []*group.Element
+	for _, c := range l.Ciphertexts() {
+		alphas = append(alphas, c.Alpha...)
+	}
+	want := group.EncodeElements(alphas)
+	back, err := elgamal.DecodeListN(l.Bytes(), 2, 3)
 	require.NoError(t, err)
-	require.Equal(t, l.Bytes(), back.Bytes())
-	require.Equal(t, l.alphaEnc, back.alphaEnc)
-	_, err = DecodeCiphertextList(l.Bytes(), 2, 4)
-	require.ErrorIs(t, err, ErrMalformed)
-	_, err = DecodeCiphertextList(l.Bytes(), 1, 6)
+	enc, err := elgamal.NewListEncoded(l.Ciphertexts(), l.Bytes())
 	require.NoError(t, err)
-	_, err = NewCiphertextList(nil)
+	for _, list := range []*elgamal.List{l, back, enc} {
+		p, err := prepare(list)
+		require.NoError(t, err)
+		require.Equal(t, want, p.alphaEnc)
+		require.Len(t, p.alphas, 6)
+		for i := range alphas {
+			require.Equal(t, 1, alphas[i].Equal(p.alphas[i]))
+		}
+	}
+	_, err = prepare(nil)
 	require.ErrorIs(t, err, ErrMalformed)
-	bad := &elgamal.Ciphertext{Alpha: []*group.Element{group.NewIdentityElement()}, Beta: []*group.Element{group.NewGeneratorElement()}}
-	_, err = NewCiphertextList([]*elgamal.Ciphertext{bad})
-	require.ErrorIs(t, err, group.ErrEncoding)
-	mixed := append(slices.Clone(l.Ciphertexts()), l2ct(t, pub))
-	_, err = NewCiphertextList(mixed)
+	_, err = keys[1].DecryptionShare(pub, nil, nil)
 	require.ErrorIs(t, err, ErrMalformed)
-}
-
-func l2ct(t testing.TB, pub *DKGPublic) *elgamal.Ciphertext {
-	c, err := elgamal.Encrypt(nil, pub.PublicKey, []*group.Element{group.NewGeneratorElement()})
-	require.NoError(t, err)
-	return c
+	_, err = VerifyDecryptionShare(pub, nil, &DecryptionShareMessage{})
+	require.ErrorIs(t, err, ErrMalformed)
+	_, err = NewDecryptionSession(pub, nil)
+	require.ErrorIs(t, err, ErrMalformed)
+	_, _, err = CombineDecryptionShares(pub, nil, nil)
+	require.ErrorIs(t, err, ErrMalformed)
+	_, err = ThresholdDecrypt(pub, nil, nil)
+	require.ErrorIs(t, err, ErrMalformed)
 }
 
 // errReader fails every read.
@@ -451,7 +462,11 @@ func TestThresholdSpec(t *testing.T) {
 	item('B', "dkg-transcript", pub.TranscriptHash[:])
 	item('U', "width", u64(l.Width()))
 	item('U', "count", u64(l.Len()))
-	item('B', "ciphertexts", elgamal.EncodeList(l.Ciphertexts()))
+	var cts []byte
+	for _, c := range l.Ciphertexts() {
+		cts, _ = c.AppendBinary(cts)
+	}
+	item('B', "ciphertexts", cts)
 	item('U', "authority", u64(m.Sender))
 	item('S', "proof", []byte("batch-dleq"))
 	item('U', "n", u64(nw))
@@ -512,27 +527,4 @@ func TestThresholdSpec(t *testing.T) {
 			require.Equal(t, pub.TranscriptHash, cm.(*ConfirmMessage).TranscriptHash)
 		}
 	}
-}
-
-func TestNewCiphertextListEncoded(t *testing.T) {
-	r := testRand(77)
-	sk, err := elgamal.GenerateKey(r)
-	require.NoError(t, err)
-	var cts []*elgamal.Ciphertext
-	for i := 0; i < 5; i++ {
-		m, _ := elgamal.EncodeUint64(uint64(i))
-		c, err := elgamal.Encrypt(r, sk.Public(), []*group.Element{m, m})
-		require.NoError(t, err)
-		cts = append(cts, c)
-	}
-	a, err := NewCiphertextList(cts)
-	require.NoError(t, err)
-	b, err := NewCiphertextListEncoded(cts, elgamal.EncodeList(cts))
-	require.NoError(t, err)
-	require.Equal(t, a.Bytes(), b.Bytes())
-	require.Equal(t, a.alphaEnc, b.alphaEnc)
-	_, err = NewCiphertextListEncoded(cts, elgamal.EncodeList(cts)[1:])
-	require.ErrorIs(t, err, ErrMalformed)
-	_, err = NewCiphertextListEncoded(nil, nil)
-	require.ErrorIs(t, err, ErrMalformed)
 }

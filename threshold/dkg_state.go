@@ -53,7 +53,7 @@ func stageOf(p Phase) int {
 // DKGGeneratorDomain returns the domain from which the Pedersen generator
 // H of a key generation is derived: "eo/dkg/v1" followed by the
 // length-prefixed (4 bytes, big endian) election and session identifiers.
-// H = proofs.Generators(DKGGeneratorDomain(e, s), 1)[0]; nobody knows
+// H = proofs.DeriveGenerators(DKGGeneratorDomain(e, s), 1)[0]; nobody knows
 // log_B H.
 func DKGGeneratorDomain(electionID, sessionID string) string {
 	b := []byte("eo/dkg/v1")
@@ -100,7 +100,7 @@ func newDKGParams(election, session string, n, t int) (*dkgParams, error) {
 	if err := checkNT(n, t); err != nil {
 		return nil, err
 	}
-	hs, err := proofs.Generators(DKGGeneratorDomain(election, session), 1)
+	hs, err := proofs.DeriveGenerators(DKGGeneratorDomain(election, session), 1)
 	if err != nil {
 		return nil, fmt.Errorf("threshold: deriving the Pedersen generator: %w", err)
 	}

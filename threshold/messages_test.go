@@ -11,6 +11,7 @@ import (
 
 	"github.com/eo-mixnet/eo/internal/fuzzseed"
 
+	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/stretchr/testify/require"
 )
@@ -23,7 +24,7 @@ type corpus struct {
 	all      [][]byte // one message of each phase, then the decryption share
 	pub      *DKGPublic
 	keys     []*KeyShare
-	list     *CiphertextList
+	list     *elgamal.List
 	dshare   []byte
 	tr       []byte
 	keyShare []byte

@@ -67,7 +67,7 @@ func Compute() *File {
 	for _, s := range proofs.NewTranscript("eo/kat/v1").ChallengeShortScalars("w", 3) {
 		f.ShortScalars = append(f.ShortScalars, h(s.Bytes()))
 	}
-	gens, err := proofs.Generators("eo/kat", 4)
+	gens, err := proofs.DeriveGenerators("eo/kat", 4)
 	if err != nil {
 		panic(err)
 	}

@@ -423,7 +423,7 @@ func dealOffset(session string) int {
 func (e *election) redecrypt(f record.Files, q int, final []byte) error {
 	k := e.keys[q]
 	width := e.cfg.Questions[q].Width
-	l, err := threshold.DecodeCiphertextList(final, width, len(final)/(width*elgamal.CiphertextSize))
+	l, err := elgamal.DecodeList(final, width)
 	if err != nil {
 		return err
 	}
