@@ -157,7 +157,7 @@ func RecordBench(n, procs int, sm float64) (*RecordReport, error) {
 	}
 	akeys := []*record.Key{k1, k2}
 	start = time.Now()
-	rec, err := record.Simulate(cfg, keys, [][]byte{ballots}, record.SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: record.MixSigner(akeys)})
+	rec, err := record.Simulate(cfg, keys, [][]byte{ballots}, record.SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: record.MixSigner(akeys), Verify: record.MixVerifier(akeys)})
 	if err != nil {
 		return nil, err
 	}

@@ -147,20 +147,34 @@ func (c *Chain) Digest(output, proof []byte) [32]byte {
 	return Digest(c.cfg.ElectionID, c.cfg.Question, c.Next(), c.Current().Bytes(), output, proof)
 }
 
-// Offer judges m by the rule of the package doc. An error means the offer
-// was not judged (the chain is unchanged, no one is blamed); otherwise the
-// verdict says whether m was accepted or rejected.
+// Offer judges m by the rule of the package doc and applies the verdict:
+// an accepted mix moves the chain, a rejected one is kept with its fault.
+// An error means the offer was not judged (the chain is unchanged, no one
+// is blamed).
 func (c *Chain) Offer(m Mix) (Verdict, error) {
+	v, err := c.Judge(m)
+	if err != nil {
+		return v, err
+	}
+	if v.Accepted {
+		c.accept(m, v.Output)
+	} else {
+		c.reject(m, v.Fault)
+	}
+	return v, nil
+}
+
+// Judge is Offer without applying the verdict: the chain does not change.
+// A verifier of a record that claims a mix was rejected judges it, and
+// then adopts the rejection (Adopt) only if the claim holds.
+func (c *Chain) Judge(m Mix) (Verdict, error) {
 	if err := c.admit(m); err != nil {
 		return Verdict{}, err
 	}
 	out, err := c.VerifyProof(m)
 	if err != nil {
-		c.offered[m.Mixer] = true
-		c.rejected = append(c.rejected, Rejection{Mix: m, Reason: err})
 		return Verdict{Fault: err}, nil
 	}
-	c.accept(m, out)
 	return Verdict{Accepted: true, Output: out}, nil
 }
 
@@ -192,6 +206,11 @@ func (c *Chain) accept(m Mix, out *elgamal.List) {
 	c.inputs = append(c.inputs, out)
 }
 
+func (c *Chain) reject(m Mix, reason error) {
+	c.offered[m.Mixer] = true
+	c.rejected = append(c.rejected, Rejection{Mix: m, Reason: reason})
+}
+
 // Adopt takes a mix that was judged already — a mix this authority made
 // itself, or a verdict it stored before a restart — without verifying
 // its proof again: steps 1 and 2 of the rule are checked, and the mix is
@@ -202,8 +221,7 @@ func (c *Chain) Adopt(m Mix, out *elgamal.List, reason error) error {
 		return err
 	}
 	if reason != nil {
-		c.offered[m.Mixer] = true
-		c.rejected = append(c.rejected, Rejection{Mix: m, Reason: reason})
+		c.reject(m, reason)
 		return nil
 	}
 	if out == nil {

@@ -102,13 +102,22 @@ func TestChainOffers(t *testing.T) {
 	}
 
 	// A signed mix whose proof fails is rejected: its mixer is blamed and
-	// the chain stays where it was.
+	// the chain stays where it was. Judge says so and changes nothing.
 	bad := good1
 	bad.Mixer = 2
 	bad.Proof = bytes.Clone(bad.Proof)
 	bad.Proof[len(bad.Proof)-40] ^= 1 // the low bit of a response
 	bad = resign(c, bad)
-	v, err := c.Offer(bad)
+	v, err := c.Judge(bad)
+	require.NoError(t, err)
+	require.False(t, v.Accepted)
+	require.Empty(t, c.Rejected())
+	require.False(t, c.Offered(2))
+	v, err = c.Judge(good1)
+	require.NoError(t, err)
+	require.True(t, v.Accepted)
+	require.Equal(t, 1, c.Next())
+	v, err = c.Offer(bad)
 	require.NoError(t, err)
 	require.False(t, v.Accepted)
 	require.ErrorIs(t, v.Fault, shuffle.ErrInvalidProof)

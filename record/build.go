@@ -160,6 +160,16 @@ func MixSigner(keys []*Key) Signer {
 	}
 }
 
+// MixVerifier returns a Verifier of the signatures of keys[i−1].
+func MixVerifier(keys []*Key) Verifier {
+	return func(authority int, digest [32]byte, sig []byte) error {
+		if authority < 1 || authority > len(keys) {
+			return fmt.Errorf("record: no key for authority %d", authority)
+		}
+		return keys[authority-1].Authority.VerifySignature(digest, sig)
+	}
+}
+
 // File names of a record (doc/record.md).
 const (
 	FileParameters = "parameters.json"

@@ -49,7 +49,7 @@ func ExampleVerifyPath() {
 		}
 	}
 	rec, err := record.Simulate(cfg, keys, [][]byte{ballots.Bytes()}, record.SimulateOptions{
-		Mixers: []int{3, 1}, Decryptors: []int{1, 2}, Sign: record.MixSigner(authorities)})
+		Mixers: []int{3, 1}, Decryptors: []int{1, 2}, Sign: record.MixSigner(authorities), Verify: record.MixVerifier(authorities)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -4,8 +4,6 @@ package record
 // becomes files (Build, Assemble) and after a verifier read it.
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/par"
@@ -56,47 +55,11 @@ func (c *ElectionConfig) check() error {
 	return nil
 }
 
-// MixDigest is what mixer j signs for its mix of a question: SHA-256 of
-// "eo/record/v1 mix" ‖ len(election) (4 bytes) ‖ election ‖ question
-// (8 bytes) ‖ j (8 bytes) ‖ SHA-256(input) ‖ SHA-256(output) ‖
-// SHA-256(proof), integers big endian.
-func MixDigest(electionID string, question, mix int, input, output, proof []byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("eo/record/v1 mix"))
-	var b [8]byte
-	binary.BigEndian.PutUint32(b[:4], uint32(len(electionID)))
-	h.Write(b[:4])
-	h.Write([]byte(electionID))
-	binary.BigEndian.PutUint64(b[:], uint64(question))
-	h.Write(b[:])
-	binary.BigEndian.PutUint64(b[:], uint64(mix))
-	h.Write(b[:])
-	for _, d := range [][]byte{input, output, proof} {
-		s := sha256.Sum256(d)
-		h.Write(s[:])
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
-
 // Signer signs a mix digest on behalf of an authority (1-based index).
 type Signer func(authority int, digest [32]byte) ([]byte, error)
 
-// MixRecord is one mix of a question's chain.
-type MixRecord struct {
-	Mixer     int    // the authority that mixed (1-based)
-	Output    []byte // the output list, elgamal.List.Bytes
-	Proof     []byte // the proof of shuffle, shuffle.Proof.Bytes
-	Signature []byte // the mixer's signature over MixDigest
-}
-
-// RejectedMix is a mix the authorities rejected: its proof does not
-// verify against the list at Position, which its mixer signed.
-type RejectedMix struct {
-	Position int
-	MixRecord
-}
+// Verifier checks an authority's signature over a mix digest.
+type Verifier func(authority int, digest [32]byte, sig []byte) error
 
 // QuestionRecord is everything the record holds about one question.
 type QuestionRecord struct {
@@ -105,13 +68,14 @@ type QuestionRecord struct {
 	Ballots    []byte             // the ballot file as received
 	Excluded   []ballot.Exclusion // ValidateBallots' exclusions
 	Input      []byte             // the accepted ciphertexts, ballot.Ciphertexts(…).Bytes()
-	Mixes      []MixRecord
-	Shares     []ShareRecord // decryption shares of the last list
+	Mixes      []chain.Mix        // the accepted mixes, in chain order
+	Shares     []ShareRecord      // decryption shares of the last list
 	// RejectedMixes are signed mixes whose proof did not verify, each
-	// with the position in the chain it was offered for; RejectedShares
+	// with the position in the chain it was offered for (chain.Rejection
+	// without its reason, which any verifier recomputes); RejectedShares
 	// are decryption shares that did not verify. The record keeps them so
 	// that anyone can check the blame.
-	RejectedMixes  []RejectedMix
+	RejectedMixes  []chain.Mix
 	RejectedShares []ShareRecord
 	Plaintexts     []string // one line per ballot: its decoded plaintexts (PlaintextText)
 	Counts         []Count  // PlaintextCounts of Plaintexts

@@ -67,7 +67,7 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 	for i := 1; i <= n; i++ {
 		dec = append(dec, i)
 	}
-	rec, err := Simulate(cfg, keys, files, SimulateOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Rand: testRand(3)})
+	rec, err := Simulate(cfg, keys, files, SimulateOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Verify: MixVerifier(akeys), Rand: testRand(3)})
 	require.NoError(t, err)
 	f, err := Build(rec, akeys)
 	require.NoError(t, err)

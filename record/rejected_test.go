@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/shuffle"
 	"github.com/eo-mixnet/eo/threshold"
@@ -34,7 +35,7 @@ func addRejectedMix(t *testing.T, fx *fixture, f Files, i, signer int, valid boo
 		require.NoError(t, err)
 		out, proof = l.Bytes(), p.Bytes()
 	}
-	sig, err := fx.akeys[signer-1].Sign(MixDigest(fx.cfg.ElectionID, 0, nmix+1, in, out, proof))
+	sig, err := fx.akeys[signer-1].Sign(chain.Digest(fx.cfg.ElectionID, 0, nmix+1, in, out, proof))
 	require.NoError(t, err)
 	md := rejectedMixDir(0, i)
 	f[md+fileMixInfo] = canonicalJSON(MixInfo{Mix: nmix + 1, Mixer: i})

@@ -14,6 +14,7 @@ import (
 	"io"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/shuffle"
 	"github.com/eo-mixnet/eo/threshold"
@@ -135,6 +136,7 @@ type SimulateOptions struct {
 	Mixers     []int // authorities that mix, in order; at least T, distinct
 	Decryptors []int // authorities that publish decryption shares; at least T
 	Sign       Signer
+	Verify     Verifier  // checks the mixes' signatures, as every authority does
 	Rand       io.Reader // crypto/rand if nil
 }
 
@@ -154,8 +156,8 @@ func Simulate(cfg *ElectionConfig, keys []*QuestionKeys, ballots [][]byte, opt S
 	if err := checkParticipants(cfg, opt.Decryptors, "decryptors"); err != nil {
 		return nil, err
 	}
-	if opt.Sign == nil {
-		return nil, malformed("missing signer")
+	if opt.Sign == nil || opt.Verify == nil {
+		return nil, malformed("missing signer or verifier")
 	}
 	rec := &ElectionRecord{Config: *cfg}
 	for q, qc := range cfg.Questions {
@@ -197,35 +199,36 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 		return nil, err
 	}
 	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded, Input: list.Bytes()}
-	gens, err := shuffle.NewGenerators(cfg.ElectionID, qc.SessionID, list.Len())
+	c, err := chain.New(chain.Config{ElectionID: cfg.ElectionID, Question: q, SessionID: qc.SessionID, PublicKey: pk, Width: qc.Width,
+		Authorities: cfg.N, Threshold: cfg.T, VerifySignature: opt.Verify}, list)
 	if err != nil {
 		return nil, err
 	}
-	for j, mixer := range opt.Mixers {
-		ctx := &shuffle.Context{ElectionID: cfg.ElectionID, SessionID: qc.SessionID, Position: j + 1, PublicKey: pk, Width: qc.Width}
-		out, proof, err := shuffle.ShuffleAndProve(opt.Rand, ctx, gens, list)
+	// Each mixer mixes the chain's current list; every mix is judged by
+	// the chain's rule before the next, as every authority does.
+	for _, mixer := range opt.Mixers {
+		p := c.Next()
+		out, proof, err := shuffle.ShuffleAndProve(opt.Rand, c.Context(p), c.Generators(), c.Current())
 		if err != nil {
-			return nil, fmt.Errorf("mix %d: %w", j+1, err)
+			return nil, fmt.Errorf("mix %d: %w", p, err)
 		}
 		pb := proof.Bytes()
-		// Every authority verifies the mix before the next one starts. A
-		// remote authority decodes the output list it receives; here the
-		// lists are at hand and only the proof is decoded.
-		dp, err := shuffle.DecodeProof(pb, list.Len(), qc.Width)
-		if err == nil {
-			err = shuffle.Verify(ctx, gens, list, out, dp)
-		}
+		sig, err := opt.Sign(mixer, c.Digest(out.Bytes(), pb))
 		if err != nil {
-			return nil, fmt.Errorf("mix %d by authority %d does not verify: %w", j+1, mixer, err)
+			return nil, fmt.Errorf("mix %d: signing: %w", p, err)
 		}
-		sig, err := opt.Sign(mixer, MixDigest(cfg.ElectionID, q, j+1, list.Bytes(), out.Bytes(), pb))
-		if err != nil {
-			return nil, fmt.Errorf("mix %d: signing: %w", j+1, err)
+		if _, err := c.Offer(chain.Mix{Position: p, Mixer: mixer, Output: out.Bytes(), Proof: pb, Signature: sig}); err != nil {
+			return nil, fmt.Errorf("mix %d by authority %d: %w", p, mixer, err)
 		}
-		qr.Mixes = append(qr.Mixes, MixRecord{Mixer: mixer, Output: out.Bytes(), Proof: pb, Signature: sig})
-		list = out
 	}
-	final := list
+	for _, r := range c.Rejected() {
+		qr.RejectedMixes = append(qr.RejectedMixes, r.Mix)
+	}
+	qr.Mixes = c.Accepted()
+	final, err := c.Final()
+	if err != nil {
+		return nil, err
+	}
 	var msgs []*threshold.DecryptionShareMessage
 	for _, i := range opt.Decryptors {
 		m, err := keys.Shares[i-1].DecryptionShare(keys.Public, final, opt.Rand)

@@ -2,11 +2,13 @@ package record
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/threshold"
@@ -15,6 +17,13 @@ import (
 
 func testSigner(authority int, d [32]byte) ([]byte, error) {
 	return append([]byte{byte(authority)}, d[:]...), nil
+}
+
+func testVerifier(authority int, d [32]byte, sig []byte) error {
+	if want, _ := testSigner(authority, d); !bytes.Equal(sig, want) {
+		return errors.New("bad signature")
+	}
+	return nil
 }
 
 // ballotFile encrypts one ballot per value (a row of width w), with voter
@@ -74,7 +83,7 @@ func TestElectionPipeline(t *testing.T) {
 		file0.WriteByte('\n')
 	}
 	// The repeated line 1 (voter v0) at line 9 supersedes line 1.
-	rec, err := Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 3}, Decryptors: []int{3, 2}, Sign: testSigner, Rand: testRand(3)})
+	rec, err := Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 3}, Decryptors: []int{3, 2}, Sign: testSigner, Verify: testVerifier, Rand: testRand(3)})
 	require.NoError(t, err)
 	require.Len(t, rec.Questions, 2)
 	q0 := rec.Questions[0]
@@ -109,15 +118,15 @@ func TestElectionPipeline(t *testing.T) {
 
 	// Mixes are signed over their digest.
 	m := q0.Mixes[1]
-	d := MixDigest(cfg.ElectionID, 0, 2, q0.Mixes[0].Output, m.Output, m.Proof)
+	d := chain.Digest(cfg.ElectionID, 0, 2, q0.Mixes[0].Output, m.Output, m.Proof)
 	require.Equal(t, append([]byte{3}, d[:]...), m.Signature)
 
 	// Bad options.
-	_, err = Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1}, Decryptors: []int{1, 2}, Sign: testSigner})
+	_, err = Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1}, Decryptors: []int{1, 2}, Sign: testSigner, Verify: testVerifier})
 	require.Error(t, err)
-	_, err = Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 1}, Decryptors: []int{1, 2}, Sign: testSigner})
+	_, err = Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 1}, Decryptors: []int{1, 2}, Sign: testSigner, Verify: testVerifier})
 	require.Error(t, err)
-	_, err = Simulate(cfg, keys, [][]byte{[]byte("junk\n"), f1}, SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: testSigner})
+	_, err = Simulate(cfg, keys, [][]byte{[]byte("junk\n"), f1}, SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2}, Sign: testSigner, Verify: testVerifier})
 	require.Error(t, err, "no valid ballot")
 }
 

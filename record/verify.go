@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/shuffle"
 	"github.com/eo-mixnet/eo/threshold"
@@ -302,37 +303,53 @@ func (v *verifier) claim(q, nmix int) {
 	}
 }
 
+// question is what the checks of one question carry from phase to phase.
+type question struct {
+	q    int
+	d    string // its directory, q<q>/
+	nmix int    // its mix directories
+	res  QuestionResult
+	pub  *threshold.DKGPublic
+	pk   *elgamal.PublicKey
+	// input is the list of accepted ballots; final, the list to decrypt.
+	input, final *elgamal.List
+}
+
+// question runs the phases of question q in order; each returns false
+// when the later ones cannot run.
 func (v *verifier) question(q int) {
-	p := v.params
-	qu := p.Questions[q]
-	d := qdir(q)
-	res := QuestionResult{Index: q}
-	nmix := v.mixCount(q)
-	res.Mixes = nmix
+	qs := &question{q: q, d: qdir(q), nmix: v.mixCount(q), res: QuestionResult{Index: q}}
+	qs.res.Mixes = qs.nmix
 	defer func() {
-		v.r.Questions = append(v.r.Questions, res)
+		v.r.Questions = append(v.r.Questions, qs.res)
 		// A question whose checks stopped early still owns its files:
 		// they are unchecked, not unexpected (F1).
-		v.claim(q, nmix)
+		v.claim(q, qs.nmix)
 	}()
+	_ = v.keygen(qs) && v.ballots(qs) && v.mixes(qs) && v.decryption(qs)
+}
 
+// keygen checks the key generation of a question (K1–K4).
+func (v *verifier) keygen(qs *question) bool {
+	p, q, d := v.params, qs.q, qs.d
+	qu := p.Questions[q]
 	// Key generation.
 	v.progress(q, "keygen")
 	const kg = "keygen"
 	b, ok := v.file("K1", kg, d+fileDKG)
 	if !ok {
-		return
+		return false
 	}
 	tr, err := threshold.DecodeDKGTranscript(b)
 	if err != nil {
 		v.malformed("K1", kg, d+fileDKG, "%v", err)
-		return
+		return false
 	}
 	v.check()
 	pub, kgFaults, err := threshold.VerifyDKGTranscript(tr)
 	if err != nil {
 		v.fail("K2", kg, d+fileDKG, "key generation transcript does not verify: %v", err)
-		return
+		return false
 	}
 	for _, f := range kgFaults {
 		v.blame(q, f.Party, kg, "%s", f.String())
@@ -340,21 +357,29 @@ func (v *verifier) question(q int) {
 	v.check()
 	if pub.ElectionID != p.ElectionID || pub.SessionID != qu.SessionID || pub.N != len(p.Authorities) || pub.T != p.Threshold {
 		v.fail("K3", kg, d+fileDKG, "transcript is for election %q session %q with %d-of-%d, not this question", pub.ElectionID, pub.SessionID, pub.T, pub.N)
-		return
+		return false
 	}
 	v.check()
 	if pub.PublicKey.String() != qu.PublicKey {
 		v.fail("K4", kg, FileParameters, "question %d's public key is not the one the key generation produced", q)
-		return
+		return false
 	}
 	pk := pub.PublicKey
 
+	qs.pub, qs.pk = pub, pk
+	return true
+}
+
+// ballots applies the ballot rule to a question's ballot file (B1–B3).
+func (v *verifier) ballots(qs *question) bool {
+	p, q, d, pk, res := v.params, qs.q, qs.d, qs.pk, &qs.res
+	qu := p.Questions[q]
 	// Ballots.
 	v.progress(q, "ballots")
 	const bl = "ballots"
 	ballots, ok := v.file("B1", bl, d+fileBallots)
 	if !ok {
-		return
+		return false
 	}
 	v.check()
 	if VotesHash(ballots) != qu.VotesHash {
@@ -380,91 +405,121 @@ func (v *verifier) question(q int) {
 	}
 	input, ok := v.file("B3", bl, d+fileInput)
 	if !ok {
-		return
+		return false
 	}
 	v.check()
 	if len(accepted) == 0 {
 		v.fail("B3", bl, d+fileInput, "no valid ballot")
-		return
+		return false
 	}
 	in, err := ballot.Ciphertexts(accepted)
 	if err != nil {
 		v.fail("B3", bl, d+fileInput, "the accepted ballots do not make a mix input: %v", err)
-		return
+		return false
 	}
 	if !bytes.Equal(input, in.Bytes()) {
 		v.fail("B3", bl, d+fileInput, "the mix input is not the list of accepted ballots")
-		return
+		return false
 	}
 
-	// Mixes.
+	qs.input = in
+	return true
+}
+
+// mixes replays a question's mix chain through package chain (M1–M6), as
+// the authorities played it: at each position, the mixes the record says
+// were rejected there, then the accepted mix of that position. It leaves
+// the list to decrypt in qs.final.
+func (v *verifier) mixes(qs *question) bool {
+	p, q, d := v.params, qs.q, qs.d
+	qu := p.Questions[q]
 	const mx = "mix"
 	v.check()
-	if nmix < p.Threshold {
-		v.fail("M1", mx, d, "%d mixes, fewer than the threshold %d: some t authorities could link ballots to voters", nmix, p.Threshold)
+	if qs.nmix < p.Threshold {
+		v.fail("M1", mx, d, "%d mixes, fewer than the threshold %d: some t authorities could link ballots to voters", qs.nmix, p.Threshold)
 	}
-	gens, err := shuffle.NewGenerators(p.ElectionID, qu.SessionID, in.Len())
+	c, err := chain.New(chain.Config{ElectionID: p.ElectionID, Question: q, SessionID: qu.SessionID, PublicKey: qs.pk, Width: qu.Width,
+		Authorities: len(p.Authorities), Threshold: p.Threshold,
+		VerifySignature: func(i int, digest [32]byte, sig []byte) error { return verifySignature(v.certs[i-1], digest, sig) }}, qs.input)
 	if err != nil {
 		v.malformed("M5", mx, d, "%v", err)
-		return
+		return false
 	}
-	mixers := map[int]int{}
-	// Each list is decoded once: the accepted ballots are the first input,
-	// each mix's verified output the next one's input.
-	prev := in
-	inputs := []*elgamal.List{in} // inputs[j-1] is the input of position j
-	chainOK := true
-	for j := 1; j <= nmix; j++ {
+	rejected := v.rejectedMixes(q)
+	for j := 1; j <= qs.nmix; j++ {
+		v.offerRejected(q, c, rejected[j])
 		v.progress(q, fmt.Sprintf("mix %d", j))
 		md := mixdir(q, j)
 		var info MixInfo
 		if !v.readJSON("M3", mx, md+fileMixInfo, &info) {
-			return
+			return false
 		}
 		v.check()
 		if info.Mix != j || info.Mixer < 1 || info.Mixer > len(p.Authorities) {
 			v.fail("M3", mx, md+fileMixInfo, "mix %d names mix %d by authority %d", j, info.Mix, info.Mixer)
-			return
+			return false
 		}
-		v.check()
-		if other, dup := mixers[info.Mixer]; dup {
-			v.fail("M2", mx, md+fileMixInfo, "authority %d mixed twice (mixes %d and %d)", info.Mixer, other, j)
-		}
-		mixers[info.Mixer] = j
 		out, ok1 := v.file("M5", mx, md+fileOutput)
 		proof, ok2 := v.file("M5", mx, md+fileProof)
 		sig, ok3 := v.file("M4", mx, md+fileSignature)
 		if !ok1 || !ok2 || !ok3 {
-			return
+			return false
 		}
+		m := chain.Mix{Position: j, Mixer: info.Mixer, Output: out, Proof: proof, Signature: sig}
 		v.check()
-		if err := verifySignature(v.certs[info.Mixer-1], MixDigest(p.ElectionID, q, j, prev.Bytes(), out, proof), sig); err != nil {
+		verdict, err := c.Offer(m)
+		switch {
+		case errors.Is(err, chain.ErrMixer):
+			v.fail("M2", mx, md+fileMixInfo, "authority %d offered a mix before mix %d (threats.md A11): %v", info.Mixer, j, err)
+			return false
+		case errors.Is(err, chain.ErrUnsigned):
 			v.fail("M4", mx, md+fileSignature, "mix %d is not signed by its mixer, authority %d: %v", j, info.Mixer, err)
-		}
-		v.check()
-		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Position: j, PublicKey: pk, Width: qu.Width}
-		outList, err := shuffle.VerifyBytes(ctx, gens, prev, out, proof)
-		if err != nil {
-			if errors.Is(err, shuffle.ErrMalformed) {
-				v.malformed("M5", mx, md, "mix %d by authority %d: %v", j, info.Mixer, err)
-			} else {
-				v.fail("M5", mx, md, "mix %d by authority %d: %v", j, info.Mixer, err)
+			// The proof is checked all the same, so that the report
+			// says whether it holds.
+			v.check()
+			if _, err := c.VerifyProof(m); err != nil {
+				v.mixFault(md, j, info.Mixer, err)
 			}
-			chainOK = false
-			break
+			return false
+		case err != nil:
+			v.fail("M3", mx, md+fileMixInfo, "mix %d: %v", j, err)
+			return false
+		case !verdict.Accepted:
+			v.mixFault(md, j, info.Mixer, verdict.Fault)
+			return false
 		}
-		prev = outList
-		inputs = append(inputs, outList)
 	}
-	if !chainOK || nmix == 0 {
-		return
+	v.offerRejected(q, c, rejected[qs.nmix+1])
+	for pos, rs := range rejected {
+		if pos > qs.nmix+1 {
+			for _, r := range rs {
+				v.fail("M6", mx, rejectedMixDir(q, r.Mixer)+fileMixInfo, "rejected mix names position %d, past the chain's end %d", pos, qs.nmix+1)
+			}
+		}
 	}
-	v.rejectedMixes(q, inputs, mixers, gens, pk)
+	if qs.nmix == 0 {
+		return false
+	}
+	qs.final, _ = c.Final() // fewer than t mixes is M1, above
+	return true
+}
 
+// mixFault reports the failed proof of an accepted mix (M5).
+func (v *verifier) mixFault(md string, j, mixer int, err error) {
+	if errors.Is(err, shuffle.ErrMalformed) {
+		v.malformed("M5", "mix", md, "mix %d by authority %d: %v", j, mixer, err)
+	} else {
+		v.fail("M5", "mix", md, "mix %d by authority %d: %v", j, mixer, err)
+	}
+}
+
+// decryption checks a question's decryption shares, plaintexts and
+// counts (D1–D3, T1, C1).
+func (v *verifier) decryption(qs *question) bool {
+	p, q, d, pub, final, res := v.params, qs.q, qs.d, qs.pub, qs.final, &qs.res
 	// Decryption.
 	v.progress(q, "decryption")
 	const dc = "decryption"
-	final := prev
 	var senders []int
 	for name := range v.f {
 		if m := shareRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
@@ -490,7 +545,7 @@ func (v *verifier) question(q int) {
 		}
 		msgs = append(msgs, ds)
 	}
-	v.rejectedShares(q, pub, final, senders, &res)
+	v.rejectedShares(q, pub, final, senders, res)
 	dec, err := threshold.ThresholdDecrypt(pub, final, msgs)
 	v.check()
 	// The blamed shares come with the result, or with the error when
@@ -514,7 +569,7 @@ func (v *verifier) question(q int) {
 		} else {
 			v.fail("D2", dc, d, "fewer than %d valid decryption shares: %v", p.Threshold, err)
 		}
-		return
+		return false
 	}
 	sort.Ints(res.Blamed)
 	res.Shares = dec.Valid
@@ -538,6 +593,7 @@ func (v *verifier) question(q int) {
 			v.fail("C1", "counts", d+fileCounts, "the counts are not those of the plaintexts")
 		}
 	}
+	return true
 }
 
 var rejectedMixRE = regexp.MustCompile(`^q(\d+)/rejected/mix-(\d+)/`)
@@ -564,13 +620,11 @@ func (v *verifier) authoritiesIn(q int, re *regexp.Regexp) []int {
 	return out
 }
 
-// rejectedMixes checks the mixes the authorities rejected (M6): each is
-// signed by its mixer over the list at its position, and its proof does
-// not verify there; then the record proves its mixer's fault. A rejected
-// mix that verifies, or that its mixer did not sign, is a false blame.
-func (v *verifier) rejectedMixes(q int, inputs []*elgamal.List, mixers map[int]int, gens *shuffle.Generators, pk *elgamal.PublicKey) {
-	p := v.params
-	qu := p.Questions[q]
+// rejectedMixes reads the mixes that question q's record says the
+// authorities rejected, by the position they were offered for; their
+// files' shape is M6.
+func (v *verifier) rejectedMixes(q int) map[int][]chain.Mix {
+	out := map[int][]chain.Mix{}
 	const mx = "mix"
 	for _, i := range v.authoritiesIn(q, rejectedMixRE) {
 		md := rejectedMixDir(q, i)
@@ -579,35 +633,44 @@ func (v *verifier) rejectedMixes(q int, inputs []*elgamal.List, mixers map[int]i
 			continue
 		}
 		v.check()
-		if info.Mixer != i || info.Mix < 1 || info.Mix > len(inputs) {
+		if info.Mixer != i || info.Mix < 1 {
 			v.fail("M6", mx, md+fileMixInfo, "rejected mix names mix %d by authority %d", info.Mix, info.Mixer)
 			continue
 		}
-		v.check()
-		if j, ok := mixers[i]; ok {
-			v.fail("M6", mx, md, "authority %d has mix %d accepted and another rejected", i, j)
-			continue
-		}
-		out, ok1 := v.file("M6", mx, md+fileOutput)
-		proof, ok2 := v.file("M6", mx, md+fileProof)
+		o, ok1 := v.file("M6", mx, md+fileOutput)
+		pr, ok2 := v.file("M6", mx, md+fileProof)
 		sig, ok3 := v.file("M6", mx, md+fileSignature)
-		if !ok1 || !ok2 || !ok3 {
-			continue
+		if ok1 && ok2 && ok3 {
+			out[info.Mix] = append(out[info.Mix], chain.Mix{Position: info.Mix, Mixer: i, Output: o, Proof: pr, Signature: sig})
 		}
-		in := inputs[info.Mix-1]
+	}
+	return out
+}
+
+// offerRejected checks the mixes the record says were rejected at the
+// chain's current position (M6): each must be signed by its mixer, by an
+// authority that offered no other mix, and fail its proof; then the
+// record proves its mixer's fault. Anything else is a false blame.
+func (v *verifier) offerRejected(q int, c *chain.Chain, ms []chain.Mix) {
+	const mx = "mix"
+	for _, m := range ms {
+		md := rejectedMixDir(q, m.Mixer)
 		v.check()
-		if err := verifySignature(v.certs[i-1], MixDigest(p.ElectionID, q, info.Mix, in.Bytes(), out, proof), sig); err != nil {
-			v.fail("M6", mx, md+fileSignature, "the rejected mix is not signed by authority %d: the blame is unfounded: %v", i, err)
-			continue
+		verdict, err := c.Judge(m)
+		switch {
+		case errors.Is(err, chain.ErrUnsigned):
+			v.fail("M6", mx, md+fileSignature, "the rejected mix is not signed by authority %d: the blame is unfounded: %v", m.Mixer, err)
+		case err != nil:
+			v.fail("M6", mx, md, "authority %d's rejected mix for position %d: %v", m.Mixer, m.Position, err)
+		case verdict.Accepted:
+			v.fail("M6", mx, md, "authority %d's rejected mix at position %d verifies: it was rejected wrongly", m.Mixer, m.Position)
+		default:
+			if err := c.Adopt(m, nil, verdict.Fault); err != nil {
+				v.fail("M6", mx, md, "authority %d's rejected mix for position %d: %v", m.Mixer, m.Position, err)
+				continue
+			}
+			v.blame(q, m.Mixer, mx, "its mix for position %d does not verify: %v", m.Position, verdict.Fault)
 		}
-		v.check()
-		ctx := &shuffle.Context{ElectionID: p.ElectionID, SessionID: qu.SessionID, Position: info.Mix, PublicKey: pk, Width: qu.Width}
-		_, err := shuffle.VerifyBytes(ctx, gens, in, out, proof)
-		if err == nil {
-			v.fail("M6", mx, md, "authority %d's rejected mix at position %d verifies: it was rejected wrongly", i, info.Mix)
-			continue
-		}
-		v.blame(q, i, mx, "its mix for position %d does not verify: %v", info.Mix, err)
 	}
 }
 

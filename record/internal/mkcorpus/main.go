@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/record"
@@ -112,7 +113,7 @@ func newElection() (*election, error) {
 		}
 	}
 	rec, err := record.Simulate(cfg, keys, ballots, record.SimulateOptions{
-		Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}, Sign: record.MixSigner(akeys), Rand: rnd})
+		Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}, Sign: record.MixSigner(akeys), Verify: record.MixVerifier(akeys), Rand: rnd})
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func mixInput(f record.Files, q, j int) []byte {
 // signMix signs mix j of question q, as it now is, with authority a's key.
 func (e *election) signMix(f record.Files, q, j, a int) error {
 	d := fmt.Sprintf("q%d/mix-%d/", q, j)
-	digest := record.MixDigest(electionID, q, j, mixInput(f, q, j), f[d+"output.bin"], f[d+"proof.bin"])
+	digest := chain.Digest(electionID, q, j, mixInput(f, q, j), f[d+"output.bin"], f[d+"proof.bin"])
 	sig, err := e.akeys[a-1].Sign(digest)
 	if err != nil {
 		return err
