@@ -2,36 +2,50 @@ package ballot
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+
+	"github.com/eo-mixnet/eo/elgamal"
 )
 
 // An election's vote file, as the web server dumps it and votes_hash
 // names it, has one line per voter. With one question it is that
-// question's ballot file. With Q > 1 questions, each of width 1, line
-// holds the voter's Q choices and Q proofs, choice q for question q under
-// question q's key, as in the old format:
+// question's ballot file. With Q > 1 questions of widths w_0, …, w_{Q-1},
+// a line holds the voter's choices and proofs of every question one after
+// the other, question q's w_q choices (the pairs of one ciphertext under
+// question q's key) and w_q proofs after those of questions 0 … q-1; with
+// every width 1 this is the old format, one choice per question:
 //
-//	{"choices":[c_0,…,c_{Q-1}],"proofs":[p_0,…,p_{Q-1}]}|voterid
+//	{"choices":[c_0,…,c_{W-1}],"proofs":[p_0,…,p_{W-1}]}|voterid   (W = w_0 + … + w_{Q-1})
 //
 // SplitFile derives question q's ballot file from it by keeping, on every
-// line, choice q and proof q only: {"choices":[c_q],"proofs":[p_q]} and the
-// same voter suffix. A line that is not of that shape (garbage, a wrong
-// number of choices, anything but the canonical byte layout) is copied
-// unchanged into every question's file, where ValidateBallots excludes it
-// with its reason. The rule is deterministic and byte-exact, so a verifier
-// recomputes each question's ballots.jsonl from the vote file.
-func SplitFile(data []byte, questions int) ([][]byte, error) {
-	if questions < 1 {
-		return nil, fmt.Errorf("ballot: %d questions", questions)
+// line, question q's choices and proofs only, c_s … c_{s+w_q-1} and
+// p_s … p_{s+w_q-1} with s = w_0 + … + w_{q-1}, and the same voter suffix.
+// A line that is not of that shape (garbage, a total number of choices or
+// proofs other than W, anything but the canonical byte layout) is copied
+// unchanged into every question's file, where Validate excludes it with
+// its reason. The rule is deterministic and byte-exact, so a verifier
+// recomputes each question's ballots.jsonl from the vote file. It fails
+// only if widths is empty or a width is not in 1 … elgamal.MaxWidth.
+func SplitFile(data []byte, widths []int) ([][]byte, error) {
+	if len(widths) < 1 {
+		return nil, errors.New("ballot: no question to split the vote file for")
 	}
-	if questions == 1 {
+	total := 0
+	for q, w := range widths {
+		if w < 1 || w > elgamal.MaxWidth {
+			return nil, fmt.Errorf("ballot: question %d: width %d out of range (1 to %d)", q, w, elgamal.MaxWidth)
+		}
+		total += w
+	}
+	if len(widths) == 1 {
 		return [][]byte{data}, nil
 	}
-	out := make([]bytes.Buffer, questions)
+	out := make([]bytes.Buffer, len(widths))
 	for len(data) > 0 {
 		line, rest, found := bytes.Cut(data, []byte{'\n'})
 		data = rest
-		parts, ok := splitVoteLine(line, questions)
+		parts, ok := splitVoteLine(line, widths, total)
 		for q := range out {
 			if ok {
 				out[q].Write(parts[q])
@@ -43,7 +57,7 @@ func SplitFile(data []byte, questions int) ([][]byte, error) {
 			}
 		}
 	}
-	files := make([][]byte, questions)
+	files := make([][]byte, len(widths))
 	for q := range out {
 		files[q] = out[q].Bytes()
 	}
@@ -51,8 +65,10 @@ func SplitFile(data []byte, questions int) ([][]byte, error) {
 }
 
 // JoinFile is the inverse of SplitFile for one voter: it joins the
-// voter's ballot lines, one per question, each of width 1 and with the
-// same voter suffix, into the vote file's line.
+// voter's ballot lines, one per question, each with as many proofs as
+// choices and all with the same voter suffix, into the vote file's line;
+// SplitFile with the lines' widths gives them back. One line is returned
+// as it is.
 func JoinFile(lines [][]byte) ([]byte, error) {
 	if len(lines) == 1 {
 		return bytes.Clone(lines[0]), nil
@@ -61,14 +77,14 @@ func JoinFile(lines [][]byte) ([]byte, error) {
 	var suffix []byte
 	for q, l := range lines {
 		c, p, s, ok := scanVoteLine(l)
-		if !ok || len(c) != 1 || len(p) != 1 {
-			return nil, malformed("question %d: not a canonical ballot line of width 1", q)
+		if !ok || len(c) != len(p) || len(c) > elgamal.MaxWidth {
+			return nil, malformed("question %d: not a canonical ballot line", q)
 		}
 		if q > 0 && !bytes.Equal(s, suffix) {
 			return nil, malformed("question %d: another voter id", q)
 		}
 		suffix = s
-		choices, proofs = append(choices, c[0]), append(proofs, p[0])
+		choices, proofs = append(choices, c...), append(proofs, p...)
 	}
 	return voteLine(choices, proofs, suffix), nil
 }
@@ -90,14 +106,18 @@ func voteLine(choices, proofs [][]byte, suffix []byte) []byte {
 	return b.Bytes()
 }
 
-func splitVoteLine(line []byte, questions int) ([][]byte, bool) {
+// splitVoteLine cuts a vote file's line into one ballot line per
+// question; total is the sum of the widths.
+func splitVoteLine(line []byte, widths []int, total int) ([][]byte, bool) {
 	c, p, s, ok := scanVoteLine(line)
-	if !ok || len(c) != questions || len(p) != questions {
+	if !ok || len(c) != total || len(p) != total {
 		return nil, false
 	}
-	parts := make([][]byte, questions)
-	for q := range parts {
-		parts[q] = voteLine(c[q:q+1], p[q:q+1], s)
+	parts := make([][]byte, len(widths))
+	at := 0
+	for q, w := range widths {
+		parts[q] = voteLine(c[at:at+w], p[at:at+w], s)
+		at += w
 	}
 	return parts, true
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/record"
 )
@@ -31,7 +32,8 @@ type Options struct {
 	Peers []string
 
 	Threshold int     // t (0: all authorities)
-	Questions int     // questions, each of width 1 (0: 1)
+	Questions int     // questions (0: one per width in Widths, else 1)
+	Widths    []int   // ballot widths (QuestionWidths): one per question, or one for all (nil: 1, questions without "width" as the old web server's)
 	Votes     int     // voters
 	Spoil     float64 // fraction of the vote file's lines to spoil (Spoil): garbage, repeated voters, broken proofs
 	Answers   int     // answers per question, voted uniformly at random (0: 4)
@@ -49,6 +51,36 @@ type Options struct {
 	// Adversaries, with Local, makes authorities misbehave (1-based index
 	// to orchestra.AdversaryKinds).
 	Adversaries map[int]string
+}
+
+// QuestionWidths resolves the widths of an election's questions from a
+// number of questions (0: not given) and widths as eotest's --widths
+// gives them: none (every question width 1), one (every question that
+// width), or one per question (then questions is their number, or 0).
+// Each width is 1 … elgamal.MaxWidth.
+func QuestionWidths(questions int, widths []int) ([]int, error) {
+	switch {
+	case questions < 0:
+		return nil, fmt.Errorf("eotest: %d questions", questions)
+	case len(widths) == 0:
+		widths = []int{1}
+	}
+	if len(widths) > 1 {
+		if questions != 0 && questions != len(widths) {
+			return nil, fmt.Errorf("eotest: %d widths for %d questions (give one per question, or one for all)", len(widths), questions)
+		}
+		questions = len(widths)
+	}
+	questions = max(questions, 1)
+	out := make([]int, questions)
+	for q := range out {
+		w := widths[min(q, len(widths)-1)]
+		if w < 1 || w > elgamal.MaxWidth {
+			return nil, fmt.Errorf("eotest: width %d out of 1 … %d", w, elgamal.MaxWidth)
+		}
+		out[q] = w
+	}
+	return out, nil
 }
 
 // PhaseTimes are the seconds each phase took.
@@ -91,9 +123,11 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	if o.Votes < 1 {
 		return nil, errors.New("eotest: --vcount must be at least 1")
 	}
-	if o.Questions == 0 {
-		o.Questions = 1
+	widths, err := QuestionWidths(o.Questions, o.Widths)
+	if err != nil {
+		return nil, err
 	}
+	o.Questions = len(widths)
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
@@ -131,9 +165,14 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{ElectionID: NewElectionID(), Authorities: authorities, Threshold: o.Threshold, Votes: o.Votes}
 
-	o.logf("create: election %s, authorities %v, threshold %d, %d question(s)", res.ElectionID, authorities, o.Threshold, o.Questions)
+	o.logf("create: election %s, authorities %v, threshold %d, %d question(s) of widths %v", res.ElectionID, authorities, o.Threshold, o.Questions, widths)
 	start := time.Now()
-	pks, err := h.Create(ctx, res.ElectionID, authorities, o.Threshold, o.Questions)
+	var pks []string
+	if o.Widths == nil {
+		pks, err = h.Create(ctx, res.ElectionID, authorities, o.Threshold, o.Questions)
+	} else {
+		pks, err = h.CreateWidths(ctx, res.ElectionID, authorities, o.Threshold, widths)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +180,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 
 	o.logf("encrypt: %d voters", o.Votes)
 	start = time.Now()
-	votes, err := Encrypt(res.ElectionID, pks, o.Votes, o.Answers)
+	votes, err := EncryptWidths(res.ElectionID, pks, widths, o.Votes, o.Answers)
 	if err != nil {
 		return nil, err
 	}

@@ -186,13 +186,29 @@ func (h *Harness) wait(ctx context.Context, id, action string) (*orchestra.Callb
 }
 
 // Create asks the director to create an election with these authorities
-// (host names, the local authority among them) and waits for its public
-// keys, one per question.
+// (host names, the local authority among them) and questions as the old
+// web server sends them (no "width": each of width 1), and waits for its
+// public keys, one per question.
 func (h *Harness) Create(ctx context.Context, id string, authorities []string, threshold, questions int) ([]string, error) {
-	req := orchestra.ElectionRequest{ID: mustRaw(id), CallbackURL: h.base + "/eotest/callback/" + id + "/create", Threshold: threshold}
-	for q := range questions {
-		req.Questions = append(req.Questions, mustRaw(map[string]any{"title": fmt.Sprintf("question %d", q)}))
+	qs := make([]json.RawMessage, questions)
+	for q := range qs {
+		qs[q] = mustRaw(map[string]any{"title": fmt.Sprintf("question %d", q)})
 	}
+	return h.create(ctx, id, authorities, threshold, qs)
+}
+
+// CreateWidths is Create with one question per width, each carrying eo's
+// "width" field (ballot.QuestionWidth).
+func (h *Harness) CreateWidths(ctx context.Context, id string, authorities []string, threshold int, widths []int) ([]string, error) {
+	qs := make([]json.RawMessage, len(widths))
+	for q, w := range widths {
+		qs[q] = mustRaw(map[string]any{"title": fmt.Sprintf("question %d", q), "width": w})
+	}
+	return h.create(ctx, id, authorities, threshold, qs)
+}
+
+func (h *Harness) create(ctx context.Context, id string, authorities []string, threshold int, questions []json.RawMessage) ([]string, error) {
+	req := orchestra.ElectionRequest{ID: mustRaw(id), CallbackURL: h.base + "/eotest/callback/" + id + "/create", Threshold: threshold, Questions: questions}
 	for _, a := range authorities {
 		var pemText []byte
 		if strings.EqualFold(a, h.id.Hostname()) {
@@ -217,8 +233,8 @@ func (h *Harness) Create(ctx context.Context, id string, authorities []string, t
 	for _, sd := range cb.SessionData {
 		pks = append(pks, sd.PublicKey)
 	}
-	if len(pks) != questions {
-		return nil, fmt.Errorf("eotest: %d public keys for %d questions", len(pks), questions)
+	if len(pks) != len(questions) {
+		return nil, fmt.Errorf("eotest: %d public keys for %d questions", len(pks), len(questions))
 	}
 	return pks, nil
 }
@@ -346,12 +362,20 @@ func (h *Harness) Download(ctx context.Context, tallyURL, tallyHash string) ([]b
 // Votes are encrypted ballots and what they encrypt.
 type Votes struct {
 	File []byte     // the vote file: one line per voter (ballot.JoinFile)
-	Want [][]string // per question, the plaintext line of every voter
+	Want [][]string // per question, the plaintext line of every voter (as record.PlaintextLines)
 }
 
-// Encrypt makes a vote file of n voters answering every question at random
-// among answers, with real proofs, under the questions' public keys.
+// Encrypt makes a vote file of n voters answering every question (of
+// width 1) at random among answers, with real proofs, under the
+// questions' public keys.
 func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, error) {
+	return EncryptWidths(electionID, publicKeys, nil, n, answers)
+}
+
+// EncryptWidths is Encrypt for questions of these widths (nil: all 1):
+// question q's ballot is widths[q] elements, each an answer at random, and
+// its plaintext line their numbers joined by commas.
+func EncryptWidths(electionID string, publicKeys []string, widths []int, n, answers int) (*Votes, error) {
 	if n < 1 {
 		return nil, errors.New("eotest: --vcount must be at least 1")
 	}
@@ -359,8 +383,17 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 		answers = 4
 	}
 	nq := len(publicKeys)
+	if widths == nil {
+		widths = slices.Repeat([]int{1}, nq)
+	}
+	if len(widths) != nq {
+		return nil, fmt.Errorf("eotest: %d widths for %d questions", len(widths), nq)
+	}
 	ctxs := make([]ballot.Context, nq)
 	for q, text := range publicKeys {
+		if widths[q] < 1 || widths[q] > elgamal.MaxWidth {
+			return nil, fmt.Errorf("eotest: question %d: width %d out of 1 … %d", q, widths[q], elgamal.MaxWidth)
+		}
 		y, err := group.ElementFromText(text)
 		if err != nil {
 			return nil, fmt.Errorf("eotest: public key %d: %w", q, err)
@@ -370,7 +403,7 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 			return nil, err
 		}
 		pk.Precompute()
-		ctxs[q] = ballot.Context{ElectionID: electionID, Question: q, PK: pk, Width: 1}
+		ctxs[q] = ballot.Context{ElectionID: electionID, Question: q, PK: pk, Width: widths[q]}
 	}
 	plain := make([]*group.Element, answers)
 	for a := range plain {
@@ -379,13 +412,19 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 			return nil, err
 		}
 	}
-	choice := make([][]int, n)
+	// choice[i][q] are voter i's answers to question q, one per element.
+	choice := make([][][]int, n)
 	v := &Votes{Want: make([][]string, nq)}
 	for i := range choice {
-		choice[i] = make([]int, nq)
+		choice[i] = make([][]int, nq)
 		for q := range choice[i] {
-			choice[i][q] = mrand.IntN(answers)
-			v.Want[q] = append(v.Want[q], strconv.Itoa(choice[i][q]))
+			text := make([]string, widths[q])
+			for j := range text {
+				a := mrand.IntN(answers)
+				choice[i][q] = append(choice[i][q], a)
+				text[j] = strconv.Itoa(a)
+			}
+			v.Want[q] = append(v.Want[q], strings.Join(text, ","))
 		}
 	}
 	lines := make([][]byte, n)
@@ -393,7 +432,11 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 		parts := make([][]byte, nq)
 		for i := lo; i < hi; i++ {
 			for q := range parts {
-				b, err := ballot.Encrypt(nil, ctxs[q], []*group.Element{plain[choice[i][q]]}, fmt.Sprintf("voter-%d", i))
+				m := make([]*group.Element, widths[q])
+				for j, a := range choice[i][q] {
+					m[j] = plain[a]
+				}
+				b, err := ballot.Encrypt(nil, ctxs[q], m, fmt.Sprintf("voter-%d", i))
 				if err != nil {
 					return err
 				}
@@ -448,6 +491,11 @@ func Check(tgz []byte, electionID string, authorities []string, want [][]string)
 		return rep, fmt.Errorf("eotest: %d questions in the record, %d encrypted", len(rep.Questions), len(want))
 	}
 	for q, qr := range rep.Questions {
+		if len(want[q]) > 0 {
+			if w := strings.Count(want[q][0], ",") + 1; q >= len(p.Questions) || p.Questions[q].Width != w {
+				return rep, fmt.Errorf("eotest: question %d: the record does not give it the width %d encrypted", q, w)
+			}
+		}
 		got := slices.Clone(qr.Plaintexts)
 		slices.Sort(got)
 		exp := slices.Clone(want[q])

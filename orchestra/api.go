@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/peers"
 )
@@ -146,6 +147,14 @@ func (s *Server) handleElection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	su := setup{ElectionID: id, Director: s.Hostname(), Threshold: req.Threshold, Questions: len(req.Questions)}
+	for q, raw := range req.Questions {
+		width, err := ballot.QuestionWidth(raw)
+		if err != nil {
+			s.apiError(w, r, http.StatusBadRequest, "election %s: question %d: %v", id, q, err)
+			return
+		}
+		su.Widths = append(su.Widths, width)
+	}
 	if su.Threshold == 0 {
 		su.Threshold = len(req.Authorities)
 	}

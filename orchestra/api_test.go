@@ -126,6 +126,13 @@ func TestBadElectionRequests(t *testing.T) {
 		{"wrong certificate", with("authorities", swapped), 400, "not the one installed"},
 		{"without this authority", with("authorities", auths[1:]), 400, "not among"},
 		{"garbage certificate", with("authorities", []map[string]string{{"name": "local-a1", "ssl_cert": "x"}}), 400, "ssl_cert"},
+		{"question not an object", with("questions", []any{map[string]any{"title": "q"}, "q2"}), 400, "question 1: ballot: the question is not a JSON object"},
+		{"answers not a list", with("questions", []any{map[string]any{"answers": "a, b"}}), 400, `question 0: ballot: the question's \"answers\" is not a list`},
+		{"max over answers", with("questions", []any{map[string]any{"answers": []string{"a", "b"}, "max": 3}}), 400, "more than its 2 answers"},
+		{"negative max", with("questions", []any{map[string]any{"answers": []string{"a", "b"}, "max": -1}}), 400, "not a non-negative integer"},
+		{"width 0", with("questions", []any{map[string]any{"width": 0}}), 400, `question 0: ballot: the question's \"width\" 0 is not an integer in 1 … 1024`},
+		{"width 1025", with("questions", []any{map[string]any{"width": 2}, map[string]any{"width": 1025}}), 400, `question 1: ballot: the question's \"width\" 1025`},
+		{"votes too wide", with("questions", []any{map[string]any{"answers": make([]int, 15000), "max": 14746}}), 400, "need width 1025, more than 1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, msg := e.post(t, "/public_api/election", tc.body)
@@ -145,6 +152,35 @@ func TestBadElectionRequests(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "finished", got.Status)
 	require.Len(t, got.SessionData, 1)
+}
+
+// The director derives each question's width from the request
+// (ballot.QuestionWidth) and every authority stores the same widths.
+func TestElectionWidths(t *testing.T) {
+	e := newEnv(t, 2)
+	body := map[string]any{"id": "w1", "authorities": e.certs(t), "callback_url": e.h.CallbackURL("w1", "create"),
+		"questions": []any{
+			map[string]any{"title": "eo's width", "width": 3},
+			map[string]any{"title": "25 of 98 answers: 75 digits", "answers": make([]int, 98), "max": 25},
+			map[string]any{"title": "the old default"},
+		}}
+	code, msg := e.post(t, "/public_api/election", body)
+	require.Equal(t, http.StatusAccepted, code, msg)
+	got, err := e.h.WaitCallback(e.ctx, "w1", "create")
+	require.NoError(t, err)
+	require.Equal(t, "finished", got.Status, got.Data)
+	require.Len(t, got.SessionData, 3)
+	for _, d := range e.c.Dirs {
+		b, err := os.ReadFile(filepath.Join(d, orchestra.ElectionsDir, "w1", "election.json"))
+		require.NoError(t, err)
+		var st struct {
+			Setup struct {
+				Widths []int `json:"widths"`
+			} `json:"setup"`
+		}
+		require.NoError(t, json.Unmarshal(b, &st))
+		require.Equal(t, []int{3, 2, 1}, st.Setup.Widths, d)
+	}
 }
 
 func TestBadTallyRequests(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
 	"github.com/eo-mixnet/eo/peers"
@@ -100,6 +101,14 @@ func (s *Server) checkSetupShape(su *setup) error {
 	}
 	if su.Questions < 1 || su.Questions > maxQuestions {
 		return fmt.Errorf("%d questions: 1 to %d", su.Questions, maxQuestions)
+	}
+	if len(su.Widths) != su.Questions {
+		return fmt.Errorf("%d widths for %d questions", len(su.Widths), su.Questions)
+	}
+	for q, w := range su.Widths {
+		if w < 1 || w > elgamal.MaxWidth {
+			return fmt.Errorf("question %d: width %d out of 1 … %d", q, w, elgamal.MaxWidth)
+		}
 	}
 	seen := map[string]bool{}
 	for i, a := range su.Authorities {

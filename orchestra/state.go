@@ -21,11 +21,31 @@ const (
 // setup is the configuration every authority of an election agrees on: the
 // body of msgSetup, checked by each against its own trust store.
 type setup struct {
-	ElectionID  string      `json:"election_id"`
-	Director    string      `json:"director"`
-	Threshold   int         `json:"threshold"`
-	Questions   int         `json:"questions"`
+	ElectionID string `json:"election_id"`
+	Director   string `json:"director"`
+	Threshold  int    `json:"threshold"`
+	Questions  int    `json:"questions"`
+	// Widths are the questions' widths (pairs per ballot); absent, every
+	// question has width 1.
+	Widths      []int       `json:"widths,omitempty"`
 	Authorities []authority `json:"authorities"` // authority i is Authorities[i-1]
+}
+
+// width returns the width of question q.
+func (su *setup) width(q int) int {
+	if q < len(su.Widths) {
+		return su.Widths[q]
+	}
+	return 1
+}
+
+// widths returns the width of every question, in order.
+func (su *setup) widths() []int {
+	w := make([]int, su.Questions)
+	for q := range w {
+		w[q] = su.width(q)
+	}
+	return w
 }
 
 // authority is one authority of an election.

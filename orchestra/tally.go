@@ -96,7 +96,7 @@ func (e *election) runTally(ctx context.Context) error {
 		return err
 	}
 	phase("download", t0)
-	files, err := ballot.SplitFile(votes, su.Questions)
+	files, err := ballot.SplitFile(votes, su.widths())
 	if err != nil {
 		return err
 	}

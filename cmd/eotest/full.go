@@ -45,6 +45,9 @@ directs, the peers take part.`,
 				return errors.New("say where the authorities are: --local N, or --peers HOST… with --dir")
 			}
 			o.Local = local
+			if !cmd.Flags().Changed("questions") {
+				o.Questions = 0 // one per width, or 1
+			}
 			if len(adversaries) > 0 {
 				if local == 0 {
 					return errors.New("--adversary needs --local")
@@ -95,6 +98,7 @@ directs, the peers take part.`,
 	cmd.Flags().IntVar(&o.Votes, "vcount", 1000, "ballots per question")
 	cmd.Flags().IntVar(&o.Threshold, "threshold", 0, "authorities needed to decrypt (default: all)")
 	cmd.Flags().IntVar(&o.Questions, "questions", 1, "questions")
+	cmd.Flags().IntSliceVar(&o.Widths, "widths", nil, widthsHelp)
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the record and tally.tar.gz here")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
 	cmd.Flags().Float64Var(&o.Spoil, "spoil", 0, "spoil this fraction of the vote file's lines (garbage, repeated voters, broken proofs) and check that exactly those are excluded")
@@ -105,6 +109,9 @@ directs, the peers take part.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a one-line JSON summary")
 	return cmd
 }
+
+// widthsHelp is the help of --widths, for full, create and encrypt.
+const widthsHelp = `ballot widths (ElGamal pairs per ballot, 1 … 1024), sent as each question's "width": one per question, --widths 1,3 (without --questions, one question per width), or one for every question, --widths 3 (default: 1, and the questions carry no "width")`
 
 func printResult(w io.Writer, r *eotest.Result) {
 	fmt.Fprintf(w, "election %s: %d ballots per question, record verified (%d checks)\n", r.ElectionID, r.Votes, r.Checks)

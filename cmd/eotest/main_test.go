@@ -54,3 +54,15 @@ func TestFullLocal(t *testing.T) {
 	cmd.SetArgs([]string{"full"})
 	require.ErrorContains(t, cmd.Execute(), "--local N, or --peers")
 }
+
+func TestFullWidthsFlag(t *testing.T) {
+	cmd := rootCmd()
+	cmd.SetArgs([]string{"full", "--local", "2", "--questions", "3", "--widths", "1,3"})
+	require.ErrorContains(t, cmd.Execute(), "2 widths for 3 questions")
+	cmd = rootCmd()
+	cmd.SetArgs([]string{"full", "--local", "2", "--widths", "0"})
+	require.ErrorContains(t, cmd.Execute(), "width 0 out of 1 … 1024")
+	cmd = rootCmd()
+	cmd.SetArgs([]string{"full", "--local", "2", "--widths", "x"})
+	require.ErrorContains(t, cmd.Execute(), "--widths")
+}

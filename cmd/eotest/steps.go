@@ -33,6 +33,7 @@ func createCmd() *cobra.Command {
 	var peers []string
 	var id string
 	var threshold, questions int
+	var widths []int
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create an election with the local authority and --peers; print its id and public keys",
@@ -50,7 +51,19 @@ func createCmd() *cobra.Command {
 			if threshold == 0 {
 				threshold = len(auths)
 			}
-			pks, err := h.Create(cmd.Context(), id, auths, threshold, questions)
+			var pks []string
+			if widths == nil {
+				pks, err = h.Create(cmd.Context(), id, auths, threshold, questions)
+			} else {
+				if !cmd.Flags().Changed("questions") {
+					questions = 0 // one per width, or 1
+				}
+				var ws []int
+				if ws, err = eotest.QuestionWidths(questions, widths); err != nil {
+					return err
+				}
+				pks, err = h.CreateWidths(cmd.Context(), id, auths, threshold, ws)
+			}
 			if err != nil {
 				return err
 			}
@@ -62,12 +75,14 @@ func createCmd() *cobra.Command {
 	cmd.Flags().StringVar(&id, "id", "", "election id (default: a fresh one)")
 	cmd.Flags().IntVar(&threshold, "threshold", 0, "authorities needed to decrypt (default: all)")
 	cmd.Flags().IntVar(&questions, "questions", 1, "questions")
+	cmd.Flags().IntSliceVar(&widths, "widths", nil, widthsHelp)
 	return cmd
 }
 
 func encryptCmd() *cobra.Command {
 	var f stepFlags
 	var votes, answers int
+	var widths []int
 	var out string
 	cmd := &cobra.Command{
 		Use:   "encrypt ID",
@@ -83,7 +98,11 @@ func encryptCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := eotest.Encrypt(args[0], pks, votes, answers)
+			ws, err := eotest.QuestionWidths(len(pks), widths)
+			if err != nil {
+				return err
+			}
+			v, err := eotest.EncryptWidths(args[0], pks, ws, votes, answers)
 			if err != nil {
 				return err
 			}
@@ -104,6 +123,7 @@ func encryptCmd() *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().IntVar(&votes, "vcount", 1000, "voters")
 	cmd.Flags().IntVar(&answers, "answers", 4, "answers per question")
+	cmd.Flags().IntSliceVar(&widths, "widths", nil, "the widths the election was created with (as create's --widths)")
 	cmd.Flags().StringVar(&out, "out", ".", "directory for votes.jsonl and votes.plain.json")
 	return cmd
 }
