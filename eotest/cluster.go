@@ -12,13 +12,15 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/eo-mixnet/eo/internal/memnet"
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/peers"
 )
 
 // Cluster is N authorities on loopback, each a real orchestra.Server with
 // its own directory, certificate and trust store holding the others'
-// packages, talking QUIC and HTTPS: what --local starts.
+// packages, talking QUIC (or, with ClusterOptions.Network, through an
+// in-memory network) and HTTPS: what --local starts.
 type Cluster struct {
 	Dirs    []string // authority i's directory is Dirs[i-1]
 	Names   []string
@@ -43,6 +45,11 @@ type ClusterOptions struct {
 	// Impair, if set, puts a Proxy with this impairment in front of every
 	// authority's QUIC port: the others' packages name the proxy.
 	Impair *Impairment
+	// Network, if set, carries the peer protocol instead of QUIC: each
+	// authority talks through Network.Endpoint(its host name), and the
+	// faults are the Network's. The HTTPS API stays on loopback TCP.
+	// Impair must then be nil.
+	Network *memnet.Network
 	// Adversaries maps an authority (1-based) to the way it misbehaves
 	// (orchestra.AdversaryKinds), for drills.
 	Adversaries map[int]string
@@ -67,22 +74,34 @@ func bindPair() (net.Listener, net.PacketConn, int, error) {
 	return nil, nil, 0, fmt.Errorf("eotest: no free port for TCP and UDP: %w", lastErr)
 }
 
+// socks are an authority's sockets: the HTTPS API's, and the QUIC one
+// unless the cluster runs on a memnet.Network.
+type socks struct {
+	tcp net.Listener
+	udp net.PacketConn
+}
+
+func (s socks) close() {
+	s.tcp.Close()
+	if s.udp != nil {
+		s.udp.Close()
+	}
+}
+
 // StartCluster initializes N authorities (local-a1 … local-aN) in o.Dir,
 // installs every authority's peer package at every other, and starts them.
 func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if o.N < 1 {
 		return nil, errors.New("eotest: --local needs at least one authority")
 	}
-	c := &Cluster{}
-	type socks struct {
-		tcp net.Listener
-		udp net.PacketConn
+	if o.Network != nil && o.Impair != nil {
+		return nil, errors.New("eotest: Impair (a QUIC proxy) and Network are exclusive")
 	}
+	c := &Cluster{}
 	var ss []socks
 	closeAll := func() {
 		for _, s := range ss {
-			s.tcp.Close()
-			s.udp.Close()
+			s.close()
 		}
 	}
 	var ids []*peers.Identity
@@ -91,6 +110,12 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		if err != nil {
 			closeAll()
 			return nil, err
+		}
+		if o.Network != nil {
+			// The package still names the port, for QUIC too, but
+			// nothing listens there.
+			udp.Close()
+			udp = nil
 		}
 		ss = append(ss, socks{tcp, udp})
 		name := fmt.Sprintf("local-a%d", i)
@@ -160,11 +185,17 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		if log != nil {
 			log = log.With("authority", c.Names[i])
 		}
-		srv, err := orchestra.New(orchestra.Options{Dir: dir, Config: c.configs[i], Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp})
+		opts := orchestra.Options{Dir: dir, Config: c.configs[i], Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp}
+		if o.Network != nil {
+			opts.Transport = o.Network.Endpoint(c.Names[i])
+		}
+		srv, err := orchestra.New(opts)
 		if err != nil {
+			if opts.Transport != nil {
+				opts.Transport.Close()
+			}
 			for _, s := range ss[i:] {
-				s.tcp.Close()
-				s.udp.Close()
+				s.close()
 			}
 			c.servers = append(c.servers, nil)
 			c.Close()
@@ -206,8 +237,15 @@ func (c *Cluster) Start(i int) error {
 	if log != nil {
 		log = log.With("authority", c.Names[i-1])
 	}
-	srv, err := orchestra.New(orchestra.Options{Dir: c.Dirs[i-1], Config: c.configs[i-1], Logger: log})
+	opts := orchestra.Options{Dir: c.Dirs[i-1], Config: c.configs[i-1], Logger: log}
+	if c.opts.Network != nil {
+		opts.Transport = c.opts.Network.Endpoint(c.Names[i-1])
+	}
+	srv, err := orchestra.New(opts)
 	if err != nil {
+		if opts.Transport != nil {
+			opts.Transport.Close()
+		}
 		return err
 	}
 	c.servers[i-1] = srv

@@ -90,7 +90,7 @@ func (e *election) garbage(ctx context.Context) {
 			}
 			for _, i := range e.others() {
 				sctx, cancel := context.WithTimeout(ctx, time.Second)
-				e.srv.ep.Send(sctx, e.name(i), peers.Message{Type: typ, Body: body})
+				e.srv.tr.Send(sctx, e.name(i), peers.Message{Type: typ, Body: body})
 				cancel()
 			}
 		}

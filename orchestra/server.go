@@ -51,6 +51,11 @@ type Options struct {
 	// and of the QUIC transport (tests and local clusters bind port 0).
 	TCP net.Listener
 	UDP net.PacketConn
+	// Transport, if set, carries the peer protocol instead of a QUIC
+	// endpoint: tests and the simulator give an internal/memnet Endpoint
+	// registered under this authority's host name. New then opens no QUIC
+	// socket (UDP must be nil). The Server closes it when it stops.
+	Transport peers.Transport
 }
 
 // Server is a running authority.
@@ -59,7 +64,8 @@ type Server struct {
 	store      *peers.Store
 	cfg        Config
 	log        *slog.Logger
-	ep         *peers.Endpoint
+	tr         peers.Transport
+	quicAddr   net.Addr // the QUIC endpoint's, nil with Options.Transport
 	httpSrv    *http.Server
 	tcp        net.Listener
 	metricsSrv *http.Server
@@ -94,6 +100,9 @@ type orphan struct {
 // New loads the authority in o.Dir, opens its sockets and resumes the
 // elections found in its state; Run serves.
 func New(o Options) (*Server, error) {
+	if o.Transport != nil && o.UDP != nil {
+		return nil, errors.New("orchestra: Options.UDP and Options.Transport are exclusive")
+	}
 	id, store, err := peers.Open(o.Dir)
 	if err != nil {
 		return nil, err
@@ -143,20 +152,24 @@ func New(o Options) (*Server, error) {
 			return nil, fmt.Errorf("orchestra: HTTPS API: %w", err)
 		}
 	}
-	udp := o.UDP
-	if udp == nil {
-		qaddr := listen
-		if id.Config.QUICPort != 0 && id.Config.QUICPort != id.Config.Port && s.cfg.Listen == "" {
-			qaddr = ":" + strconv.Itoa(id.Config.QUICPort)
+	if s.tr = o.Transport; s.tr == nil {
+		udp := o.UDP
+		if udp == nil {
+			qaddr := listen
+			if id.Config.QUICPort != 0 && id.Config.QUICPort != id.Config.Port && s.cfg.Listen == "" {
+				qaddr = ":" + strconv.Itoa(id.Config.QUICPort)
+			}
+			if udp, err = net.ListenPacket("udp", qaddr); err != nil {
+				s.tcp.Close()
+				return nil, fmt.Errorf("orchestra: QUIC: %w", err)
+			}
 		}
-		if udp, err = net.ListenPacket("udp", qaddr); err != nil {
+		ep, err := peers.Listen(peers.EndpointConfig{Identity: id, Store: store, PacketConn: udp})
+		if err != nil {
 			s.tcp.Close()
-			return nil, fmt.Errorf("orchestra: QUIC: %w", err)
+			return nil, err
 		}
-	}
-	if s.ep, err = peers.Listen(peers.EndpointConfig{Identity: id, Store: store, PacketConn: udp}); err != nil {
-		s.tcp.Close()
-		return nil, err
+		s.tr, s.quicAddr = ep, ep.Addr()
 	}
 	s.client = peers.NewAnyPeerHTTPClient(id, store)
 	s.httpSrv = peers.NewHTTPServer("", id, store, s.routes())
@@ -176,11 +189,14 @@ func (s *Server) Addr() net.Addr { return s.tcp.Addr() }
 // start).
 func (s *Server) Run(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
-	s.log.Info("authority starting", eolog.Peer(s.Hostname()), "api", s.tcp.Addr().String(), "quic", s.ep.Addr().String(),
-		"fingerprint", s.id.Fingerprint().String())
+	attrs := []any{eolog.Peer(s.Hostname()), "api", s.tcp.Addr().String()}
+	if s.quicAddr != nil {
+		attrs = append(attrs, "quic", s.quicAddr.String())
+	}
+	s.log.Info("authority starting", append(attrs, "fingerprint", s.id.Fingerprint().String())...)
 	if err := s.resume(); err != nil {
 		s.cancel(err)
-		s.ep.Close()
+		s.tr.Close()
 		s.tcp.Close()
 		return err
 	}
@@ -204,7 +220,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.metricsSrv != nil {
 		s.metricsSrv.Shutdown(shut)
 	}
-	s.ep.Close()
+	s.tr.Close()
 	s.wg.Wait()
 	s.log.Info("authority stopped")
 	if errors.Is(err, http.ErrServerClosed) {
@@ -215,7 +231,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) receiveLoop() error {
 	for {
-		host, msg, err := s.ep.Receive(s.ctx)
+		host, msg, err := s.tr.Receive(s.ctx)
 		if err != nil {
 			if s.ctx.Err() != nil {
 				return nil
@@ -277,7 +293,7 @@ func (s *Server) handleMessage(host string, msg peers.Message) {
 
 // send delivers one message to an authority, counting its bytes.
 func (s *Server) send(ctx context.Context, host string, t peers.MessageType, body []byte) error {
-	err := s.ep.Send(ctx, host, toMessage(t, body))
+	err := s.tr.Send(ctx, host, toMessage(t, body))
 	if err == nil {
 		s.metrics.sent(host, msgName(t), len(body))
 	}
