@@ -7,9 +7,8 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
-	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/peers"
-	"github.com/eo-mixnet/eo/threshold"
 )
 
 // Adversary kinds: an authority configured with one (Config.Adversary)
@@ -32,32 +31,12 @@ func (e *election) adversary() string { return e.srv.cfg.Adversary }
 // victim is the authority an adversary picks on: the next one.
 func (e *election) victim() int { return e.self%e.n() + 1 }
 
-// dkgTamper returns the tampering of a dishonest dealer or complainer.
-func (e *election) dkgTamper() func(to int, m threshold.Message) {
-	v := e.victim()
-	bad := group.ScalarFromUint64(0xbad)
-	switch e.adversary() {
-	case AdvBadDealer:
-		return func(to int, m threshold.Message) {
-			switch m := m.(type) {
-			case *threshold.ShareMessage:
-				if to == v {
-					m.Share = bad
-				}
-			case *threshold.JustificationsMessage:
-				for k := range m.Entries {
-					if m.Entries[k].Party == v {
-						m.Entries[k].Share = bad
-					}
-				}
-			}
-		}
-	case AdvFalseComplaint:
-		return func(to int, m threshold.Message) {
-			if m, ok := m.(*threshold.ComplaintsMessage); ok && len(m.Accused) == 0 {
-				m.Accused = []int{v}
-			}
-		}
+// dkgDrill returns the key-generation drill of a dishonest dealer or
+// complainer, nil for an honest authority.
+func (e *election) dkgDrill() *drill.DKG {
+	switch k := e.adversary(); k {
+	case AdvBadDealer, AdvFalseComplaint:
+		return &drill.DKG{Kind: k, Victim: e.victim()}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
+	"github.com/eo-mixnet/eo/keystore"
 	"github.com/eo-mixnet/eo/threshold"
 )
 
@@ -45,7 +46,7 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		wals[k] = w
 		d, err := threshold.NewDKG(threshold.DKGConfig{ElectionID: e.id, SessionID: sessionID(k), N: n, T: su.Threshold, Self: e.self, Rand: w.rand(),
-			Tamper: e.dkgTamper()})
+			Drill: e.dkgDrill()})
 		if err != nil {
 			return err
 		}
@@ -170,7 +171,7 @@ func (e *election) runCreate(ctx context.Context) error {
 			var err error
 			if slices.Contains(res.Public.Qualified, e.self) { // none for a disqualified authority
 				share := res.Share.Bytes()
-				err = e.srv.ks.writeSecret(e.rel(fileKeyShare(k)), share)
+				err = e.srv.ks.WriteSecret(keystore.KeySharePath(e.id, k), share)
 				clear(share)
 			}
 			res.Share.Wipe()
@@ -308,7 +309,7 @@ func (e *election) loadKeys(q int) (*threshold.DKGPublic, *threshold.KeyShare, e
 	if err != nil {
 		return nil, nil, err
 	}
-	sb, err := e.srv.ks.readSecret(e.rel(fileKeyShare(q)))
+	sb, err := e.srv.ks.ReadSecret(keystore.KeySharePath(e.id, q))
 	if errors.Is(err, os.ErrNotExist) && !slices.Contains(pub.Qualified, e.self) {
 		return pub, nil, nil // disqualified: mixes, does not decrypt
 	}

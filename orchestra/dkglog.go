@@ -57,13 +57,13 @@ type dkgLog struct {
 func (e *election) openDKGLog(q int) (*dkgLog, error) {
 	ks := e.srv.ks
 	w := &dkgLog{e: e, q: q}
-	seed, err := ks.readSecret(e.rel(fileDKGSeed(q)))
+	seed, err := ks.ReadSecret(e.rel(fileDKGSeed(q)))
 	if errors.Is(err, fs.ErrNotExist) {
 		seed = make([]byte, chacha20.KeySize)
 		if _, err := rand.Read(seed); err != nil {
 			return nil, err
 		}
-		if err := ks.writeSecret(e.rel(fileDKGSeed(q)), seed); err != nil {
+		if err := ks.WriteSecret(e.rel(fileDKGSeed(q)), seed); err != nil {
 			return nil, err
 		}
 	} else if err != nil {
@@ -73,7 +73,7 @@ func (e *election) openDKGLog(q int) (*dkgLog, error) {
 		return nil, fmt.Errorf("%s: wrong length", fileDKGSeed(q))
 	}
 	w.seed = seed
-	b, err := ks.readSecret(e.rel(fileDKGLog(q)))
+	b, err := ks.ReadSecret(e.rel(fileDKGLog(q)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return w, nil
 	}
@@ -125,7 +125,7 @@ func encodeDKGLog(entries []dkgEntry) []byte {
 func (w *dkgLog) append(en dkgEntry) error {
 	w.entries = append(w.entries, en)
 	b := encodeDKGLog(w.entries)
-	err := w.e.srv.ks.writeSecret(w.e.rel(fileDKGLog(w.q)), b)
+	err := w.e.srv.ks.WriteSecret(w.e.rel(fileDKGLog(w.q)), b)
 	clear(b)
 	return err
 }

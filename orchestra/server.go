@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/keystore"
 	"github.com/eo-mixnet/eo/peers"
 )
 
@@ -36,7 +37,7 @@ const CrashEnv = "EO_CRASH_AT"
 
 // ElectionsDir is the directory of the elections' state under the
 // authority directory.
-const ElectionsDir = "elections"
+const ElectionsDir = keystore.ElectionsDir
 
 // Options of a Server.
 type Options struct {
@@ -69,9 +70,9 @@ type Server struct {
 	httpSrv    *http.Server
 	tcp        net.Listener
 	metricsSrv *http.Server
-	client     *http.Client // votes_url and callbacks
-	ks         *keystore    // secrets at rest
-	dir        string       // elections directory
+	client     *http.Client       // votes_url and callbacks
+	ks         *keystore.Keystore // secrets at rest
+	dir        string             // elections directory
 	metrics    *metrics
 
 	ctx    context.Context
@@ -119,7 +120,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ks, err := openKeystore(o.Dir, pass)
+	ks, err := keystore.Open(o.Dir, pass)
 	clear(pass)
 	if err != nil {
 		return nil, err

@@ -87,7 +87,6 @@ const (
 )
 
 func fileDKG(q int) string      { return fmt.Sprintf("q%d.dkg", q) }
-func fileKeyShare(q int) string { return fmt.Sprintf("q%d.share", q) }
 func fileMix(q, j int) string   { return fmt.Sprintf("q%d.mix-%d.msg", q, j) }
 func fileDec(q, i int) string   { return fmt.Sprintf("q%d.dec-%d.msg", q, i) }
 func fileParamSig(i int) string { return fmt.Sprintf("params-%d.sig", i) }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
@@ -58,8 +59,7 @@ type question struct {
 	share *threshold.KeyShare
 	rec   *record.QuestionRecord
 	pk    *elgamal.PublicKey
-	gens  *shuffle.Generators
-	list  *elgamal.List    // the current list: the ballots, then each accepted mix's output
+	chain *chain.Chain     // the mix chain, from the accepted ballots
 	pre   chan precomputed // this authority's offline shuffle phase, if it started
 }
 
@@ -105,7 +105,7 @@ func (e *election) runTally(ctx context.Context) error {
 	qs := make([]*question, su.Questions)
 	rec := &record.ElectionRecord{Config: record.ElectionConfig{ElectionID: e.id, N: len(su.Authorities), T: su.Threshold}}
 	for k := range qs {
-		qc := record.QuestionConfig{SessionID: sessionID(k), Width: 1}
+		qc := record.QuestionConfig{SessionID: sessionID(k), Width: su.width(k)}
 		rec.Config.Questions = append(rec.Config.Questions, qc)
 		qu, err := e.validate(k, qc, files[k])
 		if err != nil {
@@ -113,7 +113,7 @@ func (e *election) runTally(ctx context.Context) error {
 		}
 		qs[k] = qu
 		rec.Questions = append(rec.Questions, qu.rec)
-		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", qu.list.Len(), "excluded", len(qu.rec.Excluded))
+		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", qu.chain.Current().Len(), "excluded", len(qu.rec.Excluded))
 	}
 	phase("validate", t0)
 
@@ -128,11 +128,10 @@ func (e *election) runTally(ctx context.Context) error {
 				continue
 			}
 			qu.pre = make(chan precomputed, 1)
-			go func(qu *question) {
-				sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Position: e.self, PublicKey: qu.pk, Width: 1}
-				p, err := shuffle.Precompute(nil, sctx, qu.gens, qu.list.Len())
-				qu.pre <- precomputed{p, err}
-			}(qu)
+			go func(c *chain.Chain, pre chan<- precomputed) {
+				p, err := shuffle.Precompute(nil, c.Context(e.self), c.Generators(), c.Current().Len())
+				pre <- precomputed{p, err}
+			}(qu.chain, qu.pre)
 		}
 	}
 
@@ -167,12 +166,16 @@ func (e *election) runTally(ctx context.Context) error {
 				return err
 			}
 		}
-		if m := len(qu.rec.Mixes); m < su.Threshold {
+		qu.rec.Mixes = qu.chain.Accepted()
+		for _, r := range qu.chain.Rejected() {
+			qu.rec.RejectedMixes = append(qu.rec.RejectedMixes, r.Mix)
+		}
+		if _, err := qu.chain.Final(); err != nil {
 			var blamed []string
-			for _, r := range qu.rec.RejectedMixes {
+			for _, r := range qu.chain.Rejected() {
 				blamed = append(blamed, e.name(r.Mixer))
 			}
-			return fmt.Errorf("question %d: only %d mixes verified, fewer than the threshold %d (rejected: %v)", qu.q, m, su.Threshold, blamed)
+			return fmt.Errorf("question %d: only %d mixes verified, fewer than the threshold %d (rejected: %v)", qu.q, len(qu.rec.Mixes), su.Threshold, blamed)
 		}
 	}
 	phase("mix", t0)
@@ -302,24 +305,25 @@ func (e *election) validate(k int, qc record.QuestionConfig, data []byte) (*ques
 	if err != nil {
 		return nil, err
 	}
-	pk, err := elgamal.DecodePublicKey(pub.PublicKey.Bytes())
-	if err != nil {
-		return nil, err
-	}
+	pk := pub.PublicKey
 	pk.Precompute()
 	bctx := ballot.Context{ElectionID: e.id, Question: k, PK: pk, Width: qc.Width}
 	accepted, excluded := ballot.Validate(bctx, data)
 	if len(accepted) == 0 {
 		return nil, errors.New("no valid ballot to tally")
 	}
-	qu := &question{q: k, pub: pub, share: share, pk: pk}
-	if qu.list, err = ballot.Ciphertexts(accepted); err != nil {
+	input, err := ballot.Ciphertexts(accepted)
+	if err != nil {
 		return nil, err
 	}
-	qu.rec = &record.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: qu.list.Bytes()}
-	if qu.gens, err = shuffle.NewGenerators(e.id, qc.SessionID, qu.list.Len()); err != nil {
+	su := e.st.Setup
+	c, err := chain.New(chain.Config{ElectionID: e.id, Question: k, SessionID: qc.SessionID, PublicKey: pk, Width: qc.Width,
+		Authorities: len(su.Authorities), Threshold: su.Threshold, VerifySignature: e.verifyMixSignature}, input)
+	if err != nil {
 		return nil, err
 	}
+	qu := &question{q: k, pub: pub, share: share, pk: pk, chain: c}
+	qu.rec = &record.QuestionRecord{Config: qc, Transcript: tr, Ballots: data, Excluded: excluded, Input: input.Bytes()}
 	return qu, nil
 }
 
@@ -351,22 +355,23 @@ func (e *election) publishOnce(ctx context.Context, name string, t peers.Message
 	return body, nil
 }
 
-// mix takes authority j's turn in a question's mix chain: this
-// authority's own mix, or another's, which it verifies before going on.
-// The mix is offered for position p, the one after the accepted mixes so
-// far. A mix whose signature verifies but whose proof does not is
-// rejected: its mixer is blamed, the record keeps it, and the chain goes
-// on from the same list. A mix its mixer did not sign ends the tally
-// (nothing would prove the blame).
+// mix takes authority j's turn in a question's mix chain (package chain
+// holds the rule): this authority's own mix, or another's, offered for
+// the chain's next position and judged — signature, then proof — before
+// the chain goes on. A rejected mix (signed, its proof false) blames its
+// mixer, is stored with a mark and kept for the record, and the chain
+// goes on from the same list. A mix its mixer did not sign ends the tally:
+// nothing would prove the blame. A verdict is stored before anything
+// depends on it, so a restarted authority adopts it without judging again.
 func (e *election) mix(ctx context.Context, qu *question, j int) error {
-	p := len(qu.rec.Mixes) + 1
-	sctx := &shuffle.Context{ElectionID: e.id, SessionID: sessionID(qu.q), Position: p, PublicKey: qu.pk, Width: 1}
+	c := qu.chain
+	p := c.Next()
 	log := e.log.With(eolog.Phase("mix"), eolog.Session(sessionID(qu.q)))
 	path := filepath.Join(e.dir, fileMix(qu.q, j))
 	rejectedMark := path + ".rejected"
 	var body []byte
-	var out *elgamal.List // the output list, if decoded or made here
-	verified := false
+	var out *elgamal.List // the output list, if made here
+	stored := false       // another's mix read back from disk
 	if j == e.self {
 		t0 := time.Now()
 		var err error
@@ -375,41 +380,34 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 			var list *elgamal.List
 			var proof *shuffle.Proof
 			var err error
-			pre := qu.takePrecomputed(p == e.self)
-			if pre != nil {
-				list, proof, err = shuffle.Shuffle(pre, qu.list)
+			if pre := qu.takePrecomputed(p == e.self); pre != nil {
+				list, proof, err = shuffle.Shuffle(pre, c.Current())
 			} else {
-				list, proof, err = shuffle.ShuffleAndProve(nil, sctx, qu.gens, qu.list)
+				list, proof, err = shuffle.ShuffleAndProve(nil, c.Context(p), c.Generators(), c.Current())
 			}
 			if err != nil {
 				return nil, err
 			}
 			out = list
-			encOut, pb := list.Bytes(), proof.Bytes()
+			pb := proof.Bytes()
 			if e.adversary() == AdvBadShuffle {
 				// Drill: a proof that does not verify, signed all the same.
 				pb[len(pb)/2] ^= 1
 				out = nil
 			}
 			key := record.Key{Signer: e.srv.signer()}
-			sig, err := key.Sign(record.MixDigest(e.id, qu.q, p, qu.list.Bytes(), encOut, pb))
+			sig, err := key.Sign(c.Digest(list.Bytes(), pb))
 			if err != nil {
 				return nil, err
 			}
-			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(j), Fields: [][]byte{encOut, pb, sig}}, nil
+			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(j), Fields: [][]byte{list.Bytes(), pb, sig}}, nil
 		})
 		if err != nil {
 			return fmt.Errorf("mix %d of question %d: %w", p, qu.q, err)
 		}
-		log.Info("mixed and published", "mix", p, "ciphertexts", qu.list.Len(), "seconds", time.Since(t0).Seconds())
-		// An honest mixer's mix is right by construction; a drill's
-		// adversary judges its own like the others do, so that its record
-		// is theirs.
-		verified = e.adversary() != AdvBadShuffle
+		log.Info("mixed and published", "mix", p, "ciphertexts", c.Current().Len(), "seconds", time.Since(t0).Seconds())
 	} else if b, err := os.ReadFile(path); err == nil {
-		body = b // judged before it was stored: accepted unless marked
-		_, statErr := os.Stat(rejectedMark)
-		verified = statErr != nil
+		body, stored = b, true // judged before it was stored
 	} else {
 		in, err := e.await(ctx, fmt.Sprintf("mix %d of question %d", p, qu.q), j,
 			&envelope{Election: e.id, Fields: [][]byte{[]byte(fileMix(qu.q, j))}},
@@ -425,72 +423,74 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 	if err != nil {
 		return err
 	}
-	if !verified && out == nil {
-		if _, err := os.Stat(rejectedMark); err == nil {
-			return e.rejectMix(qu, j, p, env, errors.New("rejected before a restart"), false)
-		}
-		t0 := time.Now()
-		var sigErr bool
-		if out, sigErr, err = e.verifyMix(sctx, qu, j, p, env); err != nil {
-			if sigErr {
-				return fmt.Errorf("mix %d of question %d from %s is not signed by it: %w", p, qu.q, e.name(j), err)
-			}
-			return e.rejectMix(qu, j, p, env, err, true)
-		}
-		if j != e.self {
-			if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
-				return err
-			}
-			e.srv.crashPoint("mix-verified")
-		}
-		log.Info("mix verified", "mix", p, eolog.Peer(e.name(j)), "seconds", time.Since(t0).Seconds())
+	m := chain.Mix{Position: p, Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]}
+	e.sum.proof(len(m.Proof))
+	switch {
+	case fileExists(rejectedMark): // judged and rejected before a restart
+		err = c.Adopt(m, nil, errors.New("rejected before a restart"))
+	case j == e.self && e.adversary() != AdvBadShuffle:
+		// An honest mixer's own mix is right by construction (its output
+		// is decoded here if it was read back after a restart).
+		err = c.Adopt(m, out, nil)
+	case stored:
+		// Another's mix is stored without a mark only once accepted.
+		err = c.Adopt(m, nil, nil)
+	default:
+		// Another's mix, or a drill adversary's own, which it judges like
+		// the others do, so that its record is theirs.
+		return e.judgeMix(qu, m, body, path, rejectedMark)
 	}
-	if out == nil { // an accepted mix read back after a restart
-		if out, err = elgamal.DecodeListN(env.Fields[0], 1, qu.list.Len()); err != nil {
-			return err
-		}
-	}
-	e.sum.proof(len(env.Fields[1]))
-	qu.rec.Mixes = append(qu.rec.Mixes, record.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]})
-	qu.list = out
-	return nil
-}
-
-// rejectMix records authority j's mix for position p as rejected, blames
-// it in the log, and leaves the chain where it was.
-func (e *election) rejectMix(qu *question, j, p int, env *envelope, why error, store bool) error {
-	if store {
-		path := filepath.Join(e.dir, fileMix(qu.q, j))
-		if j != e.self {
-			if err := atomicfile.WriteFile(path, env.bytes(), 0o600); err != nil {
-				return err
-			}
-		}
-		if err := atomicfile.WriteFile(path+".rejected", nil, 0o600); err != nil {
-			return err
-		}
-	}
-	e.log.Error("mix rejected: its proof does not verify; its mixer is blamed and the chain goes on without it",
-		eolog.Phase("mix"), eolog.Session(sessionID(qu.q)), eolog.Peer(e.name(j)), "mix", p, eolog.Err(why))
-	qu.rec.RejectedMixes = append(qu.rec.RejectedMixes, record.RejectedMix{Position: p,
-		MixRecord: record.MixRecord{Mixer: j, Output: env.Fields[0], Proof: env.Fields[1], Signature: env.Fields[2]}})
-	return nil
-}
-
-// verifyMix checks authority j's mix for position p: its signature, then
-// the proof of shuffle against the list this authority holds. sigErr
-// says the signature failed.
-func (e *election) verifyMix(sctx *shuffle.Context, qu *question, j, p int, env *envelope) (out *elgamal.List, sigErr bool, err error) {
-	encOut, pb, sig := env.Fields[0], env.Fields[1], env.Fields[2]
-	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
-	if err := a.VerifySignature(record.MixDigest(e.id, qu.q, p, qu.list.Bytes(), encOut, pb), sig); err != nil {
-		return nil, true, err
-	}
-	out, err = shuffle.VerifyBytes(sctx, qu.gens, qu.list, encOut, pb)
 	if err != nil {
-		return nil, false, err
+		return fmt.Errorf("mix %d of question %d from %s: %w", p, qu.q, e.name(j), err)
 	}
-	return out, false, nil
+	return nil
+}
+
+// judgeMix offers m to the chain and stores the verdict before anything
+// depends on it: an accepted mix of another authority is stored; a
+// rejected one gets its mark first, then is stored, so that a restart
+// never mistakes it for an accepted one.
+func (e *election) judgeMix(qu *question, m chain.Mix, body []byte, path, rejectedMark string) error {
+	t0 := time.Now()
+	log := e.log.With(eolog.Phase("mix"), eolog.Session(sessionID(qu.q)), eolog.Peer(e.name(m.Mixer)), "mix", m.Position)
+	v, err := qu.chain.Offer(m)
+	if errors.Is(err, chain.ErrUnsigned) {
+		return fmt.Errorf("mix %d of question %d from %s is not signed by it: %w", m.Position, qu.q, e.name(m.Mixer), err)
+	}
+	if err != nil {
+		return fmt.Errorf("mix %d of question %d from %s: %w", m.Position, qu.q, e.name(m.Mixer), err)
+	}
+	if !v.Accepted {
+		if err := atomicfile.WriteFile(rejectedMark, nil, 0o600); err != nil {
+			return err
+		}
+	}
+	if m.Mixer != e.self {
+		if err := atomicfile.WriteFile(path, body, 0o600); err != nil {
+			return err
+		}
+	}
+	if !v.Accepted {
+		log.Error("mix rejected: its proof does not verify; its mixer is blamed and the chain goes on without it", eolog.Err(v.Fault))
+		return nil
+	}
+	if m.Mixer != e.self {
+		e.srv.crashPoint("mix-verified")
+	}
+	log.Info("mix verified", "seconds", time.Since(t0).Seconds())
+	return nil
+}
+
+// verifyMixSignature checks authority j's signature over a mix digest
+// with the certificate of the election's setup.
+func (e *election) verifyMixSignature(j int, digest [32]byte, sig []byte) error {
+	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
+	return a.VerifySignature(digest, sig)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // takePrecomputed returns the offline phase made for this mixer, if it
@@ -511,7 +511,7 @@ func (qu *question) takePrecomputed(use bool) *shuffle.Precomputed {
 // last list (if it holds a share), collects and verifies every other
 // qualified authority's, and combines them.
 func (e *election) decrypt(ctx context.Context, qu *question) error {
-	final := qu.list
+	final, _ := qu.chain.Final() // at least t mixes stand: checked after the mixes
 	ds, err := threshold.NewDecryptionSession(qu.pub, final)
 	if err != nil {
 		return err

@@ -24,10 +24,7 @@ func ExampleVerifyPath() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pk, err := elgamal.DecodePublicKey(keys[0].Public.PublicKey.Bytes())
-	if err != nil {
-		log.Fatal(err)
-	}
+	pk := keys[0].Public.PublicKey
 	ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: 0, PK: pk, Width: 1}
 	var ballots bytes.Buffer
 	for i, vote := range []uint64{1, 2, 1, 1} {

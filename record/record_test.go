@@ -36,8 +36,7 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 	r := testRand(2)
 	var files [][]byte
 	for q, qc := range cfg.Questions {
-		pk, err := elgamal.DecodePublicKey(keys[q].Public.PublicKey.Bytes())
-		require.NoError(t, err)
+		pk := keys[q].Public.PublicKey
 		ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
 		var buf bytes.Buffer
 		for i := 0; i < nb; i++ {

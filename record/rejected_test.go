@@ -22,8 +22,7 @@ func addRejectedMix(t *testing.T, fx *fixture, f Files, i, signer int, valid boo
 		nmix++
 	}
 	in := f[mixdir(0, nmix)+fileOutput]
-	pk, err := elgamal.DecodePublicKey(fx.keys[0].Public.PublicKey.Bytes())
-	require.NoError(t, err)
+	pk := fx.keys[0].Public.PublicKey
 	list, err := elgamal.DecodeList(in, 1)
 	require.NoError(t, err)
 	out, proof := in, f[mixdir(0, 1)+fileProof]

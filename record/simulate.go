@@ -15,7 +15,6 @@ import (
 
 	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/chain"
-	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/shuffle"
 	"github.com/eo-mixnet/eo/threshold"
 )
@@ -185,10 +184,7 @@ func checkParticipants(cfg *ElectionConfig, who []int, what string) error {
 }
 
 func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *QuestionKeys, data []byte, opt SimulateOptions) (*QuestionRecord, error) {
-	pk, err := elgamal.DecodePublicKey(keys.Public.PublicKey.Bytes())
-	if err != nil {
-		return nil, err
-	}
+	pk := keys.Public.PublicKey
 	bctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
 	accepted, excluded := ballot.Validate(bctx, data)
 	if len(accepted) == 0 {

@@ -29,8 +29,8 @@ func testVerifier(authority int, d [32]byte, sig []byte) error {
 // ballotFile encrypts one ballot per value (a row of width w), with voter
 // ids v0, v1, … and returns the file and the expected plaintext lines.
 func ballotFile(t *testing.T, cfg *ElectionConfig, q int, pub *threshold.DKGPublic, rows [][]int64, seed uint64) ([]byte, []string) {
-	pk, err := elgamal.DecodePublicKey(pub.PublicKey.Bytes())
-	require.NoError(t, err)
+	pk := pub.PublicKey
+	var err error
 	ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: cfg.Questions[q].Width}
 	r := testRand(seed)
 	var buf bytes.Buffer

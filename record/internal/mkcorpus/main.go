@@ -81,10 +81,7 @@ func newElection() (*election, error) {
 	}
 	var ballots [][]byte
 	for q, qc := range cfg.Questions {
-		pk, err := elgamal.DecodePublicKey(keys[q].Public.PublicKey.Bytes())
-		if err != nil {
-			return nil, err
-		}
+		pk := keys[q].Public.PublicKey
 		ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
 		var buf bytes.Buffer
 		for i, row := range votes[q] {

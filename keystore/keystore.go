@@ -1,7 +1,13 @@
-package orchestra
+// Package keystore keeps an authority's secrets at rest — its key shares,
+// key-generation seeds and logs — sealed under its operator's passphrase:
+// an XChaCha20-Poly1305 key derived by scrypt (parameters and a check value
+// in keystore.json, no secret), each file bound to its name, mode 0600 and
+// refused if looser. The daemon (package orchestra) writes through it; a
+// tally service or an auditor opens a key share with OpenKeyShare without
+// importing the daemon.
+package keystore
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -18,19 +24,15 @@ import (
 	"github.com/eo-mixnet/eo/threshold"
 )
 
-// KeystoreFile holds the parameters of the key that encrypts this
+// File holds the parameters of the key that encrypts this
 // authority's secrets at rest (key shares, key-generation state): the
 // scrypt salt and cost, and a check value that tells a wrong passphrase
 // from a damaged file. It holds no secret.
-const KeystoreFile = "keystore.json"
-
-// PassphraseEnv is the environment variable that may hold the passphrase
-// when the configuration names no passphrase_file.
-const PassphraseEnv = "EO_PASSPHRASE"
+const File = "keystore.json"
 
 // ErrWrongPassphrase is returned when the passphrase does not open the
 // keystore.
-var ErrWrongPassphrase = errors.New("orchestra: wrong passphrase: it does not open " + KeystoreFile)
+var ErrWrongPassphrase = errors.New("keystore: wrong passphrase: it does not open " + File)
 
 const (
 	sealMagic    = "eo-sealed-v1\n"
@@ -50,62 +52,34 @@ type keystoreParams struct {
 	Check   string `json:"check"` // a sealed keystoreText
 }
 
-// keystore seals and opens files with an XChaCha20-Poly1305 key derived
+// Keystore seals and opens files with an XChaCha20-Poly1305 key derived
 // from the operator's passphrase by scrypt. A sealed file is sealMagic,
 // a 24-byte random nonce and the ciphertext; the associated data is the
 // magic and the file's name relative to the authority directory, so a
 // sealed file moved to another name does not open.
-type keystore struct {
+type Keystore struct {
 	dir string
 	key []byte
 }
 
-// passphrase reads the operator's passphrase: the file the configuration
-// names (relative to the authority directory; mode 0600 or stricter), else
-// $EO_PASSPHRASE.
-func passphrase(dir string, cfg *Config) ([]byte, error) {
-	if cfg.PassphraseFile != "" {
-		path := cfg.PassphraseFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		if err := checkPrivate(path); err != nil {
-			return nil, err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("orchestra: passphrase_file: %w", err)
-		}
-		b = bytes.TrimRight(b, "\r\n")
-		if len(b) == 0 {
-			return nil, fmt.Errorf("orchestra: passphrase_file %s is empty", path)
-		}
-		return b, nil
-	}
-	if p := os.Getenv(PassphraseEnv); p != "" {
-		return []byte(p), nil
-	}
-	return nil, fmt.Errorf("orchestra: no passphrase to encrypt the key shares: set passphrase_file in %s or $%s", ConfigFile, PassphraseEnv)
-}
-
-// checkPrivate refuses a file that is not regular or that its group or
+// CheckPrivate refuses a file that is not regular or that its group or
 // others may read or write.
-func checkPrivate(path string) error {
+func CheckPrivate(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("orchestra: %w", err)
+		return fmt.Errorf("keystore: %w", err)
 	}
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("orchestra: %s has mode %v; a secret file must be a regular file of mode 0600 or stricter", path, fi.Mode())
+		return fmt.Errorf("keystore: %s has mode %v; a secret file must be a regular file of mode 0600 or stricter", path, fi.Mode())
 	}
 	return nil
 }
 
-// openKeystore derives the key from pass, creating keystore.json with a
+// Open derives the key from pass, creating keystore.json with a
 // fresh salt the first time; a passphrase that does not open an existing
 // keystore is ErrWrongPassphrase.
-func openKeystore(dir string, pass []byte) (*keystore, error) {
-	path := filepath.Join(dir, KeystoreFile)
+func Open(dir string, pass []byte) (*Keystore, error) {
+	path := filepath.Join(dir, File)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		salt := make([]byte, 32)
@@ -115,23 +89,23 @@ func openKeystore(dir string, pass []byte) (*keystore, error) {
 		if err != nil {
 			return nil, err
 		}
-		check, err := ks.seal(KeystoreFile, []byte(keystoreText))
+		check, err := ks.seal(File, []byte(keystoreText))
 		if err != nil {
 			return nil, err
 		}
 		p.Check = base64.RawURLEncoding.EncodeToString(check)
 		out, _ := json.MarshalIndent(p, "", "  ")
 		if err := atomicfile.WriteFile(path, append(out, '\n'), 0o600); err != nil {
-			return nil, fmt.Errorf("orchestra: %w", err)
+			return nil, fmt.Errorf("keystore: %w", err)
 		}
 		return ks, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("orchestra: %w", err)
+		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	var p keystoreParams
 	if err := json.Unmarshal(b, &p); err != nil || p.Version != 1 || p.KDF != "scrypt" {
-		return nil, fmt.Errorf("orchestra: %s is damaged or of another version", path)
+		return nil, fmt.Errorf("keystore: %s is damaged or of another version", path)
 	}
 	ks, err := deriveKeystore(dir, pass, &p)
 	if err != nil {
@@ -139,27 +113,27 @@ func openKeystore(dir string, pass []byte) (*keystore, error) {
 	}
 	check, err := base64.RawURLEncoding.DecodeString(p.Check)
 	if err != nil {
-		return nil, fmt.Errorf("orchestra: %s is damaged", path)
+		return nil, fmt.Errorf("keystore: %s is damaged", path)
 	}
-	if got, err := ks.open(KeystoreFile, check); err != nil || string(got) != keystoreText {
+	if got, err := ks.open(File, check); err != nil || string(got) != keystoreText {
 		return nil, ErrWrongPassphrase
 	}
 	return ks, nil
 }
 
-func deriveKeystore(dir string, pass []byte, p *keystoreParams) (*keystore, error) {
+func deriveKeystore(dir string, pass []byte, p *keystoreParams) (*Keystore, error) {
 	salt, err := base64.RawURLEncoding.DecodeString(p.Salt)
 	if err != nil || len(salt) < 16 || p.N < 1<<14 || p.N > 1<<20 || p.R < 1 || p.R > 32 || p.P < 1 || p.P > 16 {
-		return nil, errors.New("orchestra: keystore parameters out of range")
+		return nil, errors.New("keystore: keystore parameters out of range")
 	}
 	key, err := scrypt.Key(pass, salt, p.N, p.R, p.P, chacha20poly1305.KeySize)
 	if err != nil {
-		return nil, fmt.Errorf("orchestra: %w", err)
+		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	return &keystore{dir: dir, key: key}, nil
+	return &Keystore{dir: dir, key: key}, nil
 }
 
-func (k *keystore) seal(name string, plaintext []byte) ([]byte, error) {
+func (k *Keystore) seal(name string, plaintext []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(k.key)
 	if err != nil {
 		return nil, err
@@ -171,25 +145,25 @@ func (k *keystore) seal(name string, plaintext []byte) ([]byte, error) {
 	return aead.Seal(out, nonce, plaintext, []byte(sealMagic+name)), nil
 }
 
-func (k *keystore) open(name string, sealed []byte) ([]byte, error) {
+func (k *Keystore) open(name string, sealed []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(k.key)
 	if err != nil {
 		return nil, err
 	}
 	if len(sealed) < len(sealMagic)+aead.NonceSize()+aead.Overhead() || string(sealed[:len(sealMagic)]) != sealMagic {
-		return nil, fmt.Errorf("orchestra: %s is not a sealed file", name)
+		return nil, fmt.Errorf("keystore: %s is not a sealed file", name)
 	}
 	nonce := sealed[len(sealMagic) : len(sealMagic)+aead.NonceSize()]
 	pt, err := aead.Open(nil, nonce, sealed[len(sealMagic)+aead.NonceSize():], []byte(sealMagic+name))
 	if err != nil {
-		return nil, fmt.Errorf("orchestra: %s does not open with this passphrase, or was altered or moved", name)
+		return nil, fmt.Errorf("keystore: %s does not open with this passphrase, or was altered or moved", name)
 	}
 	return pt, nil
 }
 
-// writeSecret seals plaintext into the file at rel (relative to the
+// WriteSecret seals plaintext into the file at rel (relative to the
 // authority directory), mode 0600, atomically.
-func (k *keystore) writeSecret(rel string, plaintext []byte) error {
+func (k *Keystore) WriteSecret(rel string, plaintext []byte) error {
 	sealed, err := k.seal(filepath.ToSlash(rel), plaintext)
 	if err != nil {
 		return err
@@ -197,11 +171,11 @@ func (k *keystore) writeSecret(rel string, plaintext []byte) error {
 	return atomicfile.WriteFile(filepath.Join(k.dir, rel), sealed, 0o600)
 }
 
-// readSecret opens the sealed file at rel, refusing a file that others
+// ReadSecret opens the sealed file at rel, refusing a file that others
 // may read. The caller clears the result after use.
-func (k *keystore) readSecret(rel string) ([]byte, error) {
+func (k *Keystore) ReadSecret(rel string) ([]byte, error) {
 	path := filepath.Join(k.dir, rel)
-	if err := checkPrivate(path); err != nil {
+	if err := CheckPrivate(path); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(path)
@@ -211,34 +185,29 @@ func (k *keystore) readSecret(rel string) ([]byte, error) {
 	return k.open(filepath.ToSlash(rel), b)
 }
 
-// OpenKeyShares opens, with the authority's passphrase (cfg as for New),
-// this authority's key shares of an election, one per question (nil for a
-// question where it holds none): for audits and tests. The caller wipes
-// them.
-func OpenKeyShares(dir string, cfg *Config, electionID string, questions int) ([]*threshold.KeyShare, error) {
-	pass, err := passphrase(dir, cfg)
+// ElectionsDir is the directory of the elections' state under the
+// authority directory.
+const ElectionsDir = "elections"
+
+// KeySharePath is where an authority keeps its sealed key share of
+// question q of an election, relative to its directory.
+func KeySharePath(electionID string, q int) string {
+	return filepath.Join(ElectionsDir, electionID, fmt.Sprintf("q%d.share", q))
+}
+
+// OpenKeyShare opens, with the passphrase of the authority whose directory
+// is dir, its key share of question q of an election; an error wrapping
+// fs.ErrNotExist if it holds none (it was disqualified, or the election is
+// not created). The caller wipes the share (KeyShare.Wipe) when done.
+func OpenKeyShare(dir string, pass []byte, electionID string, q int) (*threshold.KeyShare, error) {
+	ks, err := Open(dir, pass)
 	if err != nil {
 		return nil, err
 	}
-	ks, err := openKeystore(dir, pass)
-	clear(pass)
+	b, err := ks.ReadSecret(KeySharePath(electionID, q))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*threshold.KeyShare, questions)
-	for q := range out {
-		b, err := ks.readSecret(filepath.Join(ElectionsDir, electionID, fileKeyShare(q)))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[q], err = threshold.DecodeKeyShare(b)
-		clear(b)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	defer clear(b)
+	return threshold.DecodeKeyShare(b)
 }

@@ -1,6 +1,7 @@
-package orchestra
+package keystore
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,11 +11,11 @@ import (
 
 func TestKeystore(t *testing.T) {
 	dir := t.TempDir()
-	ks, err := openKeystore(dir, []byte("pass"))
+	ks, err := Open(dir, []byte("pass"))
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "elections/e"), 0o700))
 	secret := []byte("a key share, 32 bytes long......")
-	require.NoError(t, ks.writeSecret("elections/e/q0.share", append([]byte(nil), secret...)))
+	require.NoError(t, ks.WriteSecret("elections/e/q0.share", append([]byte(nil), secret...)))
 	path := filepath.Join(dir, "elections/e/q0.share")
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
@@ -24,55 +25,53 @@ func TestKeystore(t *testing.T) {
 	require.NotContains(t, string(raw), string(secret))
 
 	// The same passphrase opens it after a restart; another does not.
-	ks2, err := openKeystore(dir, []byte("pass"))
+	ks2, err := Open(dir, []byte("pass"))
 	require.NoError(t, err)
-	got, err := ks2.readSecret("elections/e/q0.share")
+	got, err := ks2.ReadSecret("elections/e/q0.share")
 	require.NoError(t, err)
 	require.Equal(t, secret, got)
-	_, err = openKeystore(dir, []byte("Pass"))
+	_, err = Open(dir, []byte("Pass"))
 	require.ErrorIs(t, err, ErrWrongPassphrase)
 
 	// A sealed file is bound to its name.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "elections/e/q1.share"), raw, 0o600))
-	_, err = ks2.readSecret("elections/e/q1.share")
+	_, err = ks2.ReadSecret("elections/e/q1.share")
 	require.ErrorContains(t, err, "altered or moved")
 	// Altered bytes, a truncated file, a file others may read.
 	bad := append([]byte(nil), raw...)
 	bad[len(bad)-1] ^= 1
 	require.NoError(t, os.WriteFile(path, bad, 0o600))
-	_, err = ks2.readSecret("elections/e/q0.share")
+	_, err = ks2.ReadSecret("elections/e/q0.share")
 	require.Error(t, err)
 	require.NoError(t, os.WriteFile(path, raw[:20], 0o600))
-	_, err = ks2.readSecret("elections/e/q0.share")
+	_, err = ks2.ReadSecret("elections/e/q0.share")
 	require.ErrorContains(t, err, "not a sealed file")
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 	require.NoError(t, os.Chmod(path, 0o640))
-	_, err = ks2.readSecret("elections/e/q0.share")
+	_, err = ks2.ReadSecret("elections/e/q0.share")
 	require.ErrorContains(t, err, "mode")
 
 	// A damaged keystore.json is said to be damaged, not a wrong passphrase.
-	require.NoError(t, os.WriteFile(filepath.Join(dir, KeystoreFile), []byte("{"), 0o600))
-	_, err = openKeystore(dir, []byte("pass"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, File), []byte("{"), 0o600))
+	_, err = Open(dir, []byte("pass"))
 	require.ErrorContains(t, err, "damaged")
 }
 
-func TestPassphraseSources(t *testing.T) {
+// TestOpenKeyShare: a key share written where the daemon keeps it opens
+// with the passphrase, and only with it.
+func TestOpenKeyShare(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv(PassphraseEnv, "")
-	_, err := passphrase(dir, &Config{})
-	require.ErrorContains(t, err, "no passphrase")
-	t.Setenv(PassphraseEnv, "from env")
-	p, err := passphrase(dir, &Config{})
+	ks, err := Open(dir, []byte("pass"))
 	require.NoError(t, err)
-	require.Equal(t, "from env", string(p))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "p"), []byte("from file\n"), 0o600))
-	p, err = passphrase(dir, &Config{PassphraseFile: "p"})
+	share := append([]byte{2}, make([]byte, 32)...)
+	share[1] = 7
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ElectionsDir, "e1"), 0o700))
+	require.NoError(t, ks.WriteSecret(KeySharePath("e1", 0), share))
+	ksh, err := OpenKeyShare(dir, []byte("pass"), "e1", 0)
 	require.NoError(t, err)
-	require.Equal(t, "from file", string(p), "the file wins; a final newline is not part of it")
-	require.NoError(t, os.Chmod(filepath.Join(dir, "p"), 0o644))
-	_, err = passphrase(dir, &Config{PassphraseFile: "p"})
-	require.ErrorContains(t, err, "mode")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty"), nil, 0o600))
-	_, err = passphrase(dir, &Config{PassphraseFile: "empty"})
-	require.ErrorContains(t, err, "empty")
+	require.Equal(t, 2, ksh.Index())
+	_, err = OpenKeyShare(dir, []byte("wrong"), "e1", 0)
+	require.ErrorIs(t, err, ErrWrongPassphrase)
+	_, err = OpenKeyShare(dir, []byte("pass"), "e1", 1)
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
