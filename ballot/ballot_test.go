@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	mrand "math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/enctest"
+	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/eo-mixnet/eo/proofs"
 	"github.com/stretchr/testify/require"
 )
@@ -31,8 +31,8 @@ func testContext(t testing.TB, seed uint64) Context {
 }
 
 func testBallot(t testing.TB, ctx Context, seed uint64, w int, voter string) *Ballot {
-	r := testRand(seed)
-	b, err := Encrypt(r, ctx, randElements(t, r, w), voter)
+	r := testrand.New(seed)
+	b, err := Encrypt(r, ctx, testrand.Elements(t, r, w), voter)
 	require.NoError(t, err)
 	return b
 }
@@ -97,7 +97,7 @@ func verifyLine(t *testing.T, ctx Context, line []byte) error {
 		return err
 	}
 	err1 := Verify(ctx, b)
-	errs := VerifyAll(ctx, []*Ballot{b}, testRand(77))
+	errs := VerifyAll(ctx, []*Ballot{b}, testrand.New(77))
 	require.Equal(t, err1 == nil, errs[0] == nil, "single %v, batch %v", err1, errs[0])
 	return err1
 }
@@ -107,8 +107,8 @@ func TestBallotRoundTrip(t *testing.T) {
 	k := testKey(t, 1)
 	for _, w := range []int{1, 3} {
 		for _, voter := range []string{"", "voter-17", "Zoë Ünïcødé 42"} {
-			r := testRand(uint64(w))
-			m := randElements(t, r, w)
+			r := testrand.New(uint64(w))
+			m := testrand.Elements(t, r, w)
 			b, err := Encrypt(r, ctx, m, voter)
 			require.NoError(t, err)
 			require.NoError(t, Verify(ctx, b))
@@ -140,13 +140,13 @@ func TestBallotRoundTrip(t *testing.T) {
 		}
 	}
 	ctx.Width = 2
-	_, err := Encrypt(nil, ctx, randElements(t, testRand(1), 3), "")
+	_, err := Encrypt(nil, ctx, testrand.Elements(t, testrand.New(1), 3), "")
 	require.Error(t, err)
 	ctx.Width = 0
 	_, err = Encrypt(nil, ctx, nil, "")
 	require.Error(t, err)
 	for _, bad := range []string{"a|b", "a\nb", "\x00", "\x7f", string([]byte{0xff}), strings.Repeat("v", MaxVoterIDLen+1)} {
-		_, err := Encrypt(nil, ctx, randElements(t, testRand(1), 1), bad)
+		_, err := Encrypt(nil, ctx, testrand.Elements(t, testrand.New(1), 1), bad)
 		require.Error(t, err, "%q", bad)
 	}
 }
@@ -181,7 +181,7 @@ func TestBallotAccumulated(t *testing.T) {
 }
 
 func otherElement(t testing.TB, seed uint64) [32]byte {
-	return [32]byte(randElement(t, testRand(seed)).Bytes())
+	return [32]byte(testrand.Element(t, testrand.New(seed)).Bytes())
 }
 
 // A1: changing any element of the statement makes every proof fail.
@@ -245,7 +245,7 @@ func TestBallotStatementBinding(t *testing.T) {
 	// A3 where only the choice index tells the proofs apart: a ballot whose
 	// two pairs share r (so α_0 = α_1), with its proofs swapped.
 	same := &repeatReader{block: bytes.Repeat([]byte{7}, 64)}
-	twin, err := Encrypt(same, ctx, randElements(t, testRand(4), 2), "")
+	twin, err := Encrypt(same, ctx, testrand.Elements(t, testrand.New(4), 2), "")
 	require.NoError(t, err)
 	require.Equal(t, 1, twin.ct.Alpha[0].Equal(twin.ct.Alpha[1]))
 	require.NoError(t, Verify(ctx, twin))
@@ -265,8 +265,8 @@ func TestBallotStatementBinding(t *testing.T) {
 // forge returns a width-1 ballot whose proof satisfies the equation for a
 // chosen challenge: R = s·B − c·α with c, s random.
 func forge(t *testing.T, seed uint64, alpha *group.Element, beta [32]byte) *rawBallot {
-	r := testRand(seed)
-	c, s := randScalar(t, r), randScalar(t, r)
+	r := testrand.New(seed)
+	c, s := testrand.Scalar(t, r), testrand.Scalar(t, r)
 	R := new(group.Element).ScalarBaseMult(s)
 	R.Subtract(R, new(group.Element).ScalarMult(c, alpha))
 	return &rawBallot{
@@ -294,8 +294,8 @@ func TestBallotForgedChallenge(t *testing.T) {
 	require.ErrorIs(t, VerifyAll(ctx, []*Ballot{b}, nil)[0], proofs.ErrInvalidProof)
 
 	// Fix (R, c, s) first, then solve for α = c⁻¹·(s·B − R).
-	r := testRand(6)
-	R, c, s := randElement(t, r), randScalar(t, r), randScalar(t, r)
+	r := testrand.New(6)
+	R, c, s := testrand.Element(t, r), testrand.Scalar(t, r), testrand.Scalar(t, r)
 	solved := new(group.Element).ScalarBaseMult(s)
 	solved.Subtract(solved, R)
 	solved.ScalarMult(group.NewScalar().Invert(c), solved)
@@ -318,7 +318,7 @@ func TestBallotForgedChallenge(t *testing.T) {
 	prefix, err := ctx.transcript()
 	require.NoError(t, err)
 	c = b.choiceChallenge(b.transcript(prefix), 0)
-	s = randScalar(t, r)
+	s = testrand.Scalar(t, r)
 	R = new(group.Element).ScalarBaseMult(s)
 	R.Subtract(R, new(group.Element).ScalarMult(c, alpha))
 	h.R[0], h.c[0], h.s[0] = [32]byte(R.Bytes()), [32]byte(c.Bytes()), [32]byte(s.Bytes())
@@ -345,7 +345,7 @@ func TestBallotReplay(t *testing.T) {
 	require.ErrorIs(t, Verify(ctxQ, b), proofs.ErrInvalidProof)
 
 	// Re-randomise the ciphertext, keep the proofs.
-	c2, err := elgamal.ReEncrypt(testRand(9), ctxA.PK, b.Ciphertext())
+	c2, err := elgamal.ReEncrypt(testrand.New(9), ctxA.PK, b.Ciphertext())
 	require.NoError(t, err)
 	raw := rawOf(b)
 	enc, _ := c2.MarshalBinary()
@@ -381,11 +381,11 @@ func TestBallotReplay(t *testing.T) {
 	require.NoError(t, errs[1])
 	// A valid ballot sharing one α with an earlier one (as only a copier
 	// of r could make) is a duplicate too: simulate with the same r.
-	r1 := testRand(12)
-	m := randElements(t, r1, 1)
-	x1, err := Encrypt(testRand(13), ctxA, m, "a")
+	r1 := testrand.New(12)
+	m := testrand.Elements(t, r1, 1)
+	x1, err := Encrypt(testrand.New(13), ctxA, m, "a")
 	require.NoError(t, err)
-	x2, err := Encrypt(testRand(13), ctxA, m, "b") // same randomness
+	x2, err := Encrypt(testrand.New(13), ctxA, m, "b") // same randomness
 	require.NoError(t, err)
 	errs = VerifyAll(ctxA, []*Ballot{x1, x2}, nil)
 	require.NoError(t, errs[0])
@@ -548,7 +548,7 @@ func TestBallotContextErrors(t *testing.T) {
 		errs := VerifyAll(c, []*Ballot{b, b}, nil)
 		require.Error(t, errs[0], name)
 		require.Error(t, errs[1], name)
-		_, err := Encrypt(nil, c, randElements(t, testRand(1), 1), "")
+		_, err := Encrypt(nil, c, testrand.Elements(t, testrand.New(1), 1), "")
 		require.Error(t, err, name)
 	}
 	// Malformed ballots are errors, not panics.
@@ -589,7 +589,7 @@ func TestVerifyBallotsBrokenRand(t *testing.T) {
 	for _, err := range VerifyAll(ctx, bs, &failingReader{n: 20}) {
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	}
-	_, err := Encrypt(&failingReader{n: 64 + 10}, ctx, randElements(t, testRand(1), 1), "")
+	_, err := Encrypt(&failingReader{n: 64 + 10}, ctx, testrand.Elements(t, testrand.New(1), 1), "")
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
 
@@ -635,7 +635,7 @@ func TestVerifyBallotsFindsBad(t *testing.T) {
 	for i := range perrs {
 		require.NoError(t, perrs[i], i)
 	}
-	errs := VerifyAll(ctx, ballots, testRand(21))
+	errs := VerifyAll(ctx, ballots, testrand.New(21))
 	require.Len(t, errs, n)
 	for i, err := range errs {
 		if kind, bad := badAt[i]; bad {
@@ -688,32 +688,8 @@ func TestParseBallotLines(t *testing.T) {
 // the election record's specification: a change here is a format change.
 const ballotAccumulated = "2f0b00198ee10246ac856cb0ad2ef303e885b150df9ad1e8569ff44e1894c970"
 
-func testRand(seed uint64) *mrand.ChaCha8 {
-	var s [32]byte
-	s[0], s[1] = byte(seed), byte(seed>>8)
-	return mrand.NewChaCha8(s)
-}
-
 func testKey(t testing.TB, seed uint64) *elgamal.PrivateKey {
-	k, err := elgamal.GenerateKey(testRand(seed))
+	k, err := elgamal.GenerateKey(testrand.New(seed))
 	require.NoError(t, err)
 	return k
-}
-
-func randScalar(t testing.TB, r *mrand.ChaCha8) *group.Scalar {
-	s, err := group.RandomScalar(r)
-	require.NoError(t, err)
-	return s
-}
-
-func randElement(t testing.TB, r *mrand.ChaCha8) *group.Element {
-	return new(group.Element).ScalarBaseMult(randScalar(t, r))
-}
-
-func randElements(t testing.TB, r *mrand.ChaCha8, n int) []*group.Element {
-	out := make([]*group.Element, n)
-	for i := range out {
-		out[i] = randElement(t, r)
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/benchutil"
+	"github.com/eo-mixnet/eo/internal/testrand"
 )
 
 // Every benchmark reports its time per ballot and the ratio to one
@@ -33,7 +34,7 @@ func reportSM(b *testing.B, sm float64, count int, unit string) {
 var benchLines = sync.OnceValue(func() [][]byte {
 	ctx := benchContext()
 	out := make([][]byte, 10000)
-	r := testRand(8)
+	r := testrand.New(8)
 	m := []*group.Element{group.NewGeneratorElement()}
 	for i := range out {
 		b, err := Encrypt(r, ctx, m, fmt.Sprintf("voter-%05d", i))
@@ -46,7 +47,7 @@ var benchLines = sync.OnceValue(func() [][]byte {
 })
 
 var benchKey = sync.OnceValue(func() *elgamal.PrivateKey {
-	k, err := elgamal.GenerateKey(testRand(9))
+	k, err := elgamal.GenerateKey(testrand.New(9))
 	if err != nil {
 		panic(err)
 	}
@@ -73,7 +74,7 @@ func BenchmarkEncryptBallot(b *testing.B) {
 	ctx := benchContext()
 	ctx.PK.Precompute()
 	m := []*group.Element{group.NewGeneratorElement()}
-	r := testRand(10)
+	r := testrand.New(10)
 	b.ReportAllocs()
 	for b.Loop() {
 		bl, err := Encrypt(r, ctx, m, "voter")

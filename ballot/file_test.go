@@ -8,6 +8,7 @@ import (
 
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/stretchr/testify/require"
 )
 
@@ -48,7 +49,7 @@ func testSplitJoin(t *testing.T, widths []int) {
 				m[j], err = elgamal.EncodeUint64(uint64(100*v + 10*q + j))
 				require.NoError(t, err)
 			}
-			b, err := Encrypt(testRand(uint64(100*v+q)), ctxs[q], m, id)
+			b, err := Encrypt(testrand.New(uint64(100*v+q)), ctxs[q], m, id)
 			require.NoError(t, err)
 			lines = append(lines, b.MarshalLine())
 			want[q] = append(append(want[q], b.MarshalLine()...), '\n')

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,9 +15,9 @@ func TestValidateReasons(t *testing.T) {
 	ctx := Context{ElectionID: "e-reasons", Question: 0, PK: pk, Width: 1}
 	m, err := elgamal.EncodeUint64(1)
 	require.NoError(t, err)
-	anon, err := Encrypt(testRand(6), ctx, []*group.Element{m}, "")
+	anon, err := Encrypt(testrand.New(6), ctx, []*group.Element{m}, "")
 	require.NoError(t, err)
-	other, err := Encrypt(testRand(7), Context{ElectionID: "another", Question: 0, PK: pk, Width: 1}, []*group.Element{m}, "")
+	other, err := Encrypt(testrand.New(7), Context{ElectionID: "another", Question: 0, PK: pk, Width: 1}, []*group.Element{m}, "")
 	require.NoError(t, err)
 	var f bytes.Buffer
 	for _, l := range [][]byte{anon.MarshalLine(), other.MarshalLine(), anon.MarshalLine()} {
@@ -42,7 +43,7 @@ func TestCiphertexts(t *testing.T) {
 			m[k], err = elgamal.EncodeUint64(uint64(10*i + k))
 			require.NoError(t, err)
 		}
-		b, err := Encrypt(testRand(uint64(20+i)), ctx, m, "")
+		b, err := Encrypt(testrand.New(uint64(20+i)), ctx, m, "")
 		require.NoError(t, err)
 		f.Write(b.MarshalLine())
 		f.WriteByte('\n')
@@ -65,7 +66,7 @@ func TestCiphertexts(t *testing.T) {
 
 	_, err = Ciphertexts(nil)
 	require.Error(t, err)
-	one, err := Encrypt(testRand(30), Context{ElectionID: "e-input", Question: 0, PK: pk, Width: 1}, []*group.Element{group.NewGeneratorElement()}, "")
+	one, err := Encrypt(testrand.New(30), Context{ElectionID: "e-input", Question: 0, PK: pk, Width: 1}, []*group.Element{group.NewGeneratorElement()}, "")
 	require.NoError(t, err)
 	_, err = Ciphertexts([]*Ballot{acc[0], one})
 	require.Error(t, err)

@@ -11,14 +11,9 @@ import (
 
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/eo-mixnet/eo/shuffle"
 )
-
-func testRand(seed uint64) *mrand.ChaCha8 {
-	var s [32]byte
-	s[0], s[1] = byte(seed), byte(seed>>8)
-	return mrand.NewChaCha8(s)
-}
 
 // sign is the tests' signature: the signer's index and the digest.
 func sign(mixer int, d [32]byte) []byte { return append([]byte{byte(mixer)}, d[:]...) }
@@ -37,7 +32,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, n, tt, ballots int) *fixture {
-	r := testRand(1)
+	r := testrand.New(1)
 	sk, err := elgamal.GenerateKey(r)
 	require.NoError(t, err)
 	cts := make([]*elgamal.Ciphertext, ballots)

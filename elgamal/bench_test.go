@@ -6,6 +6,7 @@ import (
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/benchutil"
+	"github.com/eo-mixnet/eo/internal/testrand"
 )
 
 // Every benchmark reports its time per item and the ratio to one
@@ -35,8 +36,8 @@ func BenchmarkEncrypt(b *testing.B) {
 			sm := measureSM(b)
 			pk := testKey(b, 1).Public()
 			pk.Precompute()
-			m := randElements(b, testRand(2), w)
-			r := testRand(3)
+			m := testrand.Elements(b, testrand.New(2), w)
+			r := testrand.New(3)
 			b.ReportAllocs()
 			for b.Loop() {
 				c, err := Encrypt(r, pk, m)
@@ -54,7 +55,7 @@ func BenchmarkReEncrypt(b *testing.B) {
 	sm := measureSM(b)
 	pk := testKey(b, 1).Public()
 	c := testCiphertexts(b, 1, 1, 1)[0]
-	r := testRand(3)
+	r := testrand.New(3)
 	pk.Precompute()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -71,7 +72,7 @@ func BenchmarkReEncryptWith(b *testing.B) {
 	sm := measureSM(b)
 	pk := testKey(b, 1).Public()
 	c := testCiphertexts(b, 1, 1, 1)[0]
-	rs := []*group.Scalar{randScalar(b, testRand(4))}
+	rs := []*group.Scalar{testrand.Scalar(b, testrand.New(4))}
 	pk.Precompute()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -103,7 +104,7 @@ func BenchmarkPrecompute(b *testing.B) {
 
 func BenchmarkEncodePlaintext(b *testing.B) {
 	sm := measureSM(b)
-	r := testRand(5)
+	r := testrand.New(5)
 	msgs := make([][]byte, 256)
 	for i := range msgs {
 		msgs[i] = make([]byte, PlaintextSize)
@@ -123,7 +124,7 @@ func BenchmarkEncodePlaintext(b *testing.B) {
 
 func BenchmarkDecodePlaintext(b *testing.B) {
 	sm := measureSM(b)
-	r := testRand(6)
+	r := testrand.New(6)
 	es := make([]*group.Element, 256)
 	for i := range es {
 		m := make([]byte, PlaintextSize)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math"
 	"math/big"
-	mrand "math/rand/v2"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,36 +17,12 @@ import (
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/enctest"
+	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/stretchr/testify/require"
 )
 
-// testRand is a deterministic source for reproducible tests.
-func testRand(seed uint64) *mrand.ChaCha8 {
-	var s [32]byte
-	s[0], s[1] = byte(seed), byte(seed>>8)
-	return mrand.NewChaCha8(s)
-}
-
-func randScalar(t testing.TB, r *mrand.ChaCha8) *group.Scalar {
-	s, err := group.RandomScalar(r)
-	require.NoError(t, err)
-	return s
-}
-
-func randElement(t testing.TB, r *mrand.ChaCha8) *group.Element {
-	return new(group.Element).ScalarBaseMult(randScalar(t, r))
-}
-
-func randElements(t testing.TB, r *mrand.ChaCha8, n int) []*group.Element {
-	out := make([]*group.Element, n)
-	for i := range out {
-		out[i] = randElement(t, r)
-	}
-	return out
-}
-
 func testKey(t testing.TB, seed uint64) *PrivateKey {
-	k, err := GenerateKey(testRand(seed))
+	k, err := GenerateKey(testrand.New(seed))
 	require.NoError(t, err)
 	return k
 }
@@ -185,7 +160,7 @@ func TestPrivateKeyRedacted(t *testing.T) {
 
 func TestWipe(t *testing.T) {
 	k := testKey(t, 1)
-	c, err := Encrypt(testRand(2), k.Public(), randElements(t, testRand(3), 1))
+	c, err := Encrypt(testrand.New(2), k.Public(), testrand.Elements(t, testrand.New(3), 1))
 	require.NoError(t, err)
 	k.Wipe()
 	require.Equal(t, 1, group.IsZeroScalar(&k.x))
@@ -200,7 +175,7 @@ func TestWipe(t *testing.T) {
 func TestPrecomputeConcurrent(t *testing.T) {
 	pk, err := DecodePublicKey(testKey(t, 1).Public().Bytes())
 	require.NoError(t, err)
-	m := randElements(t, testRand(5), 1)
+	m := testrand.Elements(t, testrand.New(5), 1)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -220,8 +195,8 @@ func TestPrecomputeConcurrent(t *testing.T) {
 func TestEncryptDecrypt(t *testing.T) {
 	k := testKey(t, 1)
 	for _, w := range []int{1, 3} {
-		r := testRand(uint64(10 + w))
-		m := randElements(t, r, w)
+		r := testrand.New(uint64(10 + w))
+		m := testrand.Elements(t, r, w)
 		m[0] = group.NewIdentityElement() // the identity is a plaintext like any other
 		c, err := Encrypt(r, k.Public(), m)
 		require.NoError(t, err)
@@ -246,15 +221,15 @@ func TestEncryptDecrypt(t *testing.T) {
 	}
 	_, err := Encrypt(nil, k.Public(), nil)
 	require.Error(t, err)
-	_, err = Encrypt(bytes.NewReader(nil), k.Public(), randElements(t, testRand(1), 1))
+	_, err = Encrypt(bytes.NewReader(nil), k.Public(), testrand.Elements(t, testrand.New(1), 1))
 	require.Error(t, err)
 }
 
 func TestEncryptWithKnownRandomness(t *testing.T) {
 	k := testKey(t, 1)
 	pk := k.Public()
-	r := testRand(7)
-	m := randElements(t, r, 3)
+	r := testrand.New(7)
+	m := testrand.Elements(t, r, 3)
 	c, rs, err := encrypt(r, pk, m)
 	require.NoError(t, err)
 	for j := range m {
@@ -264,7 +239,7 @@ func TestEncryptWithKnownRandomness(t *testing.T) {
 		require.Equal(t, 1, c.Beta[j].Equal(want))
 	}
 	// ReEncryptWith(r') = encryption with r + r'.
-	r2 := []*group.Scalar{randScalar(t, r), randScalar(t, r), group.NewScalar()}
+	r2 := []*group.Scalar{testrand.Scalar(t, r), testrand.Scalar(t, r), group.NewScalar()}
 	c2 := ReEncryptWith(pk, c, r2)
 	for j := range m {
 		sum := group.NewScalar().Add(rs[j], r2[j])
@@ -278,9 +253,9 @@ func TestEncryptWithKnownRandomness(t *testing.T) {
 
 func TestHomomorphism(t *testing.T) {
 	k := testKey(t, 1)
-	r := testRand(8)
+	r := testrand.New(8)
 	for _, w := range []int{1, 3} {
-		m1, m2 := randElements(t, r, w), randElements(t, r, w)
+		m1, m2 := testrand.Elements(t, r, w), testrand.Elements(t, r, w)
 		c1, err := Encrypt(r, k.Public(), m1)
 		require.NoError(t, err)
 		c2, err := Encrypt(r, k.Public(), m2)
@@ -290,8 +265,8 @@ func TestHomomorphism(t *testing.T) {
 			require.Equal(t, 1, sum[j].Equal(new(group.Element).Add(m1[j], m2[j])))
 		}
 	}
-	c1, _ := Encrypt(r, k.Public(), randElements(t, r, 1))
-	c3, _ := Encrypt(r, k.Public(), randElements(t, r, 3))
+	c1, _ := Encrypt(r, k.Public(), testrand.Elements(t, r, 1))
+	c3, _ := Encrypt(r, k.Public(), testrand.Elements(t, r, 3))
 	require.Panics(t, func() { Add(c1, c3) })
 	require.Panics(t, func() { Add(c1, &Ciphertext{}) })
 	require.Panics(t, func() { k.Decrypt(&Ciphertext{Alpha: c3.Alpha, Beta: c3.Beta[:2]}) })
@@ -299,11 +274,11 @@ func TestHomomorphism(t *testing.T) {
 }
 
 func testCiphertexts(t testing.TB, seed uint64, n, w int) []*Ciphertext {
-	r := testRand(seed)
+	r := testrand.New(seed)
 	pk := testKey(t, seed).Public()
 	out := make([]*Ciphertext, n)
 	for i := range out {
-		c, err := Encrypt(r, pk, randElements(t, r, w))
+		c, err := Encrypt(r, pk, testrand.Elements(t, r, w))
 		require.NoError(t, err)
 		out[i] = c
 	}
@@ -545,7 +520,7 @@ func TestCiphertextJSON(t *testing.T) {
 // ---- plaintexts ----
 
 func TestPlaintextRoundTrip(t *testing.T) {
-	r := testRand(9)
+	r := testrand.New(9)
 	for n := 0; n <= PlaintextSize; n++ {
 		for range 20 {
 			m := make([]byte, n)
@@ -575,7 +550,7 @@ func TestPlaintextRoundTrip(t *testing.T) {
 
 // TestEmbedTries checks the documented success rate of one candidate.
 func TestEmbedTries(t *testing.T) {
-	r := testRand(10)
+	r := testrand.New(10)
 	tries, n := 0, 4000
 	for range n {
 		m := make([]byte, 30)
@@ -589,11 +564,11 @@ func TestEmbedTries(t *testing.T) {
 }
 
 func TestDecodePlaintextRejects(t *testing.T) {
-	r := testRand(11)
+	r := testrand.New(11)
 	// Random elements are almost never valid embeddings.
 	valid := 0
 	for range 200 {
-		if _, err := DecodePlaintext(randElement(t, r)); err == nil {
+		if _, err := DecodePlaintext(testrand.Element(t, r)); err == nil {
 			valid++
 		}
 	}
@@ -688,7 +663,7 @@ func TestIntegers(t *testing.T) {
 // TestEmbeddingAccumulated pins the embedding: 3000 messages of every
 // length, the hash of all their elements.
 func TestEmbeddingAccumulated(t *testing.T) {
-	r := testRand(12)
+	r := testrand.New(12)
 	h := sha256.New()
 	for i := range 3000 {
 		m := make([]byte, i%(PlaintextSize+1))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eo-mixnet/eo/internal/enctest"
 	"github.com/eo-mixnet/eo/internal/fuzzseed"
+	"github.com/eo-mixnet/eo/internal/testrand"
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/stretchr/testify/require"
@@ -194,7 +195,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	require.NoError(t, err)
 	write("FuzzDecodePlaintext", "valid-int", n.Bytes())
 	write("FuzzDecodePlaintext", "too-long", bytes.Repeat([]byte{1}, PlaintextSize+1))
-	write("FuzzDecodePlaintext", "random-element", randElement(t, testRand(5)).Bytes())
+	write("FuzzDecodePlaintext", "random-element", testrand.Element(t, testrand.New(5)).Bytes())
 
 	for i, w := range []int{1, 3} {
 		js, err := testCiphertexts(t, uint64(110+w), 1, w)[0].MarshalJSON()
