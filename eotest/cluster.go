@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/internal/memnet"
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/peers"
@@ -51,8 +52,17 @@ type ClusterOptions struct {
 	// Impair must then be nil.
 	Network *memnet.Network
 	// Adversaries maps an authority (1-based) to the way it misbehaves
-	// (orchestra.AdversaryKinds), for drills.
+	// (one of drill.Kinds), for drills: it becomes the authority's
+	// orchestra.Options.Drill.
 	Adversaries map[int]string
+}
+
+// drillOf returns authority i's drill (1-based), nil for an honest one.
+func (o ClusterOptions) drillOf(i int) *drill.Authority {
+	if o.Adversaries[i] == "" {
+		return nil
+	}
+	return &drill.Authority{Kind: o.Adversaries[i]}
 }
 
 // bindPair binds a TCP and a UDP socket on the same free loopback port.
@@ -142,7 +152,6 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 			}
 			cfg.PassphraseFile = "passphrase"
 		}
-		cfg.Adversary = o.Adversaries[i]
 		c.configs = append(c.configs, &cfg)
 	}
 	if o.Impair != nil {
@@ -185,7 +194,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		if log != nil {
 			log = log.With("authority", c.Names[i])
 		}
-		opts := orchestra.Options{Dir: dir, Config: c.configs[i], Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp}
+		opts := orchestra.Options{Dir: dir, Config: c.configs[i], Logger: log, TCP: ss[i].tcp, UDP: ss[i].udp, Drill: o.drillOf(i + 1)}
 		if o.Network != nil {
 			opts.Transport = o.Network.Endpoint(c.Names[i])
 		}
@@ -237,7 +246,7 @@ func (c *Cluster) Start(i int) error {
 	if log != nil {
 		log = log.With("authority", c.Names[i-1])
 	}
-	opts := orchestra.Options{Dir: c.Dirs[i-1], Config: c.configs[i-1], Logger: log}
+	opts := orchestra.Options{Dir: c.Dirs[i-1], Config: c.configs[i-1], Logger: log, Drill: c.opts.drillOf(i)}
 	if c.opts.Network != nil {
 		opts.Transport = c.opts.Network.Endpoint(c.Names[i-1])
 	}

@@ -49,7 +49,7 @@ type Options struct {
 	// Impair, with Local, puts a lossy proxy before every authority.
 	Impair *Impairment
 	// Adversaries, with Local, makes authorities misbehave (1-based index
-	// to orchestra.AdversaryKinds).
+	// to one of drill.Kinds; see ClusterOptions.Adversaries).
 	Adversaries map[int]string
 }
 

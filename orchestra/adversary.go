@@ -3,7 +3,6 @@ package orchestra
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	mrand "math/rand/v2"
 	"time"
 
@@ -11,41 +10,23 @@ import (
 	"github.com/eo-mixnet/eo/peers"
 )
 
-// Adversary kinds: an authority configured with one (Config.Adversary)
-// misbehaves that way, for fault drills and tests (eotest --adversary).
-// The others must end the election correctly or stop it cleanly, and
-// blame it.
-const (
-	AdvBadDealer      = "bad-dealer"       // deals a bad share to the next authority and defends it with the same bad share
-	AdvFalseComplaint = "false-complaint"  // accuses the next authority's honest deal
-	AdvBadShuffle     = "bad-shuffle"      // publishes a signed mix whose proof does not verify
-	AdvBadDecryption  = "bad-decryption"   // publishes a decryption share with a wrong factor
-	AdvGarbage        = "garbage-messages" // sends malformed messages to every authority, and otherwise follows the protocol
-)
+// The adversary drills (package internal/drill): an authority whose
+// Options.Drill names a kind misbehaves that way, in the tests and in
+// eotest's local clusters only (no configuration key reaches them). The
+// others must end the election correctly or stop it cleanly, and blame it.
 
-// AdversaryKinds lists the kinds, for flags and their help.
-var AdversaryKinds = []string{AdvBadDealer, AdvFalseComplaint, AdvBadShuffle, AdvBadDecryption, AdvGarbage}
-
-func (e *election) adversary() string { return e.srv.cfg.Adversary }
-
-// victim is the authority an adversary picks on: the next one.
-func (e *election) victim() int { return e.self%e.n() + 1 }
+// adversary returns this authority's adversary kind, "" for an honest one.
+func (e *election) adversary() string { return e.srv.drill.Adversary() }
 
 // dkgDrill returns the key-generation drill of a dishonest dealer or
-// complainer, nil for an honest authority.
-func (e *election) dkgDrill() *drill.DKG {
-	switch k := e.adversary(); k {
-	case AdvBadDealer, AdvFalseComplaint:
-		return &drill.DKG{Kind: k, Victim: e.victim()}
-	}
-	return nil
-}
+// complainer, which picks on the next authority; nil for an honest one.
+func (e *election) dkgDrill() *drill.DKG { return e.srv.drill.DKG(e.self, e.n()) }
 
 // garbage sends malformed messages to every other authority until ctx
 // ends: random frames of random types, and well-framed key-generation
 // envelopes of this election whose content is random.
 func (e *election) garbage(ctx context.Context) {
-	if e.adversary() != AdvGarbage {
+	if e.adversary() != drill.Garbage {
 		return
 	}
 	go func() {
@@ -74,16 +55,4 @@ func (e *election) garbage(ctx context.Context) {
 			}
 		}
 	}()
-}
-
-func checkAdversary(kind string) error {
-	if kind == "" {
-		return nil
-	}
-	for _, k := range AdversaryKinds {
-		if k == kind {
-			return nil
-		}
-	}
-	return fmt.Errorf("adversary %q: want one of %v", kind, AdversaryKinds)
 }

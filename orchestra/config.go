@@ -32,9 +32,6 @@ type Config struct {
 	// mode 0600 or stricter) whose content is the passphrase that encrypts
 	// the key shares at rest; without it the passphrase is $EO_PASSPHRASE.
 	PassphraseFile string `json:"passphrase_file,omitempty"`
-	// Adversary, for fault drills only, makes this authority misbehave
-	// (see AdversaryKinds); never set it in production.
-	Adversary string `json:"adversary,omitempty"`
 	// LogLevel is debug, info, warn or error (info).
 	LogLevel string `json:"log_level,omitempty"`
 	// MaxVotesBytes bounds a downloaded vote file (4 GiB).
@@ -108,9 +105,6 @@ func (c *Config) check() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
-	}
-	if err := checkAdversary(c.Adversary); err != nil {
-		return err
 	}
 	if c.MaxVotesBytes < 0 {
 		return errors.New("max_votes_bytes is negative")

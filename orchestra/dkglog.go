@@ -184,10 +184,11 @@ func decodeBroadcasts(b []byte) ([][]byte, error) {
 	return out, nil
 }
 
-// crashPoint kills the process with SIGKILL at the named point when
-// $EO_CRASH_AT names it ("point" or "point:n" for its n-th passage): the
-// fault drill of the crash tests (doc/daemon.md). It does nothing
-// otherwise.
+// crashPoint kills the process with SIGKILL at the named point when the
+// crash drill (Options.Drill.CrashAt) names it ("point" or "point:n" for
+// its n-th passage): the fault drill of the crash tests (doc/daemon.md),
+// which only an eorchestra built with -tags drill sets, from
+// $EO_CRASH_AT. It does nothing otherwise.
 func (s *Server) crashPoint(name string) {
 	if s.crash.point == "" || s.crash.point != name {
 		return

@@ -27,13 +27,10 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/keystore"
 	"github.com/eo-mixnet/eo/peers"
 )
-
-// CrashEnv names the environment variable of the crash drill: the daemon
-// kills itself with SIGKILL at the named point (see crashPoint).
-const CrashEnv = "EO_CRASH_AT"
 
 // ElectionsDir is the directory of the elections' state under the
 // authority directory.
@@ -57,6 +54,13 @@ type Options struct {
 	// registered under this authority's host name. New then opens no QUIC
 	// socket (UDP must be nil). The Server closes it when it stops.
 	Transport peers.Transport
+	// Drill, for fault drills only, makes this authority misbehave (an
+	// adversary kind) or kill itself at a named point (the crash drill);
+	// nil for a real authority. Its type is internal to this module, so
+	// only the module's tests, eotest's local clusters and an eorchestra
+	// built with -tags drill can set it: no configuration file and no
+	// user of the library can.
+	Drill *drill.Authority
 }
 
 // Server is a running authority.
@@ -79,6 +83,7 @@ type Server struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 
+	drill *drill.Authority // Options.Drill: nil for a real authority
 	crash struct {
 		point string
 		n     int
@@ -101,6 +106,9 @@ type orphan struct {
 // New loads the authority in o.Dir, opens its sockets and resumes the
 // elections found in its state; Run serves.
 func New(o Options) (*Server, error) {
+	if err := o.Drill.Check(); err != nil {
+		return nil, fmt.Errorf("orchestra: %w", err)
+	}
 	if o.Transport != nil && o.UDP != nil {
 		return nil, errors.New("orchestra: Options.UDP and Options.Transport are exclusive")
 	}
@@ -131,14 +139,10 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{id: id, store: store, cfg: cfg.withDefaults(), log: log, dir: filepath.Join(o.Dir, ElectionsDir),
 		metrics: newMetrics(), elections: map[string]*election{}, orphans: map[string][]orphan{}, ks: ks}
-	if c := os.Getenv(CrashEnv); c != "" {
-		s.crash.point, s.crash.n = c, 1
-		if p, n, ok := strings.Cut(c, ":"); ok {
-			s.crash.point = p
-			if s.crash.n, err = strconv.Atoi(n); err != nil || s.crash.n < 1 {
-				return nil, fmt.Errorf("orchestra: $%s=%q: want point or point:n", CrashEnv, c)
-			}
-		}
+	if o.Drill != nil {
+		d := *o.Drill
+		s.drill = &d
+		s.crash.point, s.crash.n, _ = drill.ParseCrashAt(d.CrashAt) // checked above
 	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("orchestra: %w", err)

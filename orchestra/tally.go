@@ -18,6 +18,7 @@ import (
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
+	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/peers"
 	"github.com/eo-mixnet/eo/record"
 	"github.com/eo-mixnet/eo/shuffle"
@@ -390,7 +391,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 			}
 			out = list
 			pb := proof.Bytes()
-			if e.adversary() == AdvBadShuffle {
+			if e.adversary() == drill.BadShuffle {
 				// Drill: a proof that does not verify, signed all the same.
 				pb[len(pb)/2] ^= 1
 				out = nil
@@ -428,7 +429,7 @@ func (e *election) mix(ctx context.Context, qu *question, j int) error {
 	switch {
 	case fileExists(rejectedMark): // judged and rejected before a restart
 		err = c.Adopt(m, nil, errors.New("rejected before a restart"))
-	case j == e.self && e.adversary() != AdvBadShuffle:
+	case j == e.self && e.adversary() != drill.BadShuffle:
 		// An honest mixer's own mix is right by construction (its output
 		// is decoded here if it was read back after a restart).
 		err = c.Adopt(m, out, nil)
@@ -526,7 +527,7 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 				return nil, err
 			}
 			b := m.Bytes()
-			if e.adversary() == AdvBadDecryption {
+			if e.adversary() == drill.BadDecryption {
 				// Drill: swap the first two factors; the proof fails.
 				fb := m.FactorBytes()
 				if k := bytes.Index(b, fb); k >= 0 && len(fb) >= 64 {
@@ -545,7 +546,7 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		}
 		shares[e.self] = env.Fields[0]
 		if err := ds.Handle(e.self, env.Fields[0]); err != nil {
-			if e.adversary() != AdvBadDecryption {
+			if e.adversary() != drill.BadDecryption {
 				return fmt.Errorf("own decryption share: %w", err)
 			}
 			rejected[e.self] = true // the drill's adversary judges its own like the others

@@ -512,7 +512,7 @@ func TestThresholdSpec(t *testing.T) {
 		}
 		cm, err := DecodeMessage(p.data)
 		require.NoError(t, err)
-		echo := cm.(*ComplaintsMessage).Echo
+		echo := cm.(*ComplaintsMessage).echo
 		for k, d := range deals {
 			require.Equal(t, Digest(sha512.Sum512_256(d)), echo[k-1])
 		}
@@ -524,7 +524,7 @@ func TestThresholdSpec(t *testing.T) {
 		if phaseOf(p.data) == PhaseDKGConfirm {
 			cm, err := DecodeMessage(p.data)
 			require.NoError(t, err)
-			require.Equal(t, pub.TranscriptHash, cm.(*ConfirmMessage).TranscriptHash)
+			require.Equal(t, pub.TranscriptHash, cm.(*ConfirmMessage).transcriptHash)
 		}
 	}
 }

@@ -61,6 +61,7 @@ import (
 	"log/slog"
 
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/drill"
 )
 
 // DKGConfig is the session configuration of one key generation, the same
@@ -72,11 +73,12 @@ type DKGConfig struct {
 	T          int       // threshold: any T of them can decrypt, 1 … N
 	Self       int       // this authority's index, 1 … N
 	Rand       io.Reader // randomness for the polynomials; crypto/rand if nil
-	// Tamper, for fault drills only (eotest --adversary), makes this
-	// authority malicious: it changes every message the machine emits
-	// before it is encoded and recorded (to is the recipient of a private
-	// share, 0 for a broadcast). Nil for an honest authority.
-	Tamper func(to int, m Message)
+	// Drill, for fault drills only (eotest --adversary), makes this
+	// authority a bad dealer or a false complainer against Drill.Victim
+	// (see package internal/drill); nil for an honest authority. Its type
+	// is internal to this module, so only the module's own tests and
+	// harness can set it: a user of the library cannot.
+	Drill *drill.DKG
 }
 
 // BroadcastMessage is an encoded message for every other authority.
@@ -168,12 +170,13 @@ type DKG struct {
 	// Our polynomials f (a_k) and f' (b_k), until the extraction is sent.
 	f, fp []group.Scalar
 	// mine[i] = (s_i,self, s'_i,self) from each dealer, once verified.
-	mine  []*RevealedShare
+	mine  []*revealedShare
 	share *KeyShare
 	hash  [64]byte
-	// cheat (DKGConfig.Tamper) changes every message this party emits
-	// before it is encoded and recorded (to is 0 for a broadcast): a
-	// malicious authority.
+	// drill (DKGConfig.Drill) and cheat (set by this package's tests
+	// only) change the messages this party emits before they are encoded
+	// and recorded (see tamper): a malicious authority.
+	drill  *drill.DKG
 	cheat  func(to int, m Message)
 	sent   DKGOutbox
 	result *DKGResult
@@ -190,9 +193,12 @@ func NewDKG(cfg DKGConfig) (*DKG, error) {
 	if cfg.Self < 1 || cfg.Self > cfg.N {
 		return nil, malformed("self = %d out of range (1 to %d)", cfg.Self, cfg.N)
 	}
+	if err := checkDrill(cfg.Drill, cfg.N, cfg.Self); err != nil {
+		return nil, err
+	}
 	return &DKG{
-		p: p, st: newDKGState(p, cfg.Self), self: cfg.Self, rand: cfg.Rand, cheat: cfg.Tamper,
-		absent: make([]bool, p.n+1), shares: make([]*slot, p.n+1), mine: make([]*RevealedShare, p.n+1),
+		p: p, st: newDKGState(p, cfg.Self), self: cfg.Self, rand: cfg.Rand, drill: cfg.Drill,
+		absent: make([]bool, p.n+1), shares: make([]*slot, p.n+1), mine: make([]*revealedShare, p.n+1),
 	}, nil
 }
 
@@ -299,21 +305,21 @@ func (d *DKG) wipe(all bool) {
 	for _, sl := range d.shares {
 		if sl != nil {
 			m := sl.msg.(*ShareMessage)
-			m.Share.Set(group.NewScalar())
-			m.Blinding.Set(group.NewScalar())
+			m.share.Set(group.NewScalar())
+			m.blinding.Set(group.NewScalar())
 			clear(sl.data)
 		}
 	}
 }
 
 // reveal returns a copy of our share from dealer i, to publish.
-func (d *DKG) reveal(i int) RevealedShare {
+func (d *DKG) reveal(i int) revealedShare {
 	m := d.mine[i]
-	return RevealedShare{Party: i, Share: group.NewScalar().Set(m.Share), Blinding: group.NewScalar().Set(m.Blinding)}
+	return revealedShare{Party: i, Share: group.NewScalar().Set(m.Share), Blinding: group.NewScalar().Set(m.Blinding)}
 }
 
-func copyShare(party int, s, sp *group.Scalar) *RevealedShare {
-	return &RevealedShare{Party: party, Share: group.NewScalar().Set(s), Blinding: group.NewScalar().Set(sp)}
+func copyShare(party int, s, sp *group.Scalar) *revealedShare {
+	return &revealedShare{Party: party, Share: group.NewScalar().Set(s), Blinding: group.NewScalar().Set(sp)}
 }
 
 func (d *DKG) header(ph Phase) Header {
@@ -322,9 +328,7 @@ func (d *DKG) header(ph Phase) Header {
 
 // broadcast records our own message of stage st and queues it.
 func (d *DKG) broadcast(out *DKGOutbox, st int, m Message) {
-	if d.cheat != nil {
-		d.cheat(0, m)
-	}
+	d.tamper(0, m)
 	data := m.Bytes()
 	d.st.msgs[st][d.self] = newSlot(data, m)
 	bm := BroadcastMessage{phase: stagePhase[st], data: data}
@@ -364,16 +368,14 @@ func (d *DKG) Start() (*DKGOutbox, error) {
 		C[k].Add(C[k], bh)
 	}
 	out := &DKGOutbox{}
-	d.broadcast(out, stageDeal, &DealMessage{Header: d.header(PhaseDKGDeal), Commitments: C})
+	d.broadcast(out, stageDeal, &DealMessage{hdr: d.header(PhaseDKGDeal), commitments: C})
 	for j := 1; j <= d.p.n; j++ {
 		s, sp := d.p.evalPoly(d.f, j), d.p.evalPoly(d.fp, j)
 		if j == d.self {
 			d.mine[j] = copyShare(j, s, sp)
 		} else {
-			m := &ShareMessage{Header: d.header(PhaseDKGShare), Recipient: j, Share: s, Blinding: sp}
-			if d.cheat != nil {
-				d.cheat(j, m)
-			}
+			m := &ShareMessage{hdr: d.header(PhaseDKGShare), recipient: j, share: s, blinding: sp}
+			d.tamper(j, m)
 			pm := PrivateMessage{to: j, data: m.Bytes()}
 			out.Private = append(out.Private, pm)
 			d.sent.Private = append(d.sent.Private, pm)
@@ -416,8 +418,8 @@ func (d *DKG) Handle(from int, data []byte) (*DKGOutbox, error) {
 	var slotp **slot
 	var st int
 	if sm, ok := m.(*ShareMessage); ok {
-		if sm.Recipient != d.self {
-			return nil, reject("share from %d addressed to %d, not to this authority", from, sm.Recipient)
+		if sm.recipient != d.self {
+			return nil, reject("share from %d addressed to %d, not to this authority", from, sm.recipient)
 		}
 		slotp, st = &d.shares[from], stageDeal
 	} else {
@@ -519,19 +521,19 @@ func (d *DKG) endStage(out *DKGOutbox) error {
 				accused = append(accused, i)
 			}
 		}
-		d.broadcast(out, stageComplaints, &ComplaintsMessage{Header: d.header(PhaseDKGComplaints),
-			Echo: s.echo(stageDeal), Accused: accused})
+		d.broadcast(out, stageComplaints, &ComplaintsMessage{hdr: d.header(PhaseDKGComplaints),
+			echo: s.echo(stageDeal), accused: accused})
 	case stageComplaints:
 		// Step 1(c): open the shares of those who complained about us.
 		if err := s.endComplaints(); err != nil {
 			return err
 		}
-		var entries []RevealedShare
+		var entries []revealedShare
 		for _, j := range s.accusedBy[d.self] {
-			entries = append(entries, RevealedShare{Party: j, Share: d.p.evalPoly(d.f, j), Blinding: d.p.evalPoly(d.fp, j)})
+			entries = append(entries, revealedShare{Party: j, Share: d.p.evalPoly(d.f, j), Blinding: d.p.evalPoly(d.fp, j)})
 		}
-		d.broadcast(out, stageJustifications, &JustificationsMessage{Header: d.header(PhaseDKGJustifications),
-			Echo: s.echo(stageComplaints), Entries: entries})
+		d.broadcast(out, stageJustifications, &JustificationsMessage{hdr: d.header(PhaseDKGJustifications),
+			echo: s.echo(stageComplaints), entries: entries})
 	case stageJustifications:
 		// Steps 1(d), 2: QUAL. Where a dealer answered our complaint, its
 		// opened share is ours. Step 4(a): a qualified dealer publishes
@@ -555,15 +557,15 @@ func (d *DKG) endStage(out *DKGOutbox) error {
 			}
 		}
 		d.wipe(false) // the polynomials are no longer needed
-		d.broadcast(out, stageExtraction, &ExtractionMessage{Header: d.header(PhaseDKGExtraction),
-			Echo: s.echo(stageJustifications), Commitments: A})
+		d.broadcast(out, stageExtraction, &ExtractionMessage{hdr: d.header(PhaseDKGExtraction),
+			echo: s.echo(stageJustifications), commitments: A})
 	case stageExtraction:
 		// Step 4(b): check our share from each qualified dealer against its
 		// Feldman values; complain with the share itself if it fails.
 		if err := s.endExtraction(); err != nil {
 			return err
 		}
-		var entries []RevealedShare
+		var entries []revealedShare
 		for i := 1; i <= d.p.n; i++ {
 			if i == d.self || !s.qual[i] || s.A[i] == nil {
 				continue
@@ -573,21 +575,21 @@ func (d *DKG) endStage(out *DKGOutbox) error {
 				entries = append(entries, d.reveal(i))
 			}
 		}
-		d.broadcast(out, stageExtractionComplaints, &ExtractionComplaintsMessage{Header: d.header(PhaseDKGExtractionComplaints),
-			Echo: s.echo(stageExtraction), Entries: entries})
+		d.broadcast(out, stageExtractionComplaints, &ExtractionComplaintsMessage{hdr: d.header(PhaseDKGExtractionComplaints),
+			echo: s.echo(stageExtraction), entries: entries})
 	case stageExtractionComplaints:
 		// Step 4(c): publish our shares of every dealer to reconstruct.
 		if err := s.endExtractionComplaints(); err != nil {
 			return err
 		}
-		var entries []RevealedShare
+		var entries []revealedShare
 		for i := 1; i <= d.p.n; i++ {
 			if s.recon[i] {
 				entries = append(entries, d.reveal(i))
 			}
 		}
-		d.broadcast(out, stageReconstruction, &ReconstructionMessage{Header: d.header(PhaseDKGReconstruction),
-			Echo: s.echo(stageExtractionComplaints), Entries: entries})
+		d.broadcast(out, stageReconstruction, &ReconstructionMessage{hdr: d.header(PhaseDKGReconstruction),
+			echo: s.echo(stageExtractionComplaints), entries: entries})
 	case stageReconstruction:
 		// Steps 3 and 4(c): Y, the verification keys, and our share
 		// x_self = Σ_{i∈QUAL} s_i,self, which must satisfy x_self·B = VK_self.
@@ -598,14 +600,14 @@ func (d *DKG) endStage(out *DKGOutbox) error {
 			return err
 		}
 		d.hash = s.transcript().Hash()
-		d.broadcast(out, stageConfirm, &ConfirmMessage{Header: d.header(PhaseDKGConfirm),
-			Echo: s.echo(stageReconstruction), TranscriptHash: d.hash})
+		d.broadcast(out, stageConfirm, &ConfirmMessage{hdr: d.header(PhaseDKGConfirm),
+			echo: s.echo(stageReconstruction), transcriptHash: d.hash})
 	case stageConfirm:
 		if err := s.checkEchoes(stageConfirm); err != nil {
 			return err
 		}
 		for j := 1; j <= d.p.n; j++ {
-			if sl := s.msgs[stageConfirm][j]; sl != nil && sl.msg.(*ConfirmMessage).TranscriptHash != d.hash {
+			if sl := s.msgs[stageConfirm][j]; sl != nil && sl.msg.(*ConfirmMessage).transcriptHash != d.hash {
 				return s.abort(Fault{Party: j, Kind: FaultTranscriptMismatch, Phase: PhaseDKGConfirm,
 					Detail: "confirmed a different transcript hash although its echoes matched"})
 			}
@@ -627,12 +629,12 @@ func (d *DKG) checkOwnShare(i int) bool {
 		return false
 	}
 	m := sl.msg.(*ShareMessage)
-	lhs := new(group.Element).FixedBaseMult(m.Share, baseTable())
-	lhs.Add(lhs, new(group.Element).FixedBaseMult(m.Blinding, d.p.hTable()))
+	lhs := new(group.Element).FixedBaseMult(m.share, baseTable())
+	lhs.Add(lhs, new(group.Element).FixedBaseMult(m.blinding, d.p.hTable()))
 	if lhs.Equal(d.p.commitAt(d.st.C[i], d.self)) != 1 {
 		return false
 	}
-	d.mine[i] = copyShare(i, m.Share, m.Blinding)
+	d.mine[i] = copyShare(i, m.share, m.blinding)
 	return true
 }
 

@@ -177,7 +177,7 @@ func (p *dkgParams) checkShape(m Message) error {
 		}
 		return nil
 	}
-	entries := func(rs []RevealedShare) error {
+	entries := func(rs []revealedShare) error {
 		for _, r := range rs {
 			if r.Party > p.n {
 				return malformed("index %d out of range (1 to %d)", r.Party, p.n)
@@ -187,42 +187,42 @@ func (p *dkgParams) checkShape(m Message) error {
 	}
 	switch m := m.(type) {
 	case *DealMessage:
-		if len(m.Commitments) != p.t {
-			return malformed("deal of %d commitments, want t = %d", len(m.Commitments), p.t)
+		if len(m.commitments) != p.t {
+			return malformed("deal of %d commitments, want t = %d", len(m.commitments), p.t)
 		}
 		return nil
 	case *ShareMessage:
-		if m.Recipient > p.n {
-			return malformed("recipient %d out of range (1 to %d)", m.Recipient, p.n)
+		if m.recipient > p.n {
+			return malformed("recipient %d out of range (1 to %d)", m.recipient, p.n)
 		}
 		return nil
 	case *ComplaintsMessage:
-		if len(m.Accused) > 0 && m.Accused[len(m.Accused)-1] > p.n {
+		if len(m.accused) > 0 && m.accused[len(m.accused)-1] > p.n {
 			return malformed("accused dealer out of range (1 to %d)", p.n)
 		}
-		return echo(m.Echo)
+		return echo(m.echo)
 	case *JustificationsMessage:
-		if err := echo(m.Echo); err != nil {
+		if err := echo(m.echo); err != nil {
 			return err
 		}
-		return entries(m.Entries)
+		return entries(m.entries)
 	case *ExtractionMessage:
-		if len(m.Commitments) != 0 && len(m.Commitments) != p.t {
-			return malformed("extraction of %d values, want 0 or t = %d", len(m.Commitments), p.t)
+		if len(m.commitments) != 0 && len(m.commitments) != p.t {
+			return malformed("extraction of %d values, want 0 or t = %d", len(m.commitments), p.t)
 		}
-		return echo(m.Echo)
+		return echo(m.echo)
 	case *ExtractionComplaintsMessage:
-		if err := echo(m.Echo); err != nil {
+		if err := echo(m.echo); err != nil {
 			return err
 		}
-		return entries(m.Entries)
+		return entries(m.entries)
 	case *ReconstructionMessage:
-		if err := echo(m.Echo); err != nil {
+		if err := echo(m.echo); err != nil {
 			return err
 		}
-		return entries(m.Entries)
+		return entries(m.entries)
 	case *ConfirmMessage:
-		return echo(m.Echo)
+		return echo(m.echo)
 	}
 	return malformed("%s is not a key-generation message", h.Phase)
 }
@@ -247,7 +247,7 @@ type dkgState struct {
 
 	C         [][]*group.Element // [dealer] Pedersen commitments
 	accusedBy [][]int            // [dealer] complainers, increasing
-	opened    []map[int]RevealedShare
+	opened    []map[int]revealedShare
 	qual      []bool
 	A         [][]*group.Element // [dealer] Feldman values (after reconstruction: all of QUAL)
 	recon     []bool
@@ -264,7 +264,7 @@ func newDKGState(p *dkgParams, self int) *dkgState {
 	}
 	s.C = make([][]*group.Element, p.n+1)
 	s.accusedBy = make([][]int, p.n+1)
-	s.opened = make([]map[int]RevealedShare, p.n+1)
+	s.opened = make([]map[int]revealedShare, p.n+1)
 	s.qual = make([]bool, p.n+1)
 	s.A = make([][]*group.Element, p.n+1)
 	s.recon = make([]bool, p.n+1)
@@ -321,17 +321,17 @@ func (s *dkgState) checkEchoes(st int) error {
 func echoOf(m Message) []Digest {
 	switch m := m.(type) {
 	case *ComplaintsMessage:
-		return m.Echo
+		return m.echo
 	case *JustificationsMessage:
-		return m.Echo
+		return m.echo
 	case *ExtractionMessage:
-		return m.Echo
+		return m.echo
 	case *ExtractionComplaintsMessage:
-		return m.Echo
+		return m.echo
 	case *ReconstructionMessage:
-		return m.Echo
+		return m.echo
 	case *ConfirmMessage:
-		return m.Echo
+		return m.echo
 	}
 	panic("threshold: internal error: echo of a message without one")
 }
@@ -352,7 +352,7 @@ func (s *dkgState) echo(st int) []Digest {
 func (s *dkgState) endDeal() error {
 	for i := 1; i <= s.p.n; i++ {
 		if sl := s.msgs[stageDeal][i]; sl != nil {
-			s.C[i] = sl.msg.(*DealMessage).Commitments
+			s.C[i] = sl.msg.(*DealMessage).commitments
 		}
 	}
 	return nil
@@ -368,7 +368,7 @@ func (s *dkgState) endComplaints() error {
 		if sl == nil {
 			continue
 		}
-		for _, i := range sl.msg.(*ComplaintsMessage).Accused {
+		for _, i := range sl.msg.(*ComplaintsMessage).accused {
 			if s.C[i] == nil {
 				return s.abort(Fault{Party: j, Kind: FaultProtocol, Phase: PhaseDKGComplaints,
 					Detail: fmt.Sprintf("complains against %d, who dealt nothing", i)})
@@ -402,7 +402,7 @@ func (s *dkgState) endJustifications() error {
 				reason = "did not answer the complaints of " + fmt.Sprint(s.accusedBy[i])
 			}
 		} else {
-			entries := sl.msg.(*JustificationsMessage).Entries
+			entries := sl.msg.(*JustificationsMessage).entries
 			answered := make([]int, len(entries))
 			for k, e := range entries {
 				answered[k] = e.Party
@@ -418,7 +418,7 @@ func (s *dkgState) endJustifications() error {
 				}
 			}
 			if reason == "" && len(entries) > 0 {
-				s.opened[i] = make(map[int]RevealedShare, len(entries))
+				s.opened[i] = make(map[int]revealedShare, len(entries))
 				for _, e := range entries {
 					s.opened[i][e.Party] = e
 					s.fault(Fault{Party: e.Party, Kind: FaultComplaintRefuted, Phase: PhaseDKGComplaints,
@@ -449,7 +449,7 @@ func (s *dkgState) endExtraction() error {
 		sl := s.msgs[stageExtraction][i]
 		var A []*group.Element
 		if sl != nil {
-			A = sl.msg.(*ExtractionMessage).Commitments
+			A = sl.msg.(*ExtractionMessage).commitments
 		}
 		switch {
 		case !s.qual[i] && len(A) > 0:
@@ -477,7 +477,7 @@ func (s *dkgState) endExtractionComplaints() error {
 		if sl == nil {
 			continue
 		}
-		for _, e := range sl.msg.(*ExtractionComplaintsMessage).Entries {
+		for _, e := range sl.msg.(*ExtractionComplaintsMessage).entries {
 			i := e.Party
 			if !s.qual[i] || s.A[i] == nil {
 				return s.abort(Fault{Party: j, Kind: FaultProtocol, Phase: PhaseDKGExtractionComplaints,
@@ -507,13 +507,13 @@ func (s *dkgState) endReconstruction() error {
 	if err := s.checkEchoes(stageReconstruction); err != nil {
 		return err
 	}
-	valid := make([][]RevealedShare, s.p.n+1)
+	valid := make([][]revealedShare, s.p.n+1)
 	for j := 1; j <= s.p.n; j++ {
 		sl := s.msgs[stageReconstruction][j]
 		if sl == nil {
 			continue
 		}
-		for _, e := range sl.msg.(*ReconstructionMessage).Entries {
+		for _, e := range sl.msg.(*ReconstructionMessage).entries {
 			i := e.Party
 			if !s.recon[i] {
 				return s.abort(Fault{Party: j, Kind: FaultProtocol, Phase: PhaseDKGReconstruction,
@@ -524,7 +524,7 @@ func (s *dkgState) endReconstruction() error {
 					Detail: fmt.Sprintf("its share of %d does not match the commitments", i)})
 				continue
 			}
-			valid[i] = append(valid[i], RevealedShare{Party: j, Share: e.Share, Blinding: e.Blinding})
+			valid[i] = append(valid[i], revealedShare{Party: j, Share: e.Share, Blinding: e.Blinding})
 		}
 	}
 	for i := 1; i <= s.p.n; i++ {

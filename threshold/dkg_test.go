@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/stretchr/testify/require"
 )
 
@@ -330,12 +331,12 @@ func TestDKGBadShareDisqualified(t *testing.T) {
 		switch m := m.(type) {
 		case *ShareMessage:
 			if to == 3 {
-				m.Share = bad
+				m.share = bad
 			}
 		case *JustificationsMessage:
-			require.Len(t, m.Entries, 1)
-			require.Equal(t, 3, m.Entries[0].Party)
-			m.Entries[0].Share = bad
+			require.Len(t, m.entries, 1)
+			require.Equal(t, 3, m.entries[0].Party)
+			m.entries[0].Share = bad
 		}
 	}
 	nw.run()
@@ -355,10 +356,10 @@ func TestDKGBadShareUnanswered(t *testing.T) {
 		switch m := m.(type) {
 		case *ShareMessage:
 			if to == 4 {
-				m.Blinding = group.NewScalar()
+				m.blinding = group.NewScalar()
 			}
 		case *JustificationsMessage:
-			m.Entries = nil
+			m.entries = nil
 		}
 	}
 	nw.run()
@@ -374,7 +375,7 @@ func TestDKGShareCorruptedInTransitIsJustified(t *testing.T) {
 	nw := newNetwork(t, 4, 3, 4)
 	nw.tamper = func(from, to int, data []byte) []byte {
 		if from == 2 && to == 3 && phaseOf(data) == PhaseDKGShare {
-			return rewrite(t, data, func(m *ShareMessage) { m.Share = group.ScalarFromUint64(7) })
+			return rewrite(t, data, func(m *ShareMessage) { m.share = group.ScalarFromUint64(7) })
 		}
 		return data
 	}
@@ -402,7 +403,7 @@ func TestDKGFalseComplaintRefuted(t *testing.T) {
 // falseComplaint makes a party complain against dealer 1.
 func falseComplaint(to int, m Message) {
 	if m, ok := m.(*ComplaintsMessage); ok {
-		m.Accused = []int{1}
+		m.accused = []int{1}
 	}
 }
 
@@ -444,7 +445,7 @@ func TestDKGEquivocatingComplaint(t *testing.T) {
 	nw := newNetwork(t, 4, 2, 8)
 	nw.tamper = func(from, to int, data []byte) []byte {
 		if from == 3 && to == 2 && phaseOf(data) == PhaseDKGComplaints {
-			return rewrite(t, data, func(m *ComplaintsMessage) { m.Accused = []int{1} })
+			return rewrite(t, data, func(m *ComplaintsMessage) { m.accused = []int{1} })
 		}
 		return data
 	}
@@ -460,7 +461,7 @@ func TestDKGBadExtractionReconstructed(t *testing.T) {
 	junk := randElement(t, testRand(5))
 	nw.nodes[2].cheat = func(to int, m Message) {
 		if m, ok := m.(*ExtractionMessage); ok {
-			m.Commitments[1] = junk
+			m.commitments[1] = junk
 		}
 	}
 	nw.run()
@@ -476,7 +477,7 @@ func TestDKGMissingExtractionReconstructed(t *testing.T) {
 	nw := newNetwork(t, 4, 2, 10)
 	nw.nodes[4].cheat = func(to int, m Message) {
 		if m, ok := m.(*ExtractionMessage); ok {
-			m.Commitments = nil
+			m.commitments = nil
 		}
 	}
 	nw.run()
@@ -490,7 +491,7 @@ func TestDKGFalseExtractionComplaint(t *testing.T) {
 	nw := newNetwork(t, 4, 2, 11)
 	nw.nodes[3].cheat = func(to int, m Message) {
 		if m, ok := m.(*ExtractionComplaintsMessage); ok {
-			m.Entries = []RevealedShare{{Party: 1, Share: group.ScalarFromUint64(1), Blinding: group.ScalarFromUint64(2)}}
+			m.entries = []revealedShare{{Party: 1, Share: group.ScalarFromUint64(1), Blinding: group.ScalarFromUint64(2)}}
 		}
 	}
 	nw.run()
@@ -599,13 +600,13 @@ func TestDKGRejectsOutOfPlace(t *testing.T) {
 		}
 		// Addressed to someone else.
 		if phaseOf(p.data) == PhaseDKGShare {
-			_, err := fresh.Handle(p.from, rewrite(t, p.data, func(m *ShareMessage) { m.Recipient = 5 - p.from }))
+			_, err := fresh.Handle(p.from, rewrite(t, p.data, func(m *ShareMessage) { m.recipient = 5 - p.from }))
 			require.Error(t, err)
 		}
 	}
 	require.Nil(t, fresh.Err())
 	// A message claiming to come from ourselves is rejected.
-	own := rewrite(t, captured[0].data, func(m *DealMessage) { m.Sender = 1 })
+	own := rewrite(t, captured[0].data, func(m *DealMessage) { m.hdr.Sender = 1 })
 	_, err := fresh.Handle(1, own)
 	require.ErrorIs(t, err, ErrRejected)
 	require.Nil(t, fresh.Err())
@@ -634,7 +635,7 @@ func TestDKGConflictingMessageAborts(t *testing.T) {
 	require.NoError(t, err)
 	_, err = d.Handle(2, deal) // identical: ignored
 	require.NoError(t, err)
-	other := rewrite(t, deal, func(m *DealMessage) { m.Commitments[0] = randElement(t, testRand(3)) })
+	other := rewrite(t, deal, func(m *DealMessage) { m.commitments[0] = randElement(t, testRand(3)) })
 	_, err = d.Handle(2, other)
 	var ae *AbortError
 	require.ErrorAs(t, err, &ae)
@@ -711,7 +712,7 @@ func TestShareMessageRedaction(t *testing.T) {
 		m, err := DecodeMessage(p.Bytes())
 		require.NoError(t, err)
 		sm := m.(*ShareMessage)
-		hex := fmt.Sprintf("%x", sm.Share.Bytes())
+		hex := fmt.Sprintf("%x", sm.share.Bytes())
 		for _, s := range []string{fmt.Sprint(p), fmt.Sprintf("%v %+v %#v %x", p, p, p, p), fmt.Sprint(sm),
 			fmt.Sprintf("%v %+v %#v %x %s", sm, sm, sm, sm, sm), sm.LogValue().String(), p.LogValue().String()} {
 			require.NotContains(t, s, hex)
@@ -722,7 +723,7 @@ func TestShareMessageRedaction(t *testing.T) {
 	for _, p := range out.Private {
 		sm, err := DecodeMessage(p.Bytes())
 		require.NoError(t, err)
-		hex := fmt.Sprintf("%x", sm.(*ShareMessage).Share.Bytes())
+		hex := fmt.Sprintf("%x", sm.(*ShareMessage).share.Bytes())
 		s := fmt.Sprintf("%v %+v %#v %x %s", d, d, d, d, d)
 		require.NotContains(t, s, hex)
 		require.Contains(t, s, "authority 1 of 3")
@@ -731,4 +732,55 @@ func TestShareMessageRedaction(t *testing.T) {
 	// A private message has no Phase: it cannot be mistaken for a broadcast.
 	require.Len(t, out.Broadcast, 1)
 	require.Equal(t, PhaseDKGDeal, out.Broadcast[0].Phase())
+}
+
+func TestDKGDrills(t *testing.T) {
+	// The drills of DKGConfig.Drill (eotest --adversary): a bad dealer is
+	// disqualified, a false complaint is refuted, and the others' key works.
+	for _, tc := range []struct {
+		kind            string
+		cheater, victim int
+	}{
+		{drill.BadDealer, 2, 3},
+		{drill.FalseComplaint, 4, 1},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			nw := newNetwork(t, 4, 2, 31)
+			d, err := NewDKG(DKGConfig{ElectionID: testElection, SessionID: testSession, N: 4, T: 2, Self: tc.cheater,
+				Rand: testRand(32), Drill: &drill.DKG{Kind: tc.kind, Victim: tc.victim}})
+			require.NoError(t, err)
+			nw.nodes[tc.cheater] = d
+			nw.run()
+			res := nw.results()
+			pub := res[1].Public
+			for i, r := range res {
+				switch tc.kind {
+				case drill.BadDealer:
+					require.True(t, hasFault(r.Faults, tc.cheater, FaultDisqualified), "node %d: %v", i, r.Faults)
+				case drill.FalseComplaint:
+					require.True(t, hasFault(r.Faults, tc.cheater, FaultComplaintRefuted), "node %d: %v", i, r.Faults)
+					require.False(t, hasFault(r.Faults, tc.victim, FaultDisqualified), "node %d: %v", i, r.Faults)
+				}
+			}
+			if tc.kind == drill.BadDealer {
+				require.Equal(t, []int{1, 3, 4}, pub.Qualified)
+			} else {
+				require.Equal(t, seq(1, 4), pub.Qualified)
+			}
+			requireDecrypts(t, pub, res, 33)
+		})
+	}
+}
+
+func TestDKGDrillRefused(t *testing.T) {
+	for name, dr := range map[string]*drill.DKG{
+		"victim self":    {Kind: drill.BadDealer, Victim: 2},
+		"victim zero":    {Kind: drill.FalseComplaint},
+		"victim above n": {Kind: drill.BadDealer, Victim: 4},
+		"not in the DKG": {Kind: drill.BadShuffle, Victim: 1},
+		"unknown":        {Kind: "bad", Victim: 1},
+	} {
+		_, err := NewDKG(DKGConfig{ElectionID: testElection, SessionID: testSession, N: 3, T: 2, Self: 2, Drill: dr})
+		require.Error(t, err, name)
+	}
 }

@@ -103,6 +103,12 @@ type Header struct {
 // *DealMessage, *ShareMessage, *ComplaintsMessage, *JustificationsMessage,
 // *ExtractionMessage, *ExtractionComplaintsMessage,
 // *ReconstructionMessage, *ConfirmMessage and *DecryptionShareMessage.
+//
+// The key-generation messages (*DealMessage … *ConfirmMessage) have no
+// exported fields: the state machine makes them, DecodeMessage decodes
+// them, and other packages read them through MessageHeader and Bytes only.
+// An authority that sends wrong ones on purpose is a drill
+// (DKGConfig.Drill), applied inside this package.
 type Message interface {
 	// MessageHeader returns the message's header.
 	MessageHeader() Header
@@ -116,11 +122,11 @@ type Message interface {
 // what they received (the zero Digest stands for "nothing received").
 type Digest [32]byte
 
-// RevealedShare is a share s_ij = f_i(j) with its blinding s'_ij = f'_i(j)
+// revealedShare is a share s_ij = f_i(j) with its blinding s'_ij = f'_i(j)
 // made public: by dealer i to answer a complaint, or by party j to
 // complain or to help reconstruct dealer i. Party is the other index: the
 // complainer j in a justification, the dealer i otherwise.
-type RevealedShare struct {
+type revealedShare struct {
 	Party    int
 	Share    *group.Scalar // s_ij
 	Blinding *group.Scalar // s'_ij
@@ -129,8 +135,8 @@ type RevealedShare struct {
 // DealMessage is dealer i's broadcast of its Pedersen commitments
 // C_ik = a_ik·B + b_ik·H, k = 0 … t−1 (GJKR Fig. 2, step 1(a)).
 type DealMessage struct {
-	Header
-	Commitments []*group.Element
+	hdr         Header
+	commitments []*group.Element
 }
 
 // ShareMessage is dealer i's secret share for party j: s_ij = f_i(j) and
@@ -138,37 +144,37 @@ type DealMessage struct {
 // only (see PrivateMessage) and never shows its scalars in logs or
 // formatted output.
 type ShareMessage struct {
-	Header
-	Recipient int
-	Share     *group.Scalar
-	Blinding  *group.Scalar
+	hdr       Header
+	recipient int
+	share     *group.Scalar
+	blinding  *group.Scalar
 }
 
 // ComplaintsMessage is party j's list of dealers whose share failed
 // verification or never arrived (GJKR Fig. 2, step 1(b)), with j's echo of
 // the deals it received.
 type ComplaintsMessage struct {
-	Header
-	Echo    []Digest // digest of the deal of each dealer 1 … n
-	Accused []int    // strictly increasing dealer indices
+	hdr     Header
+	echo    []Digest // digest of the deal of each dealer 1 … n
+	accused []int    // strictly increasing dealer indices
 }
 
 // JustificationsMessage is dealer i's answer to the complaints against it:
 // the shares of the complainers, opened (GJKR Fig. 2, step 1(c)), with
 // i's echo of the complaints.
 type JustificationsMessage struct {
-	Header
-	Echo    []Digest
-	Entries []RevealedShare // Party = complainer, strictly increasing
+	hdr     Header
+	echo    []Digest
+	entries []revealedShare // Party = complainer, strictly increasing
 }
 
 // ExtractionMessage is qualified dealer i's Feldman values A_ik = a_ik·B,
 // k = 0 … t−1 (GJKR Fig. 2, step 4(a)); a party outside QUAL sends an
 // empty list. It carries the echo of the justifications.
 type ExtractionMessage struct {
-	Header
-	Echo        []Digest
-	Commitments []*group.Element
+	hdr         Header
+	echo        []Digest
+	commitments []*group.Element
 }
 
 // ExtractionComplaintsMessage is party j's complaints against dealers
@@ -176,26 +182,26 @@ type ExtractionMessage struct {
 // opened, proves the complaint (GJKR Fig. 2, step 4(b)). It carries the
 // echo of the extractions.
 type ExtractionComplaintsMessage struct {
-	Header
-	Echo    []Digest
-	Entries []RevealedShare // Party = dealer, strictly increasing
+	hdr     Header
+	echo    []Digest
+	entries []revealedShare // Party = dealer, strictly increasing
 }
 
 // ReconstructionMessage is party j's shares of every dealer to be
 // reconstructed in the clear (GJKR Fig. 2, step 4(c)), with j's echo of the
 // extraction complaints.
 type ReconstructionMessage struct {
-	Header
-	Echo    []Digest
-	Entries []RevealedShare // Party = dealer, strictly increasing
+	hdr     Header
+	echo    []Digest
+	entries []revealedShare // Party = dealer, strictly increasing
 }
 
 // ConfirmMessage is party j's echo of the reconstructions and the hash of
 // the whole key-generation transcript as j holds it.
 type ConfirmMessage struct {
-	Header
-	Echo           []Digest
-	TranscriptHash [64]byte
+	hdr            Header
+	echo           []Digest
+	transcriptHash [64]byte
 }
 
 // DecryptionShareMessage is authority i's decryption factors
@@ -220,8 +226,32 @@ func (h Header) appendHeader(b []byte) []byte {
 	return append(b, byte(h.Sender))
 }
 
-// MessageHeader returns h (every message embeds its Header).
+// MessageHeader returns h (a DecryptionShareMessage embeds its Header).
 func (h Header) MessageHeader() Header { return h }
+
+// MessageHeader returns the message's header.
+func (m *DealMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *ShareMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *ComplaintsMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *JustificationsMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *ExtractionMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *ExtractionComplaintsMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *ReconstructionMessage) MessageHeader() Header { return m.hdr }
+
+// MessageHeader returns the message's header.
+func (m *ConfirmMessage) MessageHeader() Header { return m.hdr }
 
 func encodeMessage(m Message) []byte {
 	h := m.MessageHeader()
@@ -244,7 +274,7 @@ func appendElements(b []byte, es []*group.Element) []byte {
 	return b
 }
 
-func appendRevealed(b []byte, rs []RevealedShare) []byte {
+func appendRevealed(b []byte, rs []revealedShare) []byte {
 	b = append(b, byte(len(rs)))
 	for _, r := range rs {
 		b = append(b, byte(r.Party))
@@ -254,41 +284,41 @@ func appendRevealed(b []byte, rs []RevealedShare) []byte {
 	return b
 }
 
-func (m *DealMessage) appendBody(b []byte) []byte { return appendElements(b, m.Commitments) }
+func (m *DealMessage) appendBody(b []byte) []byte { return appendElements(b, m.commitments) }
 
 func (m *ShareMessage) appendBody(b []byte) []byte {
-	b = append(b, byte(m.Recipient))
-	b = append(b, m.Share.Bytes()...)
-	return append(b, m.Blinding.Bytes()...)
+	b = append(b, byte(m.recipient))
+	b = append(b, m.share.Bytes()...)
+	return append(b, m.blinding.Bytes()...)
 }
 
 func (m *ComplaintsMessage) appendBody(b []byte) []byte {
-	b = appendEcho(b, m.Echo)
-	b = append(b, byte(len(m.Accused)))
-	for _, i := range m.Accused {
+	b = appendEcho(b, m.echo)
+	b = append(b, byte(len(m.accused)))
+	for _, i := range m.accused {
 		b = append(b, byte(i))
 	}
 	return b
 }
 
 func (m *JustificationsMessage) appendBody(b []byte) []byte {
-	return appendRevealed(appendEcho(b, m.Echo), m.Entries)
+	return appendRevealed(appendEcho(b, m.echo), m.entries)
 }
 
 func (m *ExtractionMessage) appendBody(b []byte) []byte {
-	return appendElements(appendEcho(b, m.Echo), m.Commitments)
+	return appendElements(appendEcho(b, m.echo), m.commitments)
 }
 
 func (m *ExtractionComplaintsMessage) appendBody(b []byte) []byte {
-	return appendRevealed(appendEcho(b, m.Echo), m.Entries)
+	return appendRevealed(appendEcho(b, m.echo), m.entries)
 }
 
 func (m *ReconstructionMessage) appendBody(b []byte) []byte {
-	return appendRevealed(appendEcho(b, m.Echo), m.Entries)
+	return appendRevealed(appendEcho(b, m.echo), m.entries)
 }
 
 func (m *ConfirmMessage) appendBody(b []byte) []byte {
-	return append(appendEcho(b, m.Echo), m.TranscriptHash[:]...)
+	return append(appendEcho(b, m.echo), m.transcriptHash[:]...)
 }
 
 func (m *DecryptionShareMessage) appendBody(b []byte) []byte {
@@ -347,7 +377,7 @@ func (m *DecryptionShareMessage) FactorBytes() []byte {
 
 // shareText is what a ShareMessage shows of itself.
 func (m *ShareMessage) shareText() string {
-	return fmt.Sprintf("dkg share %d→%d %s", m.Sender, m.Recipient, redacted)
+	return fmt.Sprintf("dkg share %d→%d %s", m.hdr.Sender, m.recipient, redacted)
 }
 
 // String shows the sender and recipient only; the scalars are redacted.
@@ -361,9 +391,9 @@ func (m *ShareMessage) Format(f fmt.State, verb rune) { io.WriteString(f, m.shar
 
 // LogValue logs the header and recipient and "[redacted]" for the share.
 func (m *ShareMessage) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("election", m.ElectionID), slog.String("session", m.SessionID),
-		slog.String("phase", m.Phase.String()), slog.Int("sender", m.Sender),
-		slog.Int("recipient", m.Recipient), slog.String("share", redacted))
+	return slog.GroupValue(slog.String("election", m.hdr.ElectionID), slog.String("session", m.hdr.SessionID),
+		slog.String("phase", m.hdr.Phase.String()), slog.Int("sender", m.hdr.Sender),
+		slog.Int("recipient", m.recipient), slog.String("share", redacted))
 }
 
 // reader decodes the body of a message; the first error sticks and every
@@ -497,12 +527,12 @@ func (r *reader) elements(what string, lo int) []*group.Element {
 
 // revealed reads a list of opened shares; notSelf, when non-zero, is an
 // index the entries may not name.
-func (r *reader) revealed(what string, notSelf int) []RevealedShare {
+func (r *reader) revealed(what string, notSelf int) []revealedShare {
 	c := r.count(what+" count", 0, MaxAuthorities, 1+2*group.ScalarSize)
 	if r.err != nil {
 		return nil
 	}
-	out := make([]RevealedShare, c)
+	out := make([]revealedShare, c)
 	for i := range out {
 		p := r.index(what + " index")
 		if r.err == nil && i > 0 && p <= out[i-1].Party {
@@ -511,7 +541,7 @@ func (r *reader) revealed(what string, notSelf int) []RevealedShare {
 		if r.err == nil && p == notSelf {
 			r.fail(malformed("%s names its own sender %d", what, p))
 		}
-		out[i] = RevealedShare{Party: p, Share: r.scalar(what + " share"), Blinding: r.scalar(what + " blinding")}
+		out[i] = revealedShare{Party: p, Share: r.scalar(what + " share"), Blinding: r.scalar(what + " blinding")}
 	}
 	return out
 }
@@ -540,36 +570,36 @@ func DecodeMessage(b []byte) (Message, error) {
 	var m Message
 	switch h.Phase {
 	case PhaseDKGDeal:
-		m = &DealMessage{Header: h, Commitments: r.elements("commitment", 1)}
+		m = &DealMessage{hdr: h, commitments: r.elements("commitment", 1)}
 	case PhaseDKGShare:
-		s := &ShareMessage{Header: h, Recipient: r.index("recipient")}
-		if r.err == nil && s.Recipient == h.Sender {
+		s := &ShareMessage{hdr: h, recipient: r.index("recipient")}
+		if r.err == nil && s.recipient == h.Sender {
 			r.fail(malformed("share addressed to its own dealer"))
 		}
-		s.Share, s.Blinding = r.scalar("share"), r.scalar("blinding")
+		s.share, s.blinding = r.scalar("share"), r.scalar("blinding")
 		m = s
 	case PhaseDKGComplaints:
-		c := &ComplaintsMessage{Header: h, Echo: r.echo()}
+		c := &ComplaintsMessage{hdr: h, echo: r.echo()}
 		n := r.count("complaint count", 0, MaxAuthorities, 1)
 		for i := 0; i < n && r.err == nil; i++ {
 			d := r.index("accused dealer")
-			if r.err == nil && (d == h.Sender || (i > 0 && d <= c.Accused[i-1])) {
+			if r.err == nil && (d == h.Sender || (i > 0 && d <= c.accused[i-1])) {
 				r.fail(malformed("accused dealers must be strictly increasing and exclude the sender"))
 			}
-			c.Accused = append(c.Accused, d)
+			c.accused = append(c.accused, d)
 		}
 		m = c
 	case PhaseDKGJustifications:
-		m = &JustificationsMessage{Header: h, Echo: r.echo(), Entries: r.revealed("justification", h.Sender)}
+		m = &JustificationsMessage{hdr: h, echo: r.echo(), entries: r.revealed("justification", h.Sender)}
 	case PhaseDKGExtraction:
-		m = &ExtractionMessage{Header: h, Echo: r.echo(), Commitments: r.elements("feldman value", 0)}
+		m = &ExtractionMessage{hdr: h, echo: r.echo(), commitments: r.elements("feldman value", 0)}
 	case PhaseDKGExtractionComplaints:
-		m = &ExtractionComplaintsMessage{Header: h, Echo: r.echo(), Entries: r.revealed("extraction complaint", h.Sender)}
+		m = &ExtractionComplaintsMessage{hdr: h, echo: r.echo(), entries: r.revealed("extraction complaint", h.Sender)}
 	case PhaseDKGReconstruction:
-		m = &ReconstructionMessage{Header: h, Echo: r.echo(), Entries: r.revealed("reconstruction share", 0)}
+		m = &ReconstructionMessage{hdr: h, echo: r.echo(), entries: r.revealed("reconstruction share", 0)}
 	case PhaseDKGConfirm:
-		c := &ConfirmMessage{Header: h, Echo: r.echo()}
-		copy(c.TranscriptHash[:], r.take(len(c.TranscriptHash), "transcript hash"))
+		c := &ConfirmMessage{hdr: h, echo: r.echo()}
+		copy(c.transcriptHash[:], r.take(len(c.transcriptHash), "transcript hash"))
 		m = c
 	case PhaseDecryptionShare:
 		m = decodeDecryptionShare(r, h)

@@ -31,7 +31,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		require.LessOrEqual(t, h.Sender, MaxAuthorities)
 		require.Equal(t, h.Phase, phaseOf(data))
 		if s, ok := m.(*ShareMessage); ok {
-			require.NotContains(t, s.String(), group.ScalarText(s.Share))
+			require.NotContains(t, s.String(), group.ScalarText(s.share))
 		}
 	})
 }

@@ -113,36 +113,36 @@ func TestMessagesRejectBadValues(t *testing.T) {
 	one := group.ScalarFromUint64(1)
 	withPhase := func(p Phase) Header { h := hdr; h.Phase = p; return h }
 	ok := [][]byte{
-		enc(&DealMessage{Header: withPhase(PhaseDKGDeal), Commitments: []*group.Element{g}}),
-		enc(&ShareMessage{Header: withPhase(PhaseDKGShare), Recipient: 2, Share: one, Blinding: one}),
-		enc(&ComplaintsMessage{Header: withPhase(PhaseDKGComplaints), Echo: make([]Digest, 2), Accused: []int{2, 3}}),
+		enc(&DealMessage{hdr: withPhase(PhaseDKGDeal), commitments: []*group.Element{g}}),
+		enc(&ShareMessage{hdr: withPhase(PhaseDKGShare), recipient: 2, share: one, blinding: one}),
+		enc(&ComplaintsMessage{hdr: withPhase(PhaseDKGComplaints), echo: make([]Digest, 2), accused: []int{2, 3}}),
 	}
 	for _, b := range ok {
 		_, err := DecodeMessage(b)
 		require.NoError(t, err)
 	}
 	bad := map[string][]byte{
-		"identity commitment":  enc(&DealMessage{Header: withPhase(PhaseDKGDeal), Commitments: []*group.Element{g, id}}),
-		"no commitments":       enc(&DealMessage{Header: withPhase(PhaseDKGDeal)}),
-		"share to self":        enc(&ShareMessage{Header: withPhase(PhaseDKGShare), Recipient: 1, Share: one, Blinding: one}),
-		"complaint about self": enc(&ComplaintsMessage{Header: withPhase(PhaseDKGComplaints), Echo: make([]Digest, 2), Accused: []int{1}}),
-		"unsorted complaints":  enc(&ComplaintsMessage{Header: withPhase(PhaseDKGComplaints), Echo: make([]Digest, 3), Accused: []int{3, 2}}),
-		"repeated complaint":   enc(&ComplaintsMessage{Header: withPhase(PhaseDKGComplaints), Echo: make([]Digest, 3), Accused: []int{2, 2}}),
-		"empty echo":           enc(&ComplaintsMessage{Header: withPhase(PhaseDKGComplaints)}),
-		"identity feldman":     enc(&ExtractionMessage{Header: withPhase(PhaseDKGExtraction), Echo: make([]Digest, 1), Commitments: []*group.Element{id}}),
-		"justify self": enc(&JustificationsMessage{Header: withPhase(PhaseDKGJustifications), Echo: make([]Digest, 1),
-			Entries: []RevealedShare{{Party: 1, Share: one, Blinding: one}}}),
-		"unsorted entries": enc(&ReconstructionMessage{Header: withPhase(PhaseDKGReconstruction), Echo: make([]Digest, 1),
-			Entries: []RevealedShare{{Party: 3, Share: one, Blinding: one}, {Party: 2, Share: one, Blinding: one}}}),
+		"identity commitment":  enc(&DealMessage{hdr: withPhase(PhaseDKGDeal), commitments: []*group.Element{g, id}}),
+		"no commitments":       enc(&DealMessage{hdr: withPhase(PhaseDKGDeal)}),
+		"share to self":        enc(&ShareMessage{hdr: withPhase(PhaseDKGShare), recipient: 1, share: one, blinding: one}),
+		"complaint about self": enc(&ComplaintsMessage{hdr: withPhase(PhaseDKGComplaints), echo: make([]Digest, 2), accused: []int{1}}),
+		"unsorted complaints":  enc(&ComplaintsMessage{hdr: withPhase(PhaseDKGComplaints), echo: make([]Digest, 3), accused: []int{3, 2}}),
+		"repeated complaint":   enc(&ComplaintsMessage{hdr: withPhase(PhaseDKGComplaints), echo: make([]Digest, 3), accused: []int{2, 2}}),
+		"empty echo":           enc(&ComplaintsMessage{hdr: withPhase(PhaseDKGComplaints)}),
+		"identity feldman":     enc(&ExtractionMessage{hdr: withPhase(PhaseDKGExtraction), echo: make([]Digest, 1), commitments: []*group.Element{id}}),
+		"justify self": enc(&JustificationsMessage{hdr: withPhase(PhaseDKGJustifications), echo: make([]Digest, 1),
+			entries: []revealedShare{{Party: 1, Share: one, Blinding: one}}}),
+		"unsorted entries": enc(&ReconstructionMessage{hdr: withPhase(PhaseDKGReconstruction), echo: make([]Digest, 1),
+			entries: []revealedShare{{Party: 3, Share: one, Blinding: one}, {Party: 2, Share: one, Blinding: one}}}),
 	}
 	// A scalar ≥ ℓ in a share: ℓ itself.
-	share := enc(&ShareMessage{Header: withPhase(PhaseDKGShare), Recipient: 2, Share: one, Blinding: one})
+	share := enc(&ShareMessage{hdr: withPhase(PhaseDKGShare), recipient: 2, share: one, blinding: one})
 	ell := []byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
 	copy(share[len(share)-64:], ell)
 	bad["scalar = ℓ"] = share
 	// A non-canonical element (all 0xff) in a deal.
-	deal := enc(&DealMessage{Header: withPhase(PhaseDKGDeal), Commitments: []*group.Element{g}})
+	deal := enc(&DealMessage{hdr: withPhase(PhaseDKGDeal), commitments: []*group.Element{g}})
 	copy(deal[len(deal)-32:], bytes.Repeat([]byte{0xff}, 32))
 	bad["non-canonical element"] = deal
 	// Decryption shares: a huge declared count, zero width, an identity

@@ -18,20 +18,26 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/record"
 )
 
 // buildBinaries builds the commands once per test into a temporary
-// directory.
-func buildBinaries(t *testing.T) string {
+// directory, with the build tags given: "drill" for the daemon of the
+// crash drill (drill.go), none for the production binaries.
+func buildBinaries(t *testing.T, tags ...string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to build the binaries")
 	}
 	bin := t.TempDir()
-	build := exec.Command(goBin, "build", "-o", bin, "github.com/eo-mixnet/eo/cmd/eopeers", "github.com/eo-mixnet/eo/cmd/eorchestra",
-		"github.com/eo-mixnet/eo/cmd/eotest", "github.com/eo-mixnet/eo/cmd/eolog")
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	build := exec.Command(goBin, append(args, "github.com/eo-mixnet/eo/cmd/eopeers", "github.com/eo-mixnet/eo/cmd/eorchestra",
+		"github.com/eo-mixnet/eo/cmd/eotest", "github.com/eo-mixnet/eo/cmd/eolog")...)
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return bin
@@ -120,6 +126,9 @@ func deploy(t *testing.T, bin string, n int, settings string) []*daemon {
 	return ds
 }
 
+// crashSettings are the eorchestra.json of the crash tests' authorities.
+const crashSettings = `{"log_level":"warn","passphrase_file":"pass","step_timeout":"60s","resend_after":"500ms","round_timeout":"20s"}`
+
 // TestCrashResume kills an authority with SIGKILL at every step boundary
 // of an election and in the middle of the steps (every key-generation
 // message, each mix before and after it is published, verification,
@@ -131,8 +140,8 @@ func TestCrashResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binaries and runs a dozen elections")
 	}
-	bin := buildBinaries(t)
-	ds := deploy(t, bin, 2, `{"log_level":"warn","passphrase_file":"pass","step_timeout":"60s","resend_after":"500ms","round_timeout":"20s"}`)
+	bin := buildBinaries(t, "drill")
+	ds := deploy(t, bin, 2, crashSettings)
 	ds[0].start(t, bin)
 	ds[1].start(t, bin)
 	for _, tc := range []struct {
@@ -148,7 +157,7 @@ func TestCrashResume(t *testing.T) {
 			d := ds[tc.who-1]
 			before, _ := filepath.Glob(filepath.Join(d.dir, "elections", "*"))
 			d.stop(t)
-			d.start(t, bin, "EO_CRASH_AT="+tc.point)
+			d.start(t, bin, drill.Env+"="+tc.point)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			out := t.TempDir()
@@ -201,5 +210,32 @@ func TestCrashResume(t *testing.T) {
 				require.True(t, bytes.Contains(msg, f[fmt.Sprintf("q0/mix-%d/output.bin", j)]), "mix %d changed after the crash", j)
 			}
 		})
+	}
+}
+
+// TestCrashDrillNeedsTag runs an election on the production binaries
+// (built without -tags drill) with $EO_CRASH_AT naming points that every
+// election passes: no daemon dies, because only the drill build reads it.
+func TestCrashDrillNeedsTag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binaries and runs an election")
+	}
+	bin := buildBinaries(t)
+	ds := deploy(t, bin, 2, crashSettings)
+	ds[0].start(t, bin, drill.Env+"=dkg-message:1")
+	ds[1].start(t, bin, drill.Env+"=created")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	eotest := exec.CommandContext(ctx, filepath.Join(bin, "eotest"), "full", "--dir", ds[0].dir, "--peers", "prod-a2",
+		"--vcount", "30", "--listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), "--json")
+	var stderr bytes.Buffer
+	eotest.Stderr = &stderr
+	require.NoError(t, eotest.Run(), "eotest: %s\na1: %s\na2: %s", stderr.String(), ds[0].log, ds[1].log)
+	for i, d := range ds {
+		select {
+		case err := <-d.done:
+			t.Fatalf("authority %d died (%v): %s", i+1, err, d.log)
+		default:
+		}
 	}
 }

@@ -79,7 +79,9 @@ Elections interrupted by a stop resume at the next start.`,
 				eolog.NewJSONHandler(f, &eolog.Options{Level: slog.LevelDebug}),
 				eolog.NewTextHandler(stderr, &eolog.Options{Level: level, Color: color}),
 			))
-			srv, err := orchestra.New(orchestra.Options{Dir: dir, Config: cfg, Logger: log})
+			opts := orchestra.Options{Dir: dir, Config: cfg, Logger: log}
+			setDrill(&opts, getenv)
+			srv, err := orchestra.New(opts)
 			if err != nil {
 				return err
 			}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/eotest"
-	"github.com/eo-mixnet/eo/orchestra"
+	"github.com/eo-mixnet/eo/internal/drill"
 )
 
 func fullCmd() *cobra.Command {
@@ -59,6 +59,9 @@ directs, the peers take part.`,
 					if !ok || err != nil || i < 1 || i > local {
 						return fmt.Errorf("--adversary %q: want KIND:AUTHORITY, AUTHORITY 1 … %d", a, local)
 					}
+					if kind == "" || drill.CheckKind(kind) != nil {
+						return fmt.Errorf("--adversary %q: KIND is one of %s", a, strings.Join(drill.Kinds, ", "))
+					}
 					o.Adversaries[i] = kind
 				}
 			}
@@ -102,7 +105,7 @@ directs, the peers take part.`,
 	cmd.Flags().StringVar(&o.Out, "out", "", "write the record and tally.tar.gz here")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
 	cmd.Flags().Float64Var(&o.Spoil, "spoil", 0, "spoil this fraction of the vote file's lines (garbage, repeated voters, broken proofs) and check that exactly those are excluded")
-	cmd.Flags().StringArrayVar(&adversaries, "adversary", nil, "with --local: KIND:AUTHORITY makes that authority misbehave, KIND one of "+strings.Join(orchestra.AdversaryKinds, ", ")+" (repeatable)")
+	cmd.Flags().StringArrayVar(&adversaries, "adversary", nil, "with --local: KIND:AUTHORITY makes that authority misbehave, KIND one of "+strings.Join(drill.Kinds, ", ")+" (repeatable)")
 	cmd.Flags().Float64Var(&imp.Drop, "drop", 0, "with --local: drop this fraction of the datagrams between authorities")
 	cmd.Flags().Float64Var(&imp.Duplicate, "duplicate", 0, "with --local: duplicate this fraction of them")
 	cmd.Flags().DurationVar(&imp.MaxDelay, "delay", 0, "with --local: delay each by up to this long (reordering them)")
