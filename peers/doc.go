@@ -9,15 +9,20 @@
 //   - A [Store] is the trust store: one file per installed peer. Trust is
 //     exactly the set of certificates in it, pinned by the SHA-256 of the
 //     leaf certificate ([Fingerprint]); there is no certificate authority.
+//     Each peer is installed under a [Role]: [RoleAuthority] (the default,
+//     and what a package without a "role" is) or [RoleWebServer], an
+//     election web server. Ask [Store.TrustedAs] (or [Store.AuthenticateRole],
+//     [PeerRoleFromContext]) before letting a peer do what only one role may.
 //     A running process sees installs and uninstalls without a restart: the
 //     store re-reads its directory whenever the directory's modification time
 //     changes, a stat(2) that every handshake and every message performs.
 //   - An [Endpoint] is the QUIC transport between authorities: TLS 1.3,
 //     client certificates on both sides, ALPN "eo/1", typed and size-limited
 //     messages, streaming for long ciphertext lists, reconnection, and the
-//     sender's identity taken from its authenticated certificate. It watches
+//     sender's identity taken from its authenticated certificate. Only
+//     peers installed as authorities may connect or be dialed. It watches
 //     the trust store and closes at once the connections of a peer that is
-//     uninstalled or replaced.
+//     uninstalled, replaced, or no longer an authority.
 //   - [ServerTLSConfig], [ClientTLSConfig], [NewHTTPClient] and [RequirePeer]
 //     give HTTPS over TCP the same pinning.
 //

@@ -38,7 +38,7 @@ func FuzzParsePackage(f *testing.F) {
 			t.Fatalf("not canonical:\n%q\n%q", enc, enc2)
 		}
 		if p.Hostname != p2.Hostname || p.Certificate != p2.Certificate || p.Port != p2.Port ||
-			p.Version != p2.Version || p.QUICPort != p2.QUICPort || p.IPAddress != p2.IPAddress {
+			p.Version != p2.Version || p.QUICPort != p2.QUICPort || p.IPAddress != p2.IPAddress || p.Role != p2.Role {
 			t.Fatalf("fields changed: %+v %+v", p, p2)
 		}
 	})
@@ -112,6 +112,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzParsePackage", "valid-newline", append(valid, '\n'))
 	withUnknown := append(bytes.TrimSuffix(valid, []byte("}")), `,"zone":"eu","w":[1,{"a":null}],"u":"\u00e9"}`...)
 	write("FuzzParsePackage", "unknown-fields", withUnknown)
+	write("FuzzParsePackage", "no-role", bytes.Replace(valid, []byte(`,"role":"authority"`), nil, 1))
+	write("FuzzParsePackage", "webserver", bytes.Replace(valid, []byte(`"role":"authority"`), []byte(`"role":"webserver"`), 1))
+	write("FuzzParsePackage", "bad-role", bytes.Replace(valid, []byte(`"role":"authority"`), []byte(`"role":"owner"`), 1))
 	write("FuzzParsePackage", "legacy-v1", []byte(fmt.Sprintf(`{"ssl_certificate":%q,"hostname":"prod-a1","port":5000,"version":1}`, id.CertificatePEM)))
 	write("FuzzParsePackage", "duplicate", []byte(`{"hostname":"a","hostname":"b"}`))
 	write("FuzzParsePackage", "trailing", append(append([]byte{}, valid...), "{}"...))

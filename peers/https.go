@@ -52,25 +52,40 @@ func NewHTTPServer(addr string, id *Identity, store *Store, h http.Handler) *htt
 
 type peerKey struct{}
 
+type authenticatedPeer struct {
+	host string
+	role Role
+}
+
 // RequirePeer checks every request, not only every connection, against the
 // trust store, so that a peer uninstalled while it holds a kept-alive
 // connection is refused at its next request: a request without a TLS client
 // certificate installed in store gets 403 Forbidden; otherwise h serves it,
-// and PeerFromContext gives the peer's host name.
+// and PeerFromContext gives the peer's host name and PeerRoleFromContext
+// its role, as the store said for this request. Peers of any role pass:
+// h decides what each role may do.
 func RequirePeer(store *Store, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, err := store.Authenticate(r.TLS)
+		host, role, err := store.AuthenticateRole(r.TLS)
 		if err != nil {
 			http.Error(w, "forbidden: client certificate not installed", http.StatusForbidden)
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), peerKey{}, host)))
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), peerKey{}, authenticatedPeer{host, role})))
 	})
 }
 
 // PeerFromContext returns the host name of the authenticated peer of a
 // request served through RequirePeer.
 func PeerFromContext(ctx context.Context) (string, bool) {
-	h, ok := ctx.Value(peerKey{}).(string)
-	return h, ok
+	p, ok := ctx.Value(peerKey{}).(authenticatedPeer)
+	return p.host, ok
+}
+
+// PeerRoleFromContext returns the role of the authenticated peer of a
+// request served through RequirePeer: the role it was installed under when
+// the request was checked.
+func PeerRoleFromContext(ctx context.Context) (Role, bool) {
+	p, ok := ctx.Value(peerKey{}).(authenticatedPeer)
+	return p.role, ok
 }

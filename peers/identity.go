@@ -46,6 +46,10 @@ type Config struct {
 	Port int `json:"port"`
 	// QUICPort is the UDP port of the QUIC transport.
 	QUICPort int `json:"quic_port"`
+	// Role is what this identity is, and what its package says: "authority"
+	// or "webserver". A configuration written before roles existed has
+	// none; LoadIdentity sets RoleAuthority then.
+	Role Role `json:"role,omitempty"`
 }
 
 // InitOptions are the parameters of a new identity.
@@ -61,6 +65,8 @@ type InitOptions struct {
 	Validity time.Duration
 	// Now is the start of the certificate's validity, time.Now if zero.
 	Now time.Time
+	// Role is what this identity is, RoleAuthority if empty.
+	Role Role
 }
 
 // An Identity is this authority: its directory, configuration, certificate
@@ -96,6 +102,10 @@ func (o *InitOptions) check() error {
 	}
 	if o.Validity < 0 {
 		return errors.New("peers: negative certificate validity")
+	}
+	if o.Role != "" && !o.Role.Valid() {
+		_, err := ParseRole(string(o.Role))
+		return err
 	}
 	return nil
 }
@@ -167,6 +177,7 @@ func InitIdentity(dir string, o InitOptions) (*Identity, error) {
 		PrivateIPAddress: o.PrivateIPAddress,
 		Port:             o.Port,
 		QUICPort:         o.QUICPort,
+		Role:             o.Role.orDefault(),
 	}
 	cfgJSON, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -202,13 +213,14 @@ func LoadIdentity(dir string) (*Identity, error) {
 	if err := json.Unmarshal(cfgData, &cfg); err != nil {
 		return nil, fmt.Errorf("peers: %s: %v", filepath.Join(dir, ConfigFile), jsonErr(err))
 	}
-	o := InitOptions{Hostname: cfg.Hostname, IPAddress: cfg.IPAddress, PrivateIPAddress: cfg.PrivateIPAddress, Port: cfg.Port, QUICPort: cfg.QUICPort}
+	o := InitOptions{Hostname: cfg.Hostname, IPAddress: cfg.IPAddress, PrivateIPAddress: cfg.PrivateIPAddress, Port: cfg.Port, QUICPort: cfg.QUICPort, Role: cfg.Role}
 	if err := o.check(); err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, filepath.Join(dir, ConfigFile))
 	}
 	if cfg.QUICPort == 0 {
 		cfg.QUICPort = cfg.Port
 	}
+	cfg.Role = cfg.Role.orDefault()
 
 	keyName := filepath.Join(dir, KeyFile)
 	fi, err := os.Lstat(keyName)
@@ -247,11 +259,16 @@ func LoadIdentity(dir string) (*Identity, error) {
 // Hostname returns the authority's host name.
 func (id *Identity) Hostname() string { return id.Config.Hostname }
 
+// Role returns what this identity is: RoleAuthority unless it was
+// initialized with another role.
+func (id *Identity) Role() Role { return id.Config.Role.orDefault() }
+
 // Fingerprint returns the fingerprint of the authority's certificate.
 func (id *Identity) Fingerprint() Fingerprint { return id.Certificate.Fingerprint }
 
 // Package returns the authority's peer package, with the private IP address
-// in ip_address if private is true (an error if there is none).
+// in ip_address if private is true (an error if there is none), and the
+// identity's role in role.
 func (id *Identity) Package(private bool) (*Package, error) {
 	ip := id.Config.IPAddress
 	if private {
@@ -267,19 +284,20 @@ func (id *Identity) Package(private bool) (*Package, error) {
 		Port:        id.Config.Port,
 		Version:     PackageVersion,
 		QUICPort:    id.Config.QUICPort,
+		Role:        id.Role(),
 		leaf:        id.Certificate,
 	}
 	return p, nil
 }
 
 // OpenStore opens the authority's trust store, which also trusts the
-// authority's own certificate (Store.TrustSelf).
+// authority's own certificate, under the identity's role (Store.TrustSelf).
 func (id *Identity) OpenStore() (*Store, error) {
 	s, err := OpenStore(filepath.Join(id.Dir, PeersDir))
 	if err != nil {
 		return nil, err
 	}
-	s.TrustSelf(id.Hostname(), id.Fingerprint())
+	s.trustSelf(id.Hostname(), id.Fingerprint(), id.Role())
 	return s, nil
 }
 

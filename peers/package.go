@@ -38,6 +38,8 @@ const (
 	maxIPLength = 64
 	// maxUnknownFields bounds the number of fields this eo does not know.
 	maxUnknownFields = 64
+	// maxRoleLength bounds role before it is compared with the known ones.
+	maxRoleLength = 64
 )
 
 // ErrInvalidPackage is wrapped by every error about the content of a peer
@@ -66,6 +68,11 @@ type Package struct {
 	// QUICPort is the UDP port of the authority's QUIC transport
 	// ("quic_port"); 0 in a decoded package means "same as Port".
 	QUICPort int
+	// Role is what the peer is ("role"): RoleAuthority or RoleWebServer;
+	// empty in a decoded package that has none, which means RoleAuthority
+	// (see EffectiveRole). An installer may set it to override the
+	// package's own.
+	Role Role
 
 	// unknown holds the fields this eo does not know, in the order they
 	// came, as raw JSON.
@@ -174,6 +181,16 @@ func (p *Package) setField(key string, raw json.RawMessage) error {
 		return decodeInt(key, raw, &p.Version)
 	case "quic_port":
 		return decodeInt(key, raw, &p.QUICPort)
+	case "role":
+		var r string
+		if err := decodeString(key, raw, maxRoleLength, &r); err != nil {
+			return err
+		}
+		if !Role(r).Valid() {
+			return invalid("role %q is not %q or %q", truncate(r), RoleAuthority, RoleWebServer)
+		}
+		p.Role = Role(r)
+		return nil
 	}
 	if len(p.unknown) == maxUnknownFields {
 		return invalid("more than %d unknown fields", maxUnknownFields)
@@ -254,6 +271,9 @@ func (p *Package) validate(now time.Time) error {
 	}
 	if p.QUICPort < 0 || p.QUICPort > 65535 {
 		return invalid("quic_port %d is out of range 1-65535", p.QUICPort)
+	}
+	if p.Role != "" && !p.Role.Valid() {
+		return invalid("role %q is not %q or %q", truncate(string(p.Role)), RoleAuthority, RoleWebServer)
 	}
 	c, err := ParseCertificatePEM([]byte(p.Certificate))
 	if err != nil {
@@ -373,8 +393,13 @@ func (p *Package) EffectiveQUICPort() int {
 	return p.Port
 }
 
+// EffectiveRole returns Role, or RoleAuthority where Role is empty (a
+// package written before roles existed is an authority's).
+func (p *Package) EffectiveRole() Role { return p.Role.orDefault() }
+
 // Marshal encodes the package as one line of JSON, without a final newline:
-// the known fields in a fixed order, then the unknown fields as they came.
+// the known fields in a fixed order (role, when set, after quic_port), then
+// the unknown fields as they came.
 // Decoding the result gives the same package, and encoding that gives the
 // same bytes.
 func (p *Package) Marshal() []byte {
@@ -398,6 +423,9 @@ func (p *Package) Marshal() []byte {
 	num("version", p.Version)
 	if p.QUICPort != 0 {
 		num("quic_port", p.QUICPort)
+	}
+	if p.Role != "" {
+		str("role", string(p.Role))
 	}
 	for _, f := range p.unknown {
 		writeKey(&b, f.key)

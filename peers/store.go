@@ -59,7 +59,11 @@ func notInstalled(host string) error {
 
 // A Store is a trust store: a directory holding one peer package per file,
 // named after the peer's host name. Trust is exactly the set of certificates
-// in these files; nothing else (no CA bundle) is consulted.
+// in these files; nothing else (no CA bundle) is consulted. Each peer is
+// trusted under one Role, the "role" field of its stored package (a stored
+// package without one, written before roles existed, is an authority's):
+// ask TrustedAs, not Trusted, before letting a peer do what only one role
+// may.
 //
 // A Store is safe for concurrent use, and several processes may use one
 // directory: changes are made under an flock(2) lock by writing a temporary
@@ -80,10 +84,11 @@ type Store struct {
 	gen       uint64
 	problems  []error
 
-	// self is this authority's own name and certificate, trusted as if
-	// installed (see TrustSelf); never listed.
+	// self is this authority's own name, certificate and role, trusted as
+	// if installed (see TrustSelf); never listed.
 	selfHost string
 	selfFP   Fingerprint
+	selfRole Role
 }
 
 type storeEntry struct {
@@ -283,27 +288,92 @@ func (s *Store) Lookup(fp Fingerprint) (hostname string, ok bool) {
 }
 
 // TrustSelf makes the store trust the authority's own certificate under
-// its own host name, as if it were installed, without writing it to the
-// directory or listing it: an authority's own tools (eotest with --dir)
-// present its certificate to its own daemon. Identity.OpenStore calls it.
+// its own host name, as an authority, as if it were installed, without
+// writing it to the directory or listing it: an authority's own tools
+// (eotest with --dir) present its certificate to its own daemon.
+// Identity.OpenStore does the same with the identity's role.
 func (s *Store) TrustSelf(hostname string, fp Fingerprint) {
+	s.trustSelf(hostname, fp, RoleAuthority)
+}
+
+func (s *Store) trustSelf(hostname string, fp Fingerprint, role Role) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.selfHost, s.selfFP = strings.ToLower(hostname), fp
+	s.selfHost, s.selfFP, s.selfRole = strings.ToLower(hostname), fp, role.orDefault()
 }
 
 // Trusted reports whether hostname is installed with the certificate whose
-// fingerprint is fp.
+// fingerprint is fp, under any role.
 func (s *Store) Trusted(hostname string, fp Fingerprint) bool {
+	_, ok := s.trustedRole(hostname, fp)
+	return ok
+}
+
+// TrustedAs reports whether hostname is installed with the certificate whose
+// fingerprint is fp and under the given role: the question to ask before
+// letting a peer do what only that role may ("is this certificate an
+// installed web server?"). The authority itself (see TrustSelf) counts under
+// its own role. The host name, certificate and role are read together, from
+// one state of the store.
+func (s *Store) TrustedAs(hostname string, fp Fingerprint, role Role) bool {
+	r, ok := s.trustedRole(hostname, fp)
+	return ok && r == role
+}
+
+// trustedRole returns the role under which hostname is installed with the
+// certificate fp.
+func (s *Store) trustedRole(hostname string, fp Fingerprint) (Role, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reloadLocked(false)
+	s.reloadLocked(false) // on error the last good state stands
 	h := strings.ToLower(hostname)
 	if s.selfHost != "" && h == s.selfHost && fp == s.selfFP {
-		return true
+		return s.selfRole, true
 	}
 	e := s.byHost[h]
-	return e != nil && e.pkg.Fingerprint() == fp
+	if e == nil || e.pkg.Fingerprint() != fp {
+		return "", false
+	}
+	return e.pkg.EffectiveRole(), true
+}
+
+// Role returns the role under which hostname (in any case) is installed:
+// the "role" of its stored package, RoleAuthority for a package stored
+// without one, the identity's own role for the authority itself. A host
+// name that is not installed is an error wrapping ErrNotInstalled.
+//
+// To decide what a connection may do, prefer TrustedAs with the
+// fingerprint of the certificate it presented: Role alone does not say
+// that the certificate is the installed one.
+func (s *Store) Role(hostname string) (Role, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.reloadLocked(false); err != nil {
+		return "", err
+	}
+	h := strings.ToLower(hostname)
+	if e := s.byHost[h]; e != nil {
+		return e.pkg.EffectiveRole(), nil
+	}
+	if s.selfHost != "" && h == s.selfHost {
+		return s.selfRole, nil
+	}
+	return "", notInstalled(hostname)
+}
+
+// LookupRole returns the host name and the role under which the certificate
+// with fingerprint fp is installed.
+func (s *Store) LookupRole(fp Fingerprint) (hostname string, role Role, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadLocked(false) // on error the last good state stands
+	if host, ok := s.byFP[fp]; ok {
+		return host, s.byHost[host].pkg.EffectiveRole(), true
+	}
+	if s.selfHost != "" && fp == s.selfFP {
+		return s.selfHost, s.selfRole, true
+	}
+	return "", "", false
 }
 
 // InstallResult says what Install did.
@@ -331,14 +401,20 @@ func (r InstallResult) String() string {
 }
 
 // Install validates p at the current time and writes it to the store,
-// atomically. A host name installed with another certificate is refused with
-// ErrCertificateChanged unless force is set, in which case the old
-// certificate stops being trusted at once. A certificate installed under
-// another host name is refused with ErrDuplicateCertificate.
+// atomically, under the role p.Role (RoleAuthority if empty; to override
+// the role a package says, set p.Role first). The stored package always
+// carries its role. A host name installed with another certificate is
+// refused with ErrCertificateChanged unless force is set, in which case the
+// old certificate stops being trusted at once; a host name installed with
+// the same certificate under another role is refused with ErrRoleChanged
+// unless force is set (the result is then Updated). A certificate installed
+// under another host name is refused with ErrDuplicateCertificate.
 func (s *Store) Install(p *Package, force bool) (InstallResult, error) {
 	if err := p.validate(time.Now()); err != nil {
 		return 0, err
 	}
+	stored := *p
+	stored.Role = p.EffectiveRole()
 	unlock, err := lockFile(filepath.Join(s.dir, lockName))
 	if err != nil {
 		return 0, fmt.Errorf("peers: trust store: %w", err)
@@ -353,18 +429,20 @@ func (s *Store) Install(p *Package, force bool) (InstallResult, error) {
 	if other, ok := s.byFP[p.Fingerprint()]; ok && other != key {
 		return 0, fmt.Errorf("peers: the certificate of %s is already installed for %s: %w", p.Hostname, other, ErrDuplicateCertificate)
 	}
-	raw := append(p.Marshal(), '\n')
+	raw := append(stored.Marshal(), '\n')
 	result := Installed
 	if old := s.byHost[key]; old != nil {
 		switch {
 		case bytes.Equal(old.raw, raw):
 			return Unchanged, nil
-		case old.pkg.Fingerprint() == p.Fingerprint():
-			result = Updated
-		case !force:
+		case old.pkg.Fingerprint() != p.Fingerprint() && !force:
 			return 0, &changedError{key, old.pkg.Fingerprint(), p.Fingerprint()}
-		default:
+		case old.pkg.Fingerprint() != p.Fingerprint():
 			result = Replaced
+		case old.pkg.EffectiveRole() != stored.Role && !force:
+			return 0, &roleChangedError{key, old.pkg.EffectiveRole(), stored.Role}
+		default:
+			result = Updated
 		}
 	}
 	if err := atomicfile.WriteFile(filepath.Join(s.dir, key+PackageExt), raw, 0o644); err != nil {

@@ -146,13 +146,34 @@ func verifyPinned(cs tls.ConnectionState, want Fingerprint, name string, now tim
 // authenticate returns the host name of the peer of an established
 // connection: the installed peer whose certificate is the leaf presented.
 func (s *Store) authenticate(cs tls.ConnectionState, now time.Time) (string, error) {
+	host, _, err := s.authenticateRole(cs, now)
+	return host, err
+}
+
+// authenticateRole returns the host name and the role of the peer of an
+// established connection, read together from one state of the store.
+func (s *Store) authenticateRole(cs tls.ConnectionState, now time.Time) (string, Role, error) {
 	c, err := peerCertificate(cs, now)
+	if err != nil {
+		return "", "", err
+	}
+	host, role, ok := s.LookupRole(c.Fingerprint)
+	if !ok {
+		return "", "", fmt.Errorf("%w: %s is not installed", ErrUntrusted, c.Fingerprint)
+	}
+	return host, role, nil
+}
+
+// authenticateAs is authenticateRole for a connection that only a peer with
+// the given role may make: any other is an error wrapping ErrUntrusted and
+// ErrWrongRole.
+func (s *Store) authenticateAs(cs tls.ConnectionState, now time.Time, want Role) (string, error) {
+	host, role, err := s.authenticateRole(cs, now)
 	if err != nil {
 		return "", err
 	}
-	host, ok := s.Lookup(c.Fingerprint)
-	if !ok {
-		return "", fmt.Errorf("%w: %s is not installed", ErrUntrusted, c.Fingerprint)
+	if role != want {
+		return "", fmt.Errorf("%w: %w", ErrUntrusted, wrongRole(host, role, want))
 	}
 	return host, nil
 }
@@ -165,4 +186,16 @@ func (s *Store) Authenticate(cs *tls.ConnectionState) (string, error) {
 		return "", fmt.Errorf("%w: not a TLS connection", ErrUntrusted)
 	}
 	return s.authenticate(*cs, time.Now())
+}
+
+// AuthenticateRole returns the host name and the role of the installed peer
+// that presented the leaf certificate of cs (for instance an http.Request's
+// TLS field), or an error wrapping ErrUntrusted. The name and the role are
+// read together, from one state of the trust store; the authority itself
+// (see Store.TrustSelf) has its own role.
+func (s *Store) AuthenticateRole(cs *tls.ConnectionState) (hostname string, role Role, err error) {
+	if cs == nil {
+		return "", "", fmt.Errorf("%w: not a TLS connection", ErrUntrusted)
+	}
+	return s.authenticateRole(*cs, time.Now())
 }

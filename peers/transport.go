@@ -243,6 +243,12 @@ func Listen(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	e.serverTLS = ServerTLSConfig(e.id, e.store, ALPN)
 	e.serverTLS.Time = cfg.Time
+	// Only authorities take part in the peer protocol: a web server's
+	// certificate, installed for the HTTPS API, is refused here.
+	e.serverTLS.VerifyConnection = func(cs tls.ConnectionState) error {
+		_, err := e.store.authenticateAs(cs, e.now(), RoleAuthority)
+		return err
+	}
 	e.ln, err = e.tr.Listen(e.serverTLS, e.qconf)
 	if err != nil {
 		e.tr.Close()
@@ -291,7 +297,7 @@ func (e *Endpoint) acceptLoop() {
 		}
 		// The handshake is complete, so the certificate was installed a
 		// moment ago; authenticate again to learn whose it is.
-		host, err := e.store.authenticate(conn.ConnectionState().TLS, e.now())
+		host, err := e.store.authenticateAs(conn.ConnectionState().TLS, e.now(), RoleAuthority)
 		if err != nil {
 			conn.CloseWithError(connUntrusted, "certificate not trusted")
 			continue
@@ -335,7 +341,7 @@ func (e *Endpoint) unregister(pc *peerConn) {
 }
 
 func (e *Endpoint) trusted(pc *peerConn) bool {
-	return e.store.Trusted(pc.host, pc.cert.Fingerprint) && pc.cert.checkValidity(e.now()) == nil
+	return e.store.TrustedAs(pc.host, pc.cert.Fingerprint, RoleAuthority) && pc.cert.checkValidity(e.now()) == nil
 }
 
 func (e *Endpoint) serveConn(pc *peerConn) {
@@ -577,6 +583,9 @@ func (e *Endpoint) connect(ctx context.Context, host string) (*peerConn, error) 
 	if err != nil {
 		return nil, permanentError{err}
 	}
+	if r := pkg.EffectiveRole(); r != RoleAuthority {
+		return nil, permanentError{wrongRole(host, r, RoleAuthority)}
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -622,6 +631,10 @@ func (e *Endpoint) dial(host string, pkg *Package) (*peerConn, error) {
 	var verifyErr error
 	tlsConf.VerifyConnection = func(cs tls.ConnectionState) error {
 		verifyErr = verify(cs)
+		if verifyErr == nil {
+			// The role may have changed since connect looked.
+			_, verifyErr = e.store.authenticateAs(cs, now(tlsConf), RoleAuthority)
+		}
 		return verifyErr
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 2*e.cfg.HandshakeTimeout)

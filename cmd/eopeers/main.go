@@ -1,16 +1,28 @@
 // Command eopeers manages an eo authority's identity and the peers it
 // trusts.
 //
-//	eopeers --init --hostname H --ip IP [--private-ip IP] [--port 5000] [--quic-port P]
+//	eopeers --init --hostname H --ip IP [--private-ip IP] [--port 5000] [--quic-port P] [--role authority|webserver]
 //	eopeers --show-mine [--private-ip]
-//	eopeers --install [--force] FILE...      (FILE "-" reads standard input)
-//	eopeers --uninstall HOST...              (--remove is an alias)
+//	eopeers --install [--force] [--role authority|webserver] [--keystore F] FILE...   (FILE "-" reads standard input)
+//	eopeers --uninstall [--keystore F] HOST...   (--remove is an alias)
 //	eopeers --list
 //	eopeers --show HOST
 //
 // Every command works on the authority directory given by --dir, else
 // $EO_DIR, else /etc/eo. A running daemon sees installs and uninstalls
 // without a restart. The formats are described in doc/peers.md.
+//
+// Every identity and every installed peer has a role: "authority" (the
+// default, and what a package without a role is) or "webserver" (an
+// election web server, the owner of its elections). --init --role sets the
+// identity's, which --show-mine writes in its package; --install --role
+// installs the packages under that role whatever they say.
+//
+// --keystore F, on a web server, also writes each installed peer's
+// certificate into the Java keystore F (JKS) as a trusted-certificate
+// entry named after the peer's host name, and --uninstall removes it. The
+// keystore password is read from --keystore-password-file, else
+// $EO_KEYSTORE_PASSWORD, else it is the Java default, "changeit".
 //
 // Output rules, followed everywhere in this file: data (packages, lists,
 // what was done) goes to standard output; errors go to standard error as one
@@ -64,13 +76,16 @@ type options struct {
 	uninstall, remove, show, force bool
 	hostname, ip, privateIP        string
 	port, quicPort                 int
+	role                           string
+	keystore, keystorePasswordFile string
+	getenv                         func(string) string
 	stdin                          io.Reader
 	stdout, stderr                 io.Writer
 }
 
 // run runs eopeers with args and returns its exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	o := &options{stdin: stdin, stdout: stdout, stderr: stderr}
+	o := &options{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	dir := getenv("EO_DIR")
 	if dir == "" {
 		dir = defaultDir
@@ -84,8 +99,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		Example: "  eopeers --init --hostname prod-a1 --ip 203.0.113.7\n" +
 			"  eopeers --show-mine > prod-a1.pkg\n" +
 			"  eopeers --install prod-a2.pkg\n" +
+			"  eopeers --install --role webserver prod-s1.pkg\n" +
 			"  eopeers --list\n" +
-			"  eopeers --uninstall prod-a2",
+			"  eopeers --uninstall prod-a2\n\n" +
+			"  # on a web server (role webserver), whose Java server trusts the keystore:\n" +
+			"  eopeers --install prod-a1.pkg --keystore /home/agoraelections/keystore.jks",
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -109,9 +127,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	f.IntVar(&o.quicPort, "quic-port", 0, "with --init: UDP port of the QUIC transport (default: --port)")
 	f.BoolVar(&o.showMine, "show-mine", false, "print this authority's peer package")
 	f.BoolVar(&o.install, "install", false, "install the peer packages in the files given (- for standard input)")
-	f.BoolVar(&o.force, "force", false, "with --install: replace a peer's certificate")
+	f.StringVar(&o.role, "role", "", "with --init: this identity's `role`, authority (default) or webserver;\nwith --install: install the packages under this role, whatever they say")
+	f.BoolVar(&o.force, "force", false, "with --install: replace a peer's certificate, change its role, or replace\nits certificate in the --keystore")
 	f.BoolVar(&o.uninstall, "uninstall", false, "uninstall the peers given by host name, and stop trusting them at once")
 	f.BoolVar(&o.remove, "remove", false, "same as --uninstall")
+	f.StringVar(&o.keystore, "keystore", "", "with --install: also add each peer's certificate to this Java keystore (JKS)\n`file`, created if missing, as a trusted certificate named after its host;\nwith --uninstall: remove it from there")
+	f.StringVar(&o.keystorePasswordFile, "keystore-password-file", "", "read the --keystore password from this `file` (default $EO_KEYSTORE_PASSWORD,\nelse the Java default, changeit)")
 	f.BoolVar(&o.list, "list", false, "list the installed peers")
 	f.BoolVar(&o.show, "show", false, "print the installed package of the peer given by host name")
 
@@ -162,6 +183,20 @@ func (o *options) run(args []string) error {
 	if o.force && !o.install {
 		return usagef("--force goes with --install")
 	}
+	if o.role != "" {
+		if !o.init && !o.install {
+			return usagef("--role goes with --init or --install")
+		}
+		if !peers.Role(o.role).Valid() {
+			return usagef("--role is %q or %q, not %q", peers.RoleAuthority, peers.RoleWebServer, o.role)
+		}
+	}
+	if o.keystore != "" && !o.install && !o.uninstall {
+		return usagef("--keystore goes with --install or --uninstall")
+	}
+	if o.keystorePasswordFile != "" && o.keystore == "" {
+		return usagef("--keystore-password-file goes with --keystore")
+	}
 	switch {
 	case o.init:
 		if len(args) != 0 {
@@ -206,11 +241,12 @@ func (o *options) doInit() error {
 		PrivateIPAddress: o.privateIP,
 		Port:             o.port,
 		QUICPort:         o.quicPort,
+		Role:             peers.Role(o.role),
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.stdout, "initialized %s in %s, certificate %s\n", id.Hostname(), id.Dir, id.Fingerprint())
+	fmt.Fprintf(o.stdout, "initialized %s (%s) in %s, certificate %s\n", id.Hostname(), id.Role(), id.Dir, id.Fingerprint())
 	return nil
 }
 
@@ -277,27 +313,93 @@ func (o *options) doInstall(files []string) error {
 		}
 		pkgs[i] = p
 	}
-	for i, p := range pkgs {
-		var old *peers.Package
-		if o.force {
-			old, _ = store.Get(p.Hostname)
+	// And the keystore, password included.
+	var ks *javaKeystore
+	if o.keystore != "" {
+		if ks, err = o.openKeystore(); err != nil {
+			return err
 		}
+		for _, p := range pkgs {
+			if err := ks.checkAdd(p.Key(), p.ParsedCertificate().Leaf.Raw, o.force); err != nil {
+				return err
+			}
+		}
+	}
+	err = o.installAll(store, files, pkgs, ks, now)
+	if ks != nil {
+		// What was installed goes into the keystore even if a later
+		// package failed.
+		if kerr := ks.save(); kerr != nil {
+			if err == nil {
+				err = fmt.Errorf("%w (the peers are installed in the trust store; run the command again to add them to the keystore)", kerr)
+			}
+			return err
+		}
+		for _, line := range ks.report {
+			fmt.Fprintln(o.stdout, line)
+		}
+	}
+	return err
+}
+
+func (o *options) installAll(store *peers.Store, files []string, pkgs []*peers.Package, ks *javaKeystore, now time.Time) error {
+	for i, p := range pkgs {
+		said := p.EffectiveRole() // what the package says
+		if o.role != "" {
+			p.Role = peers.Role(o.role)
+		}
+		role := p.EffectiveRole()
+		old, _ := store.Get(p.Hostname)
 		r, err := store.Install(p, o.force)
 		if err != nil {
+			if errors.Is(err, peers.ErrRoleChanged) && o.role == "" && old != nil {
+				err = fmt.Errorf("%w, or --role %s to keep it", err, old.EffectiveRole())
+			}
 			return fmt.Errorf("%s: %w", files[i], err)
 		}
-		switch r {
-		case peers.Installed:
-			fmt.Fprintf(o.stdout, "installed %s, certificate %s\n", p.Key(), p.Fingerprint())
-		case peers.Unchanged:
-			fmt.Fprintf(o.stdout, "%s is already installed with this package\n", p.Key())
-		case peers.Updated:
-			fmt.Fprintf(o.stdout, "updated %s, certificate unchanged %s\n", p.Key(), p.Fingerprint())
-		case peers.Replaced:
-			fmt.Fprintf(o.stdout, "replaced %s: certificate %s is no longer trusted, %s is\n", p.Key(), old.Fingerprint(), p.Fingerprint())
+		as := string(role)
+		if role != said {
+			as = fmt.Sprintf("%s (--role overrides the package's %s)", role, said)
+		}
+		switch {
+		case r == peers.Installed:
+			fmt.Fprintf(o.stdout, "installed %s as %s, certificate %s\n", p.Key(), as, p.Fingerprint())
+		case r == peers.Unchanged:
+			fmt.Fprintf(o.stdout, "%s is already installed with this package, as %s, certificate %s\n", p.Key(), as, p.Fingerprint())
+		case r == peers.Updated && old != nil && old.EffectiveRole() != role:
+			fmt.Fprintf(o.stdout, "updated %s: role %s is now %s, certificate unchanged %s\n", p.Key(), old.EffectiveRole(), as, p.Fingerprint())
+		case r == peers.Updated:
+			fmt.Fprintf(o.stdout, "updated %s as %s, certificate unchanged %s\n", p.Key(), as, p.Fingerprint())
+		default: // replaced by force, the old package unknown
+			fmt.Fprintf(o.stdout, "replaced %s as %s, certificate %s\n", p.Key(), as, p.Fingerprint())
+		case r == peers.Replaced && old != nil:
+			fmt.Fprintf(o.stdout, "replaced %s as %s: certificate %s is no longer trusted, %s is\n", p.Key(), as, old.Fingerprint(), p.Fingerprint())
+		}
+		if ks == nil {
+			continue
+		}
+		kr, err := ks.addTrusted(p.Key(), p.ParsedCertificate().Leaf.Raw, o.force, now)
+		if err != nil {
+			return err
+		}
+		switch kr {
+		case jksAdded:
+			ks.note("added %s to keystore %s, certificate %s", p.Key(), ks.name, p.Fingerprint())
+		case jksUnchanged:
+			ks.note("%s is already in keystore %s with this certificate", p.Key(), ks.name)
+		case jksReplaced:
+			ks.note("replaced %s in keystore %s, certificate %s", p.Key(), ks.name, p.Fingerprint())
 		}
 	}
 	return nil
+}
+
+func (o *options) openKeystore() (*javaKeystore, error) {
+	pw, err := keystorePassword(o.keystorePasswordFile, o.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openKeystore(o.keystore, pw)
 }
 
 func (o *options) doUninstall(hosts []string) error {
@@ -305,16 +407,58 @@ func (o *options) doUninstall(hosts []string) error {
 	if err != nil {
 		return err
 	}
+	var ks *javaKeystore
+	if o.keystore != "" {
+		if ks, err = o.openKeystore(); err != nil {
+			return err
+		}
+	}
+	err = o.uninstallAll(store, hosts, ks)
+	if ks != nil {
+		if kerr := ks.save(); kerr != nil {
+			if err == nil {
+				err = fmt.Errorf("%w (the peers are uninstalled from the trust store; run the command again to remove them from the keystore)", kerr)
+			}
+			return err
+		}
+		for _, line := range ks.report {
+			fmt.Fprintln(o.stdout, line)
+		}
+	}
+	return err
+}
+
+func (o *options) uninstallAll(store *peers.Store, hosts []string, ks *javaKeystore) error {
 	for _, h := range hosts {
+		key := strings.ToLower(h)
 		p, err := store.Uninstall(h)
+		switch {
+		case err == nil && p == nil:
+			fmt.Fprintf(o.stdout, "uninstalled %s (its file was not a valid package)\n", key)
+		case err == nil:
+			fmt.Fprintf(o.stdout, "uninstalled %s (%s), certificate %s is no longer trusted\n", p.Key(), p.EffectiveRole(), p.Fingerprint())
+		case ks != nil && errors.Is(err, peers.ErrNotInstalled):
+			// Left in the keystore by an earlier run that failed halfway:
+			// removing it there is all there is to do.
+			if _, inKeystore, _ := ks.entryCertificate(key); !inKeystore {
+				return err
+			}
+			fmt.Fprintf(o.stdout, "%s is not installed in the trust store\n", key)
+		default:
+			return err
+		}
+		if ks == nil {
+			continue
+		}
+		old, err := ks.remove(key)
 		if err != nil {
 			return err
 		}
-		if p == nil {
-			fmt.Fprintf(o.stdout, "uninstalled %s (its file was not a valid package)\n", strings.ToLower(h))
-			continue
+		if old == nil {
+			ks.note("%s was not in keystore %s", key, ks.name)
+		} else {
+			ks.note("removed %s from keystore %s, certificate %s", key, ks.name, peers.FingerprintOf(old))
 		}
-		fmt.Fprintf(o.stdout, "uninstalled %s, certificate %s is no longer trusted\n", p.Key(), p.Fingerprint())
 	}
 	return nil
 }
@@ -337,11 +481,13 @@ func (o *options) doList() error {
 		if addr == "" {
 			addr = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", p.Key(), addr, p.Port, p.EffectiveQUICPort(), p.Fingerprint())
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Key(), p.EffectiveRole(), addr, p.Port, p.EffectiveQUICPort(), p.Fingerprint())
 	}
 	return w.Flush()
 }
 
+// doShow prints the installed package of host, with its role even where the
+// stored file has none (it was installed before roles existed).
 func (o *options) doShow(host string) error {
 	_, store, err := o.open()
 	if err != nil {
@@ -351,6 +497,8 @@ func (o *options) doShow(host string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.stdout, "%s\n", p.Marshal())
+	shown := *p
+	shown.Role = p.EffectiveRole()
+	fmt.Fprintf(o.stdout, "%s\n", shown.Marshal())
 	return nil
 }

@@ -58,7 +58,7 @@ func initAuthority(t *testing.T, dir, host string, extra ...string) {
 	t.Helper()
 	args := append([]string{"--dir", dir, "--init", "--hostname", host, "--ip", "127.0.0.1"}, extra...)
 	out := ok(t, eopeers(t, "", args...))
-	require.Regexp(t, `^initialized `+host+` in .*, certificate sha256:[0-9a-f]{64}\n$`, out)
+	require.Regexp(t, `^initialized `+host+` \((authority|webserver)\) in .*, certificate sha256:[0-9a-f]{64}\n$`, out)
 }
 
 func TestDeploymentSequence(t *testing.T) {
@@ -70,7 +70,7 @@ func TestDeploymentSequence(t *testing.T) {
 	pkg1 := ok(t, eopeers(t, "", "--dir", a1, "--show-mine"))
 	pkg2 := ok(t, eopeers(t, "", "--dir", a2, "--show-mine"))
 	require.Equal(t, 1, strings.Count(pkg1, "\n"), "one line")
-	require.Contains(t, pkg2, `"port":5001,"version":2,"quic_port":6001`)
+	require.Contains(t, pkg2, `"port":5001,"version":2,"quic_port":6001,"role":"authority"}`)
 	f1, f2 := filepath.Join(tmp, "prod-a1.pkg"), filepath.Join(tmp, "prod-a2.pkg")
 	require.NoError(t, os.WriteFile(f1, []byte(pkg1), 0o644))
 	require.NoError(t, os.WriteFile(f2, []byte(pkg2), 0o644))
@@ -79,12 +79,12 @@ func TestDeploymentSequence(t *testing.T) {
 	require.Contains(t, priv, `"ip_address":"10.0.0.1"`)
 	fails(t, eopeers(t, "", "--dir", a2, "--show-mine", "--private-ip"), 1, "no private ip address")
 
-	require.Regexp(t, `^installed prod-a2, certificate sha256:[0-9a-f]{64}\n$`, ok(t, eopeers(t, "", "--dir", a1, "--install", f2)))
+	require.Regexp(t, `^installed prod-a2 as authority, certificate sha256:[0-9a-f]{64}\n$`, ok(t, eopeers(t, "", "--dir", a1, "--install", f2)))
 	require.Contains(t, ok(t, eopeers(t, "", "--dir", a2, "--install", f1)), "installed prod-a1")
 	require.Contains(t, ok(t, eopeers(t, "", "--dir", a2, "--install", f1)), "already installed")
 
 	list := ok(t, eopeers(t, "", "--dir", a1, "--list"))
-	require.Regexp(t, `^prod-a2 +127\.0\.0\.1 +5001 +6001 +sha256:[0-9a-f]{64}\n$`, list)
+	require.Regexp(t, `^prod-a2 +authority +127\.0\.0\.1 +5001 +6001 +sha256:[0-9a-f]{64}\n$`, list)
 	require.Equal(t, pkg2, ok(t, eopeers(t, "", "--dir", a1, "--show", "prod-a2")))
 	require.Equal(t, pkg2, ok(t, eopeers(t, "", "--dir", a1, "--show", "PROD-A2")))
 
@@ -136,7 +136,7 @@ func TestReinstallAndForce(t *testing.T) {
 	require.Equal(t, real, ok(t, eopeers(t, "", "--dir", a1, "--show", "prod-a2")), "the old package stays")
 
 	out := ok(t, eopeers(t, impostor, "--dir", a1, "--install", "--force", "-"))
-	require.Regexp(t, `^replaced prod-a2: certificate sha256:\w+ is no longer trusted, sha256:\w+ is\n$`, out)
+	require.Regexp(t, `^replaced prod-a2 as authority: certificate sha256:\w+ is no longer trusted, sha256:\w+ is\n$`, out)
 	require.Equal(t, impostor, ok(t, eopeers(t, "", "--dir", a1, "--show", "prod-a2")))
 	// Only one certificate is trusted for prod-a2: the list has one line.
 	require.Equal(t, 1, strings.Count(ok(t, eopeers(t, "", "--dir", a1, "--list")), "\n"))
@@ -199,6 +199,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--list", "--force"}, "--force goes with --install"},
 		{[]string{"--list", "--private-ip=1.2.3.4"}, "--private-ip takes no value"},
 		{[]string{"--port", "x", "--list"}, "invalid argument"},
+		{[]string{"--list", "--role", "webserver"}, "--role goes with --init or --install"},
+		{[]string{"--install", "--role", "owner", "f"}, `--role is "authority" or "webserver", not "owner"`},
+		{[]string{"--list", "--keystore", "k.jks"}, "--keystore goes with --install or --uninstall"},
+		{[]string{"--install", "--keystore-password-file", "pw", "f"}, "--keystore-password-file goes with --keystore"},
 	} {
 		fails(t, eopeers(t, "", append([]string{"--dir", dir}, c.args...)...), 2, c.want)
 	}

@@ -20,7 +20,7 @@ import (
 func fullCmd() *cobra.Command {
 	var o eotest.Options
 	var local int
-	var asJSON, verbose bool
+	var asJSON, verbose, vmnd bool
 	var imp eotest.Impairment
 	var adversaries []string
 	cmd := &cobra.Command{
@@ -38,6 +38,9 @@ one in --dir (the local authority, whose certificate eotest presents)
 directs, the peers take part.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if vmnd {
+				fmt.Fprintln(cmd.ErrOrStderr(), "eotest: --vmnd is accepted for compatibility and does nothing")
+			}
 			switch {
 			case local > 0 && len(o.Peers) > 0:
 				return errors.New("--local and --peers exclude each other")
@@ -110,6 +113,9 @@ directs, the peers take part.`,
 	cmd.Flags().Float64Var(&imp.Duplicate, "duplicate", 0, "with --local: duplicate this fraction of them")
 	cmd.Flags().DurationVar(&imp.MaxDelay, "delay", 0, "with --local: delay each by up to this long (reordering them)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a one-line JSON summary")
+	// The old eotest's --vmnd chose its verifier; eo always verifies the
+	// whole record.
+	cmd.Flags().BoolVar(&vmnd, "vmnd", false, "accepted for compatibility with the old eotest; does nothing")
 	return cmd
 }
 
