@@ -47,7 +47,7 @@ func noInternalError(t *testing.T, rep *Report) {
 
 // FuzzVerify replaces (or, with the high bit of which, deletes) one file
 // of the valid corpus record. Verify must never panic, and a record with
-// one file changed must never be valid.
+// one file changed or deleted must never be valid.
 func FuzzVerify(f *testing.F) {
 	recs := corpusFiles(f)
 	valid := recs[0]
@@ -78,8 +78,12 @@ func FuzzVerify(f *testing.F) {
 		}
 		rep := Verify(rec, Options{})
 		noInternalError(t, rep)
-		// Deleting a decryption share can leave t valid ones: a valid
-		// record. Any other change must be caught.
+		// Every file is listed or signed: deleting one (even a decryption
+		// share, of which t valid ones would remain) or changing one must
+		// be caught.
+		if which&0x8000 != 0 && rep.Valid() {
+			t.Fatalf("deleting %s went unnoticed", name)
+		}
 		if which&0x8000 == 0 && !bytes.Equal(content, valid[name]) && rep.Valid() {
 			t.Fatalf("changing %s went unnoticed", name)
 		}
@@ -106,4 +110,29 @@ func FuzzVerifyTarGz(f *testing.F) {
 		}
 		noInternalError(t, Verify(rec, Options{}))
 	})
+}
+
+// TestDeleteAnyFile: deleting any one file of the valid records — a share,
+// a rejected share or mix, a signature — leaves no valid record
+// (threats.md A14: blame cannot be dropped).
+func TestDeleteAnyFile(t *testing.T) {
+	for _, name := range []string{"valid", "valid-blame", "keygen-complaint-refuted"} {
+		f, err := ReadDir(filepath.Join(corpusDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range f.Names() {
+			g := Files{}
+			for k, b := range f {
+				if k != n {
+					g[k] = b
+				}
+			}
+			rep := Verify(g, Options{})
+			noInternalError(t, rep)
+			if rep.Valid() {
+				t.Errorf("%s: deleting %s went unnoticed", name, n)
+			}
+		}
+	}
 }

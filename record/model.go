@@ -55,10 +55,11 @@ func (c *ElectionConfig) check() error {
 	return nil
 }
 
-// Signer signs a mix digest on behalf of an authority (1-based index).
+// Signer signs a digest (a mix's chain.Digest, a share's ShareDigest) on
+// behalf of an authority (1-based index).
 type Signer func(authority int, digest [32]byte) ([]byte, error)
 
-// Verifier checks an authority's signature over a mix digest.
+// Verifier checks an authority's signature over a digest.
 type Verifier func(authority int, digest [32]byte, sig []byte) error
 
 // QuestionRecord is everything the record holds about one question.
@@ -73,7 +74,8 @@ type QuestionRecord struct {
 	// RejectedMixes are signed mixes whose proof did not verify, each
 	// with the position in the chain it was offered for (chain.Rejection
 	// without its reason, which any verifier recomputes); RejectedShares
-	// are decryption shares that did not verify. The record keeps them so
+	// are decryption shares that did not verify, each signed by its
+	// authority (an unsigned one proves nothing). The record keeps them so
 	// that anyone can check the blame.
 	RejectedMixes  []chain.Mix
 	RejectedShares []ShareRecord
@@ -82,10 +84,13 @@ type QuestionRecord struct {
 }
 
 // ShareRecord is one authority's decryption share of a question's last
-// list: threshold.DecryptionShareMessage.Bytes.
+// list: threshold.DecryptionShareMessage.Bytes, with the authority's
+// signature over ShareDigest(election, question, authority, the list's
+// bytes, Message).
 type ShareRecord struct {
 	Authority int
 	Message   []byte
+	Signature []byte
 }
 
 // Count is how many ballots decrypted to one plaintext line.
@@ -97,7 +102,19 @@ type Count struct {
 // ElectionRecord is the content of an election record before it becomes
 // files.
 type ElectionRecord struct {
-	Config    ElectionConfig
+	Config ElectionConfig
+	// VotesHash is the vote file's ni URI (VotesHash) as the owner named
+	// it; ParametersOf derives it from the ballots when it is empty and
+	// fails when it differs.
+	VotesHash string
+	// Votes is the vote file, which the record holds (votes.jsonl) when
+	// the election has more than one question: each question's Ballots is
+	// its part, ballot.SplitFile. With one question it is that question's
+	// Ballots and may be nil.
+	Votes []byte
+	// Absent are the authorities (1 … n) that took no part in the tally:
+	// they mixed, decrypted and signed nothing.
+	Absent    []int
 	Questions []*QuestionRecord
 }
 

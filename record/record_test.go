@@ -34,12 +34,14 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 	keys, err := SimulateKeys(cfg, testRand(1))
 	require.NoError(t, err)
 	r := testRand(2)
-	var files [][]byte
-	for q, qc := range cfg.Questions {
-		pk := keys[q].Public.PublicKey
-		ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
-		var buf bytes.Buffer
-		for i := 0; i < nb; i++ {
+	// The vote file: one line per voter with its ballot of every question
+	// (ballot.JoinFile), and a garbage line that every question excludes.
+	var votes bytes.Buffer
+	for i := 0; i < nb; i++ {
+		var lines [][]byte
+		for q, qc := range cfg.Questions {
+			pk := keys[q].Public.PublicKey
+			ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
 			m := make([]*group.Element, qc.Width)
 			for k := range m {
 				m[k], err = elgamal.EncodeUint64(uint64(1 + (i+k)%3))
@@ -47,12 +49,14 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 			}
 			b, err := ballot.Encrypt(r, ctx, m, fmt.Sprintf("voter-%d", i))
 			require.NoError(t, err)
-			buf.Write(b.MarshalLine())
-			buf.WriteByte('\n')
+			lines = append(lines, b.MarshalLine())
 		}
-		buf.WriteString("{\"not\":\"a ballot\"}\n")
-		files = append(files, buf.Bytes())
+		line, err := ballot.JoinFile(lines)
+		require.NoError(t, err)
+		votes.Write(line)
+		votes.WriteByte('\n')
 	}
+	votes.WriteString("{\"not\":\"a ballot\"}\n")
 	akeys := make([]*Key, n)
 	for i := range akeys {
 		akeys[i], err = GenerateKey(i+1, fmt.Sprintf("prod-a%d", i+1))
@@ -66,7 +70,7 @@ func newElection(t testing.TB, n, th, nb int) *fixture {
 	for i := 1; i <= n; i++ {
 		dec = append(dec, i)
 	}
-	rec, err := Simulate(cfg, keys, files, SimulateOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Verify: MixVerifier(akeys), Rand: testRand(3)})
+	rec, err := Simulate(cfg, keys, nil, SimulateOptions{Mixers: mixers, Decryptors: dec, Sign: MixSigner(akeys), Verify: MixVerifier(akeys), Votes: votes.Bytes(), Rand: testRand(3)})
 	require.NoError(t, err)
 	f, err := Build(rec, akeys)
 	require.NoError(t, err)

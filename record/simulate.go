@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/chain"
@@ -132,33 +133,65 @@ func runDKGInMemory(electionID, sessionID string, n, t int, rand io.Reader) (*Qu
 
 // SimulateOptions chooses who mixes and who decrypts.
 type SimulateOptions struct {
-	Mixers     []int // authorities that mix, in order; at least T, distinct
-	Decryptors []int // authorities that publish decryption shares; at least T
-	Sign       Signer
-	Verify     Verifier  // checks the mixes' signatures, as every authority does
-	Rand       io.Reader // crypto/rand if nil
+	Mixers     []int // authorities that mix, in order; distinct, at least T of them honest
+	Decryptors []int // authorities that publish decryption shares; at least T of them honest
+	// BadMixers, among Mixers, sign a mix whose proof of shuffle does not
+	// verify, and BadDecryptors, among Decryptors, a decryption share
+	// whose proof does not verify: the authorities reject them and the
+	// record blames their authors.
+	BadMixers, BadDecryptors []int
+	Sign                     Signer   // signs the mixes and the decryption shares
+	Verify                   Verifier // checks the mixes' signatures, as every authority does
+	// Votes is the vote file. With more than one question the record
+	// holds it, and the ballot files are its parts (ballot.SplitFile):
+	// Simulate splits it when ballots is nil, else checks them.
+	Votes []byte
+	Rand  io.Reader // crypto/rand if nil
 }
 
 // Simulate validates the ballots of every question, mixes them through the
 // chosen authorities, verifying each mix before the next (as every
-// authority does), and decrypts with the chosen authorities' shares.
+// authority does), and decrypts with the chosen authorities' shares, each
+// signed. ballots[q] is question q's ballot file; it may be nil if
+// opt.Votes is set.
 func Simulate(cfg *ElectionConfig, keys []*QuestionKeys, ballots [][]byte, opt SimulateOptions) (*ElectionRecord, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	widths := make([]int, len(cfg.Questions))
+	for q, qc := range cfg.Questions {
+		widths[q] = qc.Width
+	}
+	if opt.Votes != nil {
+		split, err := ballot.SplitFile(opt.Votes, widths)
+		if err != nil {
+			return nil, malformed("%v", err)
+		}
+		if ballots == nil {
+			ballots = split
+		} else if len(ballots) != len(split) || !slices.EqualFunc(ballots, split, bytes.Equal) {
+			return nil, malformed("the ballot files are not the parts of the vote file")
+		}
+	}
 	if len(keys) != len(cfg.Questions) || len(ballots) != len(cfg.Questions) {
 		return nil, malformed("%d questions, %d keys, %d ballot files", len(cfg.Questions), len(keys), len(ballots))
 	}
-	if err := checkParticipants(cfg, opt.Mixers, "mixers"); err != nil {
+	if err := checkParticipants(cfg, opt.Mixers, opt.BadMixers, "mixers"); err != nil {
 		return nil, err
 	}
-	if err := checkParticipants(cfg, opt.Decryptors, "decryptors"); err != nil {
+	if err := checkParticipants(cfg, opt.Decryptors, opt.BadDecryptors, "decryptors"); err != nil {
 		return nil, err
 	}
 	if opt.Sign == nil || opt.Verify == nil {
 		return nil, malformed("missing signer or verifier")
 	}
 	rec := &ElectionRecord{Config: *cfg}
+	switch {
+	case len(cfg.Questions) == 1:
+		rec.VotesHash = VotesHash(ballots[0])
+	case opt.Votes != nil:
+		rec.Votes, rec.VotesHash = opt.Votes, VotesHash(opt.Votes)
+	}
 	for q, qc := range cfg.Questions {
 		qr, err := tallyQuestion(cfg, q, qc, keys[q], ballots[q], opt)
 		if err != nil {
@@ -169,16 +202,22 @@ func Simulate(cfg *ElectionConfig, keys []*QuestionKeys, ballots [][]byte, opt S
 	return rec, nil
 }
 
-func checkParticipants(cfg *ElectionConfig, who []int, what string) error {
-	if len(who) < cfg.T {
-		return malformed("%d %s, the threshold is %d", len(who), what, cfg.T)
-	}
+func checkParticipants(cfg *ElectionConfig, who, bad []int, what string) error {
 	seen := map[int]bool{}
 	for _, i := range who {
 		if i < 1 || i > cfg.N || seen[i] {
 			return malformed("%s: authority %d is out of range or repeated", what, i)
 		}
 		seen[i] = true
+	}
+	for _, i := range bad {
+		if !seen[i] {
+			return malformed("bad %s: authority %d is not among the %s", what, i, what)
+		}
+		delete(seen, i)
+	}
+	if len(seen) < cfg.T {
+		return malformed("%d honest %s, the threshold is %d", len(seen), what, cfg.T)
 	}
 	return nil
 }
@@ -209,12 +248,21 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 			return nil, fmt.Errorf("mix %d: %w", p, err)
 		}
 		pb := proof.Bytes()
+		bad := slices.Contains(opt.BadMixers, mixer)
+		if bad {
+			pb = bytes.Clone(pb)
+			pb[len(pb)-32] ^= 1 // the last response of the proof: it no longer verifies
+		}
 		sig, err := opt.Sign(mixer, c.Digest(out.Bytes(), pb))
 		if err != nil {
 			return nil, fmt.Errorf("mix %d: signing: %w", p, err)
 		}
-		if _, err := c.Offer(chain.Mix{Position: p, Mixer: mixer, Output: out.Bytes(), Proof: pb, Signature: sig}); err != nil {
+		v, err := c.Offer(chain.Mix{Position: p, Mixer: mixer, Output: out.Bytes(), Proof: pb, Signature: sig})
+		if err != nil {
 			return nil, fmt.Errorf("mix %d by authority %d: %w", p, mixer, err)
+		}
+		if v.Accepted == bad {
+			return nil, fmt.Errorf("mix %d by authority %d: internal error: accepted %v", p, mixer, v.Accepted)
 		}
 	}
 	for _, r := range c.Rejected() {
@@ -225,14 +273,30 @@ func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *Question
 	if err != nil {
 		return nil, err
 	}
+	fb := final.Bytes()
 	var msgs []*threshold.DecryptionShareMessage
 	for _, i := range opt.Decryptors {
 		m, err := keys.Shares[i-1].DecryptionShare(keys.Public, final, opt.Rand)
 		if err != nil {
 			return nil, fmt.Errorf("decryption share of authority %d: %w", i, err)
 		}
+		b := m.Bytes()
+		bad := slices.Contains(opt.BadDecryptors, i)
+		if bad {
+			b = bytes.Clone(b)
+			b[len(b)-32] ^= 1 // the proof's response: it no longer verifies
+		}
+		sig, err := opt.Sign(i, ShareDigest(cfg.ElectionID, q, i, fb, b))
+		if err != nil {
+			return nil, fmt.Errorf("decryption share of authority %d: signing: %w", i, err)
+		}
+		sr := ShareRecord{Authority: i, Message: b, Signature: sig}
+		if bad {
+			qr.RejectedShares = append(qr.RejectedShares, sr)
+			continue
+		}
 		msgs = append(msgs, m)
-		qr.Shares = append(qr.Shares, ShareRecord{Authority: i, Message: m.Bytes()})
+		qr.Shares = append(qr.Shares, sr)
 	}
 	dec, err := threshold.ThresholdDecrypt(keys.Public, final, msgs)
 	if err != nil {

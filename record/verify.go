@@ -2,9 +2,10 @@ package record
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"regexp"
@@ -53,15 +54,35 @@ type QuestionResult struct {
 
 // Report is the outcome of Verify.
 type Report struct {
-	ElectionID string           `json:"election_id"`
-	Checks     int              `json:"checks"` // checks run
-	Failures   []Failure        `json:"failures"`
-	Questions  []QuestionResult `json:"questions"`
+	ElectionID string `json:"election_id"`
+	// VotesHash, Threshold, Authorities and Absent are what the record's
+	// parameters say, for a reader to compare with what it expected
+	// (Options' expectations make that comparison a check).
+	VotesHash   string           `json:"votes_hash"`
+	Threshold   int              `json:"threshold"`
+	Authorities []AuthorityInfo  `json:"authorities"`
+	Absent      []int            `json:"absent"`
+	Checks      int              `json:"checks"` // checks run
+	Failures    []Failure        `json:"failures"`
+	Questions   []QuestionResult `json:"questions"`
 	// Blame lists the misbehaviour the record proves, by authority: in key
-	// generation (complaints, disqualification), rejected mixes and
-	// decryption shares. A valid record may blame authorities: the
-	// election survived them.
+	// generation (disqualification and the other faults of the
+	// transcript), rejected mixes and decryption shares, each signed by
+	// its author. A valid record may blame authorities: the election
+	// survived them.
 	Blame []Blame `json:"blame,omitempty"`
+	// Events lists what the record shows but does not prove to be
+	// misbehaviour: in key generation, a complaint its dealer refuted
+	// (the share may have been lost in transit) and an authority's
+	// absence.
+	Events []Event `json:"events,omitempty"`
+}
+
+// AuthorityInfo is an authority as the record names it.
+type AuthorityInfo struct {
+	Index       int    `json:"index"`
+	Name        string `json:"name"`
+	Fingerprint string `json:"fingerprint"` // "sha256:" and the hex SHA-256 of its certificate's DER
 }
 
 // Blame is one proven misbehaviour of an authority.
@@ -73,12 +94,29 @@ type Blame struct {
 	Reason    string `json:"reason"`
 }
 
-func (v *verifier) blame(q, authority int, phase, format string, args ...any) {
-	b := Blame{Question: q, Authority: authority, Phase: phase, Reason: fmt.Sprintf(format, args...)}
+// Event is something the record shows of an authority that is not proven
+// misbehaviour.
+type Event struct {
+	Question  int    `json:"question"`
+	Authority int    `json:"authority"`
+	Name      string `json:"name"`
+	Phase     string `json:"phase"` // keygen
+	Reason    string `json:"reason"`
+}
+
+func (v *verifier) name(authority int) string {
 	if authority >= 1 && authority <= len(v.names) {
-		b.Name = v.names[authority-1]
+		return v.names[authority-1]
 	}
-	v.r.Blame = append(v.r.Blame, b)
+	return ""
+}
+
+func (v *verifier) blame(q, authority int, phase, format string, args ...any) {
+	v.r.Blame = append(v.r.Blame, Blame{Question: q, Authority: authority, Name: v.name(authority), Phase: phase, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (v *verifier) event(q, authority int, phase, format string, args ...any) {
+	v.r.Events = append(v.r.Events, Event{Question: q, Authority: authority, Name: v.name(authority), Phase: phase, Reason: fmt.Sprintf(format, args...)})
 }
 
 // Valid reports whether every check passed.
@@ -97,10 +135,21 @@ func (r *Report) ExitCode() int {
 	return code
 }
 
-// Options tune Verify.
+// Options tune Verify. The expectations (VotesHash, Threshold,
+// Authorities) are what the verifier knows from outside the record, from
+// the election's owner; each one set adds a check (E1–E3) that fails,
+// making the record invalid, when the record says otherwise.
 type Options struct {
 	// Progress, if set, is called as each phase of each question starts.
 	Progress func(question int, phase string)
+	// VotesHash, if set, must be the record's votes_hash (E1): the ni URI
+	// of the vote file the owner published.
+	VotesHash string
+	// Threshold, if not 0, must be the record's threshold t (E2).
+	Threshold int
+	// Authorities, if not empty, must be the record's authorities, by
+	// name and certificate fingerprint, in any order (E3).
+	Authorities []ExpectedAuthority
 }
 
 type verifier struct {
@@ -111,6 +160,7 @@ type verifier struct {
 	params *Parameters
 	certs  []*x509.Certificate
 	names  []string // authority i's name is names[i-1]
+	absent map[int]bool
 }
 
 func (v *verifier) check() { v.r.Checks++ }
@@ -165,10 +215,12 @@ func Verify(f Files, opt Options) (rep *Report) {
 			rep.Failures = append(rep.Failures, Failure{Check: "X1", Phase: "internal", Message: fmt.Sprintf("internal error: %v", e), Malformed: true})
 		}
 	}()
-	v := &verifier{f: f, r: rep, opt: opt, used: map[string]bool{}}
+	v := &verifier{f: f, r: rep, opt: opt, used: map[string]bool{}, absent: map[int]bool{}}
 	if !v.parameters() {
 		return rep
 	}
+	v.expectations()
+	v.votes()
 	for q := range v.params.Questions {
 		v.question(q)
 	}
@@ -188,12 +240,41 @@ func Verify(f Files, opt Options) (rep *Report) {
 
 func (v *verifier) parameters() bool {
 	const ph = "parameters"
+	// A record of another version is refused before its shape is judged,
+	// with a message that says so.
+	if b, ok := v.f[FileParameters]; ok {
+		var peek struct {
+			Version    json.RawMessage `json:"version"`
+			ElectionID string          `json:"election_id"`
+		}
+		if json.Unmarshal(b, &peek) == nil && peek.Version != nil && string(peek.Version) != strconv.Itoa(Version) {
+			v.r.ElectionID = peek.ElectionID
+			v.check()
+			v.used[FileParameters] = true
+			version := string(peek.Version)
+			if len(version) > 16 {
+				version = version[:16] + "…"
+			}
+			v.malformed("P2", ph, FileParameters, "record version %s is refused: this verifier reads version %d, whose signatures cover the outcome and the blame (doc/record.md)",
+				version, Version)
+			return false
+		}
+	}
 	var p Parameters
 	if !v.readJSON("P1", ph, FileParameters, &p) {
 		return false
 	}
 	v.params = &p
 	v.r.ElectionID = p.ElectionID
+	v.r.VotesHash = p.VotesHash
+	v.r.Threshold = p.Threshold
+	v.check()
+	if p.Absent == nil || slices.ContainsFunc(p.Questions, func(q Question) bool {
+		return q.Mixes == nil || q.RejectedMixes == nil || q.Shares == nil || q.RejectedShares == nil
+	}) {
+		v.malformed("P1", ph, FileParameters, "a list is null: an empty list is written []")
+		return false
+	}
 	v.check()
 	if p.Version != Version || p.Group != "ristretto255" || p.ElectionID == "" {
 		v.malformed("P2", ph, FileParameters, "version %d, group %q, election %q: want version %d, group ristretto255 and an election id",
@@ -214,19 +295,24 @@ func (v *verifier) parameters() bool {
 			return false
 		}
 		names[a.Name] = true
-		block, rest := pem.Decode([]byte(a.Certificate))
-		if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
-			v.malformed("P4", ph, FileParameters, "authority %d: certificate is not one PEM certificate", i+1)
-			return false
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
+		cert, err := a.certificate()
 		if err != nil {
-			v.malformed("P4", ph, FileParameters, "authority %d: certificate: %v", i+1, err)
+			v.malformed("P4", ph, FileParameters, "%v", strings.TrimPrefix(err.Error(), "record: "))
 			return false
 		}
 		v.certs = append(v.certs, cert)
 		v.names = append(v.names, a.Name)
+		v.r.Authorities = append(v.r.Authorities, AuthorityInfo{Index: i + 1, Name: a.Name, Fingerprint: fingerprint(cert)})
 	}
+	v.check()
+	if !increasing(p.Absent, n) {
+		v.malformed("P4", ph, FileParameters, "absent %v: want distinct authorities 1 … %d in increasing order", p.Absent, n)
+		return false
+	}
+	for _, i := range p.Absent {
+		v.absent[i] = true
+	}
+	v.r.Absent = p.Absent
 	sessions := map[string]bool{}
 	v.check()
 	if len(p.Questions) == 0 {
@@ -240,10 +326,23 @@ func (v *verifier) parameters() bool {
 			return false
 		}
 		sessions[qu.SessionID] = true
+		if err := checkOutcome(qu, n); err != nil {
+			v.malformed("P5", ph, FileParameters, "question %d: %v", q, err)
+			return false
+		}
 	}
-	// P6: every authority vouches for these parameters.
+	// P6: every authority that took part vouches for these parameters,
+	// and so for the outcome they list; at least t of them.
 	digest := ParametersDigest(v.f[FileParameters])
 	for i := range p.Authorities {
+		if v.absent[i+1] {
+			v.check()
+			if _, ok := v.f[paramSigFile(i+1)]; ok {
+				v.used[paramSigFile(i+1)] = true
+				v.fail("P6", ph, paramSigFile(i+1), "authority %d is absent, yet the record holds its signature over the parameters", i+1)
+			}
+			continue
+		}
 		sig, ok := v.file("P6", ph, paramSigFile(i+1))
 		if !ok {
 			continue
@@ -252,11 +351,158 @@ func (v *verifier) parameters() bool {
 			v.fail("P6", ph, paramSigFile(i+1), "authority %d's signature over the parameters: %v", i+1, err)
 		}
 	}
+	v.check()
+	if n-len(p.Absent) < p.Threshold {
+		v.fail("P6", ph, FileParameters, "%d authorities took part, fewer than the threshold %d", n-len(p.Absent), p.Threshold)
+	}
+	for q, qu := range p.Questions {
+		v.check()
+		for _, i := range p.Absent {
+			if slices.ContainsFunc(qu.Mixes, func(m MixRef) bool { return m.Mixer == i }) ||
+				slices.ContainsFunc(qu.RejectedMixes, func(m MixRef) bool { return m.Mixer == i }) ||
+				slices.Contains(qu.Shares, i) || slices.Contains(qu.RejectedShares, i) {
+				v.fail("P6", ph, FileParameters, "question %d: authority %d is absent, yet named as a mixer or a decryptor", q, i)
+			}
+		}
+	}
 	return true
 }
 
-var mixDirRE = regexp.MustCompile(`^q(\d+)/mix-(\d+)/`)
-var shareRE = regexp.MustCompile(`^q(\d+)/decryption/share-(\d+)\.bin$`)
+// increasing reports whether s is strictly increasing within 1 … n.
+func increasing(s []int, n int) bool {
+	for k, i := range s {
+		if i < 1 || i > n || (k > 0 && s[k-1] >= i) {
+			return false
+		}
+	}
+	return true
+}
+
+var hexHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// checkOutcome checks the shape of a question's outcome lists (P5).
+func checkOutcome(qu Question, n int) error {
+	if !hexHashRE.MatchString(qu.DKGHash) {
+		return fmt.Errorf("dkg_hash %q is not 64 lower-case hex digits", qu.DKGHash)
+	}
+	if len(qu.Mixes) > maxMixes {
+		return fmt.Errorf("%d mixes, more than %d", len(qu.Mixes), maxMixes)
+	}
+	for j, m := range qu.Mixes {
+		if m.Position != j+1 || m.Mixer < 1 || m.Mixer > n {
+			return fmt.Errorf("mix %d is listed as position %d by authority %d", j+1, m.Position, m.Mixer)
+		}
+	}
+	mixers := map[int]bool{}
+	for k, m := range qu.RejectedMixes {
+		if m.Position < 1 || m.Position > maxMixes+1 || m.Mixer < 1 || m.Mixer > n || mixers[m.Mixer] {
+			return fmt.Errorf("rejected mix of position %d by authority %d is out of range or repeated", m.Position, m.Mixer)
+		}
+		if k > 0 {
+			prev := qu.RejectedMixes[k-1]
+			if prev.Position > m.Position || (prev.Position == m.Position && prev.Mixer > m.Mixer) {
+				return errors.New("rejected mixes are not sorted by position, then mixer")
+			}
+		}
+		mixers[m.Mixer] = true
+	}
+	if !increasing(qu.Shares, n) || !increasing(qu.RejectedShares, n) {
+		return fmt.Errorf("shares %v or rejected shares %v: want distinct authorities 1 … %d in increasing order", qu.Shares, qu.RejectedShares, n)
+	}
+	return nil
+}
+
+// expectations compares the parameters with what the verifier expects
+// (E1–E3).
+func (v *verifier) expectations() {
+	const ph = "expectations"
+	p := v.params
+	if v.opt.VotesHash != "" {
+		v.check()
+		if p.VotesHash != v.opt.VotesHash {
+			v.fail("E1", ph, FileParameters, "votes_hash is %s, the expected vote file is %s", p.VotesHash, v.opt.VotesHash)
+		}
+	}
+	if v.opt.Threshold != 0 {
+		v.check()
+		if p.Threshold != v.opt.Threshold {
+			v.fail("E2", ph, FileParameters, "threshold %d of %d authorities, %d expected", p.Threshold, len(p.Authorities), v.opt.Threshold)
+		}
+	}
+	if len(v.opt.Authorities) > 0 {
+		v.check()
+		want := map[string]string{}
+		for _, a := range v.opt.Authorities {
+			want[a.Name] = a.Fingerprint
+		}
+		got := map[string]bool{}
+		for _, a := range v.r.Authorities {
+			got[a.Name] = true
+			fp, ok := want[a.Name]
+			switch {
+			case !ok:
+				v.fail("E3", ph, FileParameters, "authority %d, %s (%s), is not among the expected authorities", a.Index, a.Name, a.Fingerprint)
+			case fp != a.Fingerprint:
+				v.fail("E3", ph, FileParameters, "authority %d, %s, has certificate %s, %s expected", a.Index, a.Name, a.Fingerprint, fp)
+			}
+		}
+		for _, a := range v.opt.Authorities {
+			if !got[a.Name] {
+				v.fail("E3", ph, FileParameters, "expected authority %s (%s) is not in the record", a.Name, a.Fingerprint)
+			}
+		}
+	}
+}
+
+// votes checks the vote file (B4): with one question it is question 0's
+// ballot file, so the two votes_hash agree; with more, the record holds it
+// as votes.jsonl, its hash is votes_hash, and every question's
+// ballots.jsonl is its part (ballot.SplitFile) byte for byte.
+func (v *verifier) votes() {
+	const bl = "ballots"
+	p := v.params
+	if len(p.Questions) == 1 {
+		v.check()
+		if p.VotesHash != p.Questions[0].VotesHash {
+			v.fail("B4", bl, FileParameters, "votes_hash %s is not question 0's votes_hash %s", p.VotesHash, p.Questions[0].VotesHash)
+		}
+		return
+	}
+	votes, ok := v.file("B4", bl, fileVotes)
+	if !ok {
+		return
+	}
+	v.check()
+	if VotesHash(votes) != p.VotesHash {
+		v.fail("B4", bl, fileVotes, "the vote file does not match votes_hash %s", p.VotesHash)
+	}
+	widths := make([]int, len(p.Questions))
+	for q, qu := range p.Questions {
+		widths[q] = qu.Width
+	}
+	split, err := ballot.SplitFile(votes, widths)
+	if err != nil {
+		v.fail("B4", bl, fileVotes, "%v", err)
+		return
+	}
+	for q := range p.Questions {
+		v.check()
+		if b, ok := v.f[qdir(q)+fileBallots]; ok && !bytes.Equal(b, split[q]) {
+			v.fail("B4", bl, qdir(q)+fileBallots, "question %d's ballots are not its part of the vote file", q)
+		}
+	}
+}
+
+// Names of a question's outcome files: mix-<j>/…, rejected/mix-<i>/…,
+// decryption/share-<i>.{bin,sig}, rejected/share-<i>.{bin,sig}.
+var (
+	mixDirRE           = regexp.MustCompile(`^q(\d+)/mix-(\d+)/`)
+	rejectedMixRE      = regexp.MustCompile(`^q(\d+)/rejected/mix-(\d+)/`)
+	shareRE            = regexp.MustCompile(`^q(\d+)/decryption/share-(\d+)\.(bin|sig)$`)
+	rejectedShareRE    = regexp.MustCompile(`^q(\d+)/rejected/share-(\d+)\.(bin|sig)$`)
+	outcomeFileKinds   = []*regexp.Regexp{mixDirRE, rejectedMixRE, shareRE, rejectedShareRE}
+	outcomeFileClaimed = []string{fileMixInfo, fileOutput, fileProof, fileSignature}
+)
 
 func (v *verifier) progress(q int, phase string) {
 	if v.opt.Progress != nil {
@@ -268,36 +514,25 @@ func (v *verifier) progress(q int, phase string) {
 // unexpected files (F1).
 const maxMixes = 64
 
-// mixCount is the highest j ≤ maxMixes of the q<q>/mix-<j>/ directories.
-func (v *verifier) mixCount(q int) int {
-	nmix := 0
-	for name := range v.f {
-		if m := mixDirRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
-			j, err := strconv.Atoi(m[2])
-			if err == nil && j > nmix && j <= maxMixes {
-				nmix = j
-			}
-		}
-	}
-	return nmix
-}
-
 // claim marks the files of question q's layout as belonging to the record,
-// whether or not the checks reached them.
-func (v *verifier) claim(q, nmix int) {
+// whether or not the checks reached them; outcome files that the
+// parameters do not list are P7's failures, not F1's.
+func (v *verifier) claim(q int) {
 	d := qdir(q)
 	for _, n := range []string{fileDKG, fileBallots, fileExcluded, fileInput, filePlaintexts, fileCounts} {
 		v.used[d+n] = true
 	}
-	for j := 1; j <= nmix; j++ {
-		for _, n := range []string{fileMixInfo, fileOutput, fileProof, fileSignature} {
+	for j := 1; j <= maxMixes; j++ {
+		for _, n := range outcomeFileClaimed {
 			v.used[mixdir(q, j)+n] = true
 		}
 	}
 	for i := 1; i <= len(v.params.Authorities); i++ {
 		v.used[shareFile(q, i)] = true
+		v.used[shareSigFile(q, i)] = true
 		v.used[rejectedShareFile(q, i)] = true
-		for _, n := range []string{fileMixInfo, fileOutput, fileProof, fileSignature} {
+		v.used[rejectedShareSigFile(q, i)] = true
+		for _, n := range outcomeFileClaimed {
 			v.used[rejectedMixDir(q, i)+n] = true
 		}
 	}
@@ -305,28 +540,120 @@ func (v *verifier) claim(q, nmix int) {
 
 // question is what the checks of one question carry from phase to phase.
 type question struct {
-	q    int
-	d    string // its directory, q<q>/
-	nmix int    // its mix directories
-	res  QuestionResult
-	pub  *threshold.DKGPublic
-	pk   *elgamal.PublicKey
+	q   int
+	d   string // its directory, q<q>/
+	qu  *Question
+	res QuestionResult
+	pub *threshold.DKGPublic
+	pk  *elgamal.PublicKey
 	// input is the list of accepted ballots; final, the list to decrypt.
 	input, final *elgamal.List
+	// missing are the outcome entries (directory or .bin file) the
+	// parameters list and the record lacks (P7): the later checks skip
+	// them.
+	missing map[string]bool
 }
 
 // question runs the phases of question q in order; each returns false
 // when the later ones cannot run.
 func (v *verifier) question(q int) {
-	qs := &question{q: q, d: qdir(q), nmix: v.mixCount(q), res: QuestionResult{Index: q}}
-	qs.res.Mixes = qs.nmix
+	qu := &v.params.Questions[q]
+	qs := &question{q: q, d: qdir(q), qu: qu, res: QuestionResult{Index: q, Mixes: len(qu.Mixes)}, missing: map[string]bool{}}
 	defer func() {
 		v.r.Questions = append(v.r.Questions, qs.res)
 		// A question whose checks stopped early still owns its files:
 		// they are unchecked, not unexpected (F1).
-		v.claim(q, qs.nmix)
+		v.claim(q)
 	}()
+	v.outcome(qs)
 	_ = v.keygen(qs) && v.ballots(qs) && v.mixes(qs) && v.decryption(qs)
+}
+
+// outcomeEntries returns, for question q, the indices of the outcome
+// entries the record holds files of, by kind (outcomeFileKinds): mix
+// positions, rejected mixers, decryptors, rejected decryptors. Indices out
+// of range or not in canonical decimal are left to F1.
+func (v *verifier) outcomeEntries(q int) [4]map[int]bool {
+	var out [4]map[int]bool
+	for k := range out {
+		out[k] = map[int]bool{}
+	}
+	n := len(v.params.Authorities)
+	limit := [4]int{maxMixes, n, n, n}
+	for name := range v.f {
+		for k, re := range outcomeFileKinds {
+			m := re.FindStringSubmatch(name)
+			if m == nil || m[1] != strconv.Itoa(q) {
+				continue
+			}
+			i, err := strconv.Atoi(m[2])
+			if err != nil || i < 1 || i > limit[k] || m[2] != strconv.Itoa(i) {
+				continue
+			}
+			out[k][i] = true
+		}
+	}
+	return out
+}
+
+// outcome checks that the record holds exactly the outcome the signed
+// parameters list, and the key generation they name (P7). A listed entry
+// the record lacks is malformed (the record is incomplete); an entry the
+// parameters do not list is a claim no authority signed.
+func (v *verifier) outcome(qs *question) {
+	const ph = "parameters"
+	q, qu, d := qs.q, qs.qu, qs.d
+	present := v.outcomeEntries(q)
+	var mixes, rmixes []int
+	for _, m := range qu.Mixes {
+		mixes = append(mixes, m.Position)
+	}
+	for _, m := range qu.RejectedMixes {
+		rmixes = append(rmixes, m.Mixer)
+	}
+	kinds := []struct {
+		listed  []int
+		present map[int]bool
+		entry   func(q, i int) string // its directory, or its .bin file
+		isFile  bool                  // the entry is held when that file is
+		what    string
+	}{
+		{mixes, present[0], mixdir, false, "mix %d"},
+		{rmixes, present[1], rejectedMixDir, false, "a rejected mix by authority %d"},
+		{qu.Shares, present[2], shareFile, true, "a decryption share of authority %d"},
+		{qu.RejectedShares, present[3], rejectedShareFile, true, "a rejected decryption share of authority %d"},
+	}
+	for _, k := range kinds {
+		for _, i := range k.listed {
+			v.check()
+			name := k.entry(q, i)
+			held := k.present[i]
+			if k.isFile {
+				_, held = v.f[name]
+			}
+			if !held {
+				qs.missing[name] = true
+				v.malformed("P7", ph, name, "the signed parameters list "+k.what+", which the record does not hold", i)
+			}
+		}
+		var extra []int
+		for i := range k.present {
+			if !slices.Contains(k.listed, i) {
+				extra = append(extra, i)
+			}
+		}
+		sort.Ints(extra)
+		for _, i := range extra {
+			v.check()
+			v.fail("P7", ph, k.entry(q, i), "the record holds "+k.what+", which the signed parameters do not list", i)
+		}
+	}
+	if b, ok := v.f[d+fileDKG]; ok {
+		v.check()
+		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != qu.DKGHash {
+			v.fail("P7", ph, d+fileDKG, "the key-generation transcript's SHA-256 is not dkg_hash %s", qu.DKGHash)
+		}
+	}
 }
 
 // keygen checks the key generation of a question (K1–K4).
@@ -352,7 +679,15 @@ func (v *verifier) keygen(qs *question) bool {
 		return false
 	}
 	for _, f := range kgFaults {
-		v.blame(q, f.Party, kg, "%s", f.String())
+		switch f.Kind {
+		case threshold.FaultComplaintRefuted, threshold.FaultAbsent:
+			// A refuted complaint may follow a share lost in transit,
+			// and absence is not misbehaviour: events, not blame
+			// (threats.md A14).
+			v.event(q, f.Party, kg, "%s", f.String())
+		default:
+			v.blame(q, f.Party, kg, "%s", f.String())
+		}
 	}
 	v.check()
 	if pub.ElectionID != p.ElectionID || pub.SessionID != qu.SessionID || pub.N != len(p.Authorities) || pub.T != p.Threshold {
@@ -427,16 +762,16 @@ func (v *verifier) ballots(qs *question) bool {
 }
 
 // mixes replays a question's mix chain through package chain (M1–M6), as
-// the authorities played it: at each position, the mixes the record says
-// were rejected there, then the accepted mix of that position. It leaves
-// the list to decrypt in qs.final.
+// the authorities played it: at each position, the mixes the parameters
+// say were rejected there, then the accepted mix of that position. It
+// leaves the list to decrypt in qs.final.
 func (v *verifier) mixes(qs *question) bool {
-	p, q, d := v.params, qs.q, qs.d
-	qu := p.Questions[q]
+	p, q, d, qu := v.params, qs.q, qs.d, qs.qu
 	const mx = "mix"
+	nmix := len(qu.Mixes)
 	v.check()
-	if qs.nmix < p.Threshold {
-		v.fail("M1", mx, d, "%d mixes, fewer than the threshold %d: some t authorities could link ballots to voters", qs.nmix, p.Threshold)
+	if nmix < p.Threshold {
+		v.fail("M1", mx, d, "%d mixes, fewer than the threshold %d: some t authorities could link ballots to voters", nmix, p.Threshold)
 	}
 	c, err := chain.New(chain.Config{ElectionID: p.ElectionID, Question: q, SessionID: qu.SessionID, PublicKey: qs.pk, Width: qu.Width,
 		Authorities: len(p.Authorities), Threshold: p.Threshold,
@@ -445,18 +780,21 @@ func (v *verifier) mixes(qs *question) bool {
 		v.malformed("M5", mx, d, "%v", err)
 		return false
 	}
-	rejected := v.rejectedMixes(q)
-	for j := 1; j <= qs.nmix; j++ {
+	rejected := v.rejectedMixes(qs)
+	for j := 1; j <= nmix; j++ {
 		v.offerRejected(q, c, rejected[j])
 		v.progress(q, fmt.Sprintf("mix %d", j))
 		md := mixdir(q, j)
+		if qs.missing[md] {
+			return false // P7
+		}
 		var info MixInfo
 		if !v.readJSON("M3", mx, md+fileMixInfo, &info) {
 			return false
 		}
 		v.check()
-		if info.Mix != j || info.Mixer < 1 || info.Mixer > len(p.Authorities) {
-			v.fail("M3", mx, md+fileMixInfo, "mix %d names mix %d by authority %d", j, info.Mix, info.Mixer)
+		if want := qu.Mixes[j-1].Mixer; info.Mix != j || info.Mixer != want {
+			v.fail("M3", mx, md+fileMixInfo, "mix %d names mix %d by authority %d; the signed parameters list authority %d", j, info.Mix, info.Mixer, want)
 			return false
 		}
 		out, ok1 := v.file("M5", mx, md+fileOutput)
@@ -489,15 +827,20 @@ func (v *verifier) mixes(qs *question) bool {
 			return false
 		}
 	}
-	v.offerRejected(q, c, rejected[qs.nmix+1])
-	for pos, rs := range rejected {
-		if pos > qs.nmix+1 {
-			for _, r := range rs {
-				v.fail("M6", mx, rejectedMixDir(q, r.Mixer)+fileMixInfo, "rejected mix names position %d, past the chain's end %d", pos, qs.nmix+1)
-			}
+	v.offerRejected(q, c, rejected[nmix+1])
+	var late []int
+	for pos := range rejected {
+		if pos > nmix+1 {
+			late = append(late, pos)
 		}
 	}
-	if qs.nmix == 0 {
+	sort.Ints(late)
+	for _, pos := range late {
+		for _, r := range rejected[pos] {
+			v.fail("M6", mx, rejectedMixDir(q, r.Mixer)+fileMixInfo, "rejected mix names position %d, past the chain's end %d", pos, nmix+1)
+		}
+	}
+	if nmix == 0 {
 		return false
 	}
 	qs.final, _ = c.Final() // fewer than t mixes is M1, above
@@ -517,35 +860,39 @@ func (v *verifier) mixFault(md string, j, mixer int, err error) {
 // counts (D1–D3, T1, C1).
 func (v *verifier) decryption(qs *question) bool {
 	p, q, d, pub, final, res := v.params, qs.q, qs.d, qs.pub, qs.final, &qs.res
-	// Decryption.
 	v.progress(q, "decryption")
 	const dc = "decryption"
-	var senders []int
-	for name := range v.f {
-		if m := shareRE.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
-			i, err := strconv.Atoi(m[2])
-			if err != nil || i < 1 || i > len(p.Authorities) || m[2] != strconv.Itoa(i) {
-				continue // reported as unexpected by F1
-			}
-			senders = append(senders, i)
-		}
-	}
-	sort.Ints(senders)
+	list := final.Bytes()
 	var msgs []*threshold.DecryptionShareMessage
-	for _, i := range senders {
+	for _, i := range qs.qu.Shares {
 		name := shareFile(q, i)
+		if qs.missing[name] {
+			continue // P7
+		}
 		b, _ := v.file("D1", dc, name)
+		sig, ok := v.file("D1", dc, shareSigFile(q, i))
+		if !ok {
+			continue
+		}
+		v.check()
+		if err := verifySignature(v.certs[i-1], ShareDigest(p.ElectionID, q, i, list, b), sig); err != nil {
+			// Unsigned, the share proves nothing about authority i: it
+			// is neither used nor blamed.
+			v.fail("D1", dc, shareSigFile(q, i), "the decryption share is not signed by authority %d: %v", i, err)
+			continue
+		}
 		msg, err := threshold.DecodeMessage(b)
 		ds, isShare := msg.(*threshold.DecryptionShareMessage)
 		v.check()
 		if err != nil || !isShare || ds.Sender != i {
 			v.fail("D1", dc, name, "not a decryption share of authority %d: %v", i, err)
 			res.Blamed = append(res.Blamed, i)
+			v.blame(q, i, dc, "its signed decryption share is not a decryption share of its own: %v", err)
 			continue
 		}
 		msgs = append(msgs, ds)
 	}
-	v.rejectedShares(q, pub, final, senders, res)
+	v.rejectedShares(qs, list, res)
 	dec, err := threshold.ThresholdDecrypt(pub, final, msgs)
 	v.check()
 	// The blamed shares come with the result, or with the error when
@@ -596,45 +943,26 @@ func (v *verifier) decryption(qs *question) bool {
 	return true
 }
 
-var rejectedMixRE = regexp.MustCompile(`^q(\d+)/rejected/mix-(\d+)/`)
-var rejectedShareRE = regexp.MustCompile(`^q(\d+)/rejected/share-(\d+)\.bin$`)
-
-// authoritiesIn returns the authorities i named by the files of question
-// q that re matches (its second group), sorted; other indices are left to
-// F1.
-func (v *verifier) authoritiesIn(q int, re *regexp.Regexp) []int {
-	seen := map[int]bool{}
-	for name := range v.f {
-		if m := re.FindStringSubmatch(name); m != nil && m[1] == strconv.Itoa(q) {
-			i, err := strconv.Atoi(m[2])
-			if err == nil && i >= 1 && i <= len(v.params.Authorities) && m[2] == strconv.Itoa(i) {
-				seen[i] = true
-			}
-		}
-	}
-	var out []int
-	for i := range seen {
-		out = append(out, i)
-	}
-	sort.Ints(out)
-	return out
-}
-
-// rejectedMixes reads the mixes that question q's record says the
+// rejectedMixes reads the mixes that question q's parameters say the
 // authorities rejected, by the position they were offered for; their
 // files' shape is M6.
-func (v *verifier) rejectedMixes(q int) map[int][]chain.Mix {
+func (v *verifier) rejectedMixes(qs *question) map[int][]chain.Mix {
 	out := map[int][]chain.Mix{}
 	const mx = "mix"
-	for _, i := range v.authoritiesIn(q, rejectedMixRE) {
-		md := rejectedMixDir(q, i)
+	for _, r := range qs.qu.RejectedMixes {
+		i := r.Mixer
+		md := rejectedMixDir(qs.q, i)
+		if qs.missing[md] {
+			continue // P7
+		}
 		var info MixInfo
 		if !v.readJSON("M6", mx, md+fileMixInfo, &info) {
 			continue
 		}
 		v.check()
-		if info.Mixer != i || info.Mix < 1 {
-			v.fail("M6", mx, md+fileMixInfo, "rejected mix names mix %d by authority %d", info.Mix, info.Mixer)
+		if info.Mixer != i || info.Mix != r.Position {
+			v.fail("M6", mx, md+fileMixInfo, "rejected mix names mix %d by authority %d; the signed parameters list position %d by authority %d",
+				info.Mix, info.Mixer, r.Position, i)
 			continue
 		}
 		o, ok1 := v.file("M6", mx, md+fileOutput)
@@ -675,16 +1003,33 @@ func (v *verifier) offerRejected(q int, c *chain.Chain, ms []chain.Mix) {
 }
 
 // rejectedShares checks the decryption shares the authorities rejected
-// (D3): none may verify, and none may come from an authority whose share
-// was accepted.
-func (v *verifier) rejectedShares(q int, pub *threshold.DKGPublic, final *elgamal.List, accepted []int, res *QuestionResult) {
+// (D3): each must be signed by its authority over ShareDigest (an unsigned
+// one is a false blame), none may verify, and none may come from an
+// authority whose share was accepted.
+func (v *verifier) rejectedShares(qs *question, list []byte, res *QuestionResult) {
 	const dc = "decryption"
-	for _, i := range v.authoritiesIn(q, rejectedShareRE) {
+	q, pub, final := qs.q, qs.pub, qs.final
+	for _, i := range qs.qu.RejectedShares {
 		name := rejectedShareFile(q, i)
+		if qs.missing[name] {
+			continue // P7
+		}
 		b, _ := v.file("D3", dc, name)
 		v.check()
-		if slices.Contains(accepted, i) {
+		if slices.Contains(qs.qu.Shares, i) {
 			v.fail("D3", dc, name, "authority %d has a share accepted and another rejected", i)
+			continue
+		}
+		sigName := rejectedShareSigFile(q, i)
+		sig, signed := v.f[sigName]
+		v.used[sigName] = true
+		v.check()
+		if !signed {
+			v.fail("D3", dc, name, "the rejected decryption share is not signed by authority %d: the blame is unfounded", i)
+			continue
+		}
+		if err := verifySignature(v.certs[i-1], ShareDigest(v.params.ElectionID, q, i, list, b), sig); err != nil {
+			v.fail("D3", dc, sigName, "the rejected decryption share is not signed by authority %d: the blame is unfounded: %v", i, err)
 			continue
 		}
 		msg, err := threshold.DecodeMessage(b)
@@ -699,6 +1044,7 @@ func (v *verifier) rejectedShares(q int, pub *threshold.DKGPublic, final *elgama
 				_, err = threshold.VerifyDecryptionShare(pub, final, ds)
 			}
 		}
+		v.check()
 		if err == nil {
 			v.fail("D3", dc, name, "authority %d's rejected decryption share verifies: it was rejected wrongly", i)
 			continue

@@ -39,14 +39,15 @@ func TestEarlyStopIsNotF1(t *testing.T) {
 func TestTooFewSharesBlamesEach(t *testing.T) {
 	fx := newElection(t, 3, 2, 4)
 	f := clone(fx.files)
-	for _, name := range []string{shareFile(1, 1), shareFile(1, 3)} {
+	for _, i := range []int{1, 3} {
 		// Swap the first two decryption factors (doc/threshold.md §2): the
-		// share decodes, and its proof fails.
-		b := f[name]
+		// share decodes, and its proof fails. Its authority signed it.
+		b := f[shareFile(1, i)]
 		off := 4 + 1 + 1 + 1 + len(fx.cfg.ElectionID) + 1 + len("q1") + 1 + 2 + 4
 		x := bytes.Clone(b[off : off+32])
 		copy(b[off:off+32], b[off+32:off+64])
 		copy(b[off+32:off+64], x)
+		f[shareSigFile(1, i)] = signShare(t, fx, f, 1, i, b)
 	}
 	rep := Verify(f, Options{})
 	require.Equal(t, []string{"D1", "D1", "D2"}, checks(rep), "%+v", rep.Failures)

@@ -1,14 +1,25 @@
 // Command eoverify verifies an eo election record, as any third party can:
 //
-//	eoverify [--json] [--threads N] DIR|FILE.tar.gz
+//	eoverify [--json] [--threads N] [--votes-hash NI] [--threshold T]
+//	         [--authorities FILE] DIR|FILE.tar.gz
 //
 // It reads the record from a directory or a tally.tar.gz, runs every
-// check of doc/record.md and prints a summary: the election, for each
-// question its ballots, accepted and excluded lines, mixes, decryption
-// and counts, then "record is valid" or each failed check as
-// "CHECK phase location: message". With --json it prints instead the
-// whole report as one JSON object. --threads sets how many cores it uses
-// (GOMAXPROCS; all by default).
+// check of doc/record.md and prints a summary: the election, its vote
+// file's hash, its threshold and authorities (with their certificates'
+// fingerprints, as eopeers prints them), for each question its ballots,
+// accepted and excluded lines, mixes, decryption and counts, the blame the
+// record proves and the events it shows, then "record is valid" or each
+// failed check as "CHECK phase location: message". With --json it prints
+// instead the whole report as one JSON object. --threads sets how many
+// cores it uses (GOMAXPROCS; all by default).
+//
+// A record proves only that it is consistent with the certificates it
+// carries. What the verifier knows from the election's owner adds checks,
+// which make the record invalid when they fail: --votes-hash (E1), the ni
+// URI of the vote file the owner published; --threshold (E2), the t the
+// owner asked for; --authorities (E3), a file of one line per authority,
+// "HOSTNAME sha256:HEX", which must be exactly the record's authorities,
+// in any order.
 //
 // Output rules, followed everywhere in this file: the report goes to
 // standard output; errors go to standard error as one line
@@ -27,7 +38,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/eo-mixnet/eo/record"
@@ -37,10 +50,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: eoverify [--json] [--threads N] DIR|FILE.tar.gz
+const usage = `usage: eoverify [--json] [--threads N] [--votes-hash NI] [--threshold T]
+                [--authorities FILE] DIR|FILE.tar.gz
 
-Verify an eo election record. Exit status: 0 valid, 1 invalid,
-2 malformed, incomplete or unreadable.
+Verify an eo election record. Exit status: 0 valid, 1 invalid (or not
+what --votes-hash, --threshold or --authorities expect), 2 malformed,
+incomplete or unreadable.
 
 `
 
@@ -56,6 +71,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	threads := fs.Int("threads", 0, "cores to use (GOMAXPROCS); 0 for all")
+	votesHash := fs.String("votes-hash", "", "the expected `ni:///sha-256;…` of the vote file (check E1)")
+	threshold := fs.Int("threshold", 0, "the expected threshold `t` (check E2)")
+	authFile := fs.String("authorities", "", "a `file` of the expected authorities, one \"HOSTNAME sha256:HEX\" a line (check E3)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -89,6 +107,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var opt record.Options
+	thresholdSet := false
+	fs.Visit(func(f *flag.Flag) { thresholdSet = thresholdSet || f.Name == "threshold" })
+	if thresholdSet && *threshold < 1 {
+		fmt.Fprintf(stderr, "eoverify: --threshold %d: want 1 or more\n", *threshold)
+		return record.ExitMalformed
+	}
+	opt.Threshold = *threshold
+	if *votesHash != "" {
+		if !votesHashRE.MatchString(*votesHash) {
+			fmt.Fprintf(stderr, "eoverify: --votes-hash %s: want ni:///sha-256; and 43 base64url characters\n", oneLine(*votesHash))
+			return record.ExitMalformed
+		}
+		opt.VotesHash = *votesHash
+	}
+	if *authFile != "" {
+		fh, err := os.Open(*authFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "eoverify: %s\n", oneLine(err.Error()))
+			return record.ExitMalformed
+		}
+		opt.Authorities, err = record.ParseAuthorities(fh)
+		fh.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "eoverify: %s: %s\n", oneLine(*authFile), oneLine(strings.TrimPrefix(err.Error(), "record: ")))
+			return record.ExitMalformed
+		}
+	}
 	progress := func(string, ...any) {}
 	if isTerminal(stderr) {
 		progress = func(format string, a ...any) {
@@ -116,10 +161,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return rep.ExitCode()
 }
 
+var votesHashRE = regexp.MustCompile(`^ni:///sha-256;[A-Za-z0-9_-]{43}$`)
+
 // summary prints the human report.
 func summary(w io.Writer, rep *record.Report) {
 	if rep.ElectionID != "" {
 		fmt.Fprintf(w, "election %s\n", oneLine(rep.ElectionID))
+	}
+	if rep.VotesHash != "" {
+		fmt.Fprintf(w, "votes %s\n", oneLine(rep.VotesHash))
+	}
+	if len(rep.Authorities) > 0 {
+		fmt.Fprintf(w, "threshold %d of %d authorities\n", rep.Threshold, len(rep.Authorities))
+		for _, a := range rep.Authorities {
+			absent := ""
+			if slices.Contains(rep.Absent, a.Index) {
+				absent = " (absent)"
+			}
+			fmt.Fprintf(w, "authority %d %s %s%s\n", a.Index, oneLine(a.Name), a.Fingerprint, absent)
+		}
 	}
 	for _, q := range rep.Questions {
 		fmt.Fprintf(w, "question %d: %d ballots, %d accepted, %d excluded, %d mixes", q.Index, q.Ballots, q.Accepted, q.Excluded, q.Mixes)
@@ -146,6 +206,9 @@ func summary(w io.Writer, rep *record.Report) {
 	}
 	for _, b := range rep.Blame {
 		fmt.Fprintf(w, "blamed: authority %d (%s), question %d, %s: %s\n", b.Authority, oneLine(b.Name), b.Question, b.Phase, oneLine(b.Reason))
+	}
+	for _, e := range rep.Events {
+		fmt.Fprintf(w, "event: authority %d (%s), question %d, %s: %s\n", e.Authority, oneLine(e.Name), e.Question, e.Phase, oneLine(e.Reason))
 	}
 	for _, f := range rep.Failures {
 		loc := ""

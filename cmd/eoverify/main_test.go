@@ -120,6 +120,11 @@ func TestValidSummary(t *testing.T) {
 	r := runArgs(filepath.Join(corpus, "valid"))
 	require.Equal(t, 0, r.code)
 	require.Equal(t, `election eo-corpus
+votes ni:///sha-256;IzebzeWFel87eVBad8CqxaKxPsa8c5zD0vnWOW1gH34
+threshold 2 of 3 authorities
+authority 1 authority-1.example sha256:f7286ac0dd0ec4625c059cae43a0360b9b1d9fc7b923d20130151c7764b76c14
+authority 2 authority-2.example sha256:cf0c00c1bfbd7c325d775d7b3ecb433fbdb77a544aa083382b60fe5fdd02f655
+authority 3 authority-3.example sha256:ef0b7bb93c12af3d57da762ada1c5e2735fd3afdfef3d63d2937b0d35d5c7f17
 question 0: 6 ballots, 5 accepted, 1 excluded, 2 mixes, decrypted with the shares of authorities 1, 2, 3
   plaintext  count
   1              2
@@ -153,6 +158,12 @@ func TestJSONFailures(t *testing.T) {
 	require.Equal(t, "D2", rep.Failures[2].Check)
 	require.Equal(t, "q1/", rep.Failures[2].Location)
 	require.Len(t, rep.Questions, 2)
+	require.Equal(t, 2, rep.Threshold)
+	require.Len(t, rep.Authorities, 3)
+	require.Equal(t, "authority-2.example", rep.Authorities[1].Name)
+	require.Regexp(t, `^sha256:[0-9a-f]{64}$`, rep.Authorities[1].Fingerprint)
+	require.Equal(t, []int{}, rep.Absent)
+	require.Regexp(t, `^ni:///sha-256;[A-Za-z0-9_-]{43}$`, rep.VotesHash)
 	require.Equal(t, []int{1, 3}, rep.Questions[1].Blamed)
 	require.Nil(t, rep.Questions[1].Counts)
 	require.Equal(t, []int{1, 2, 3}, rep.Questions[0].Shares)
@@ -162,6 +173,88 @@ func TestJSONFailures(t *testing.T) {
 	rep = decodeReport(t, r.stdout)
 	require.Equal(t, []record.Failure{{Check: "F1", Phase: "files", Location: "notes.txt",
 		Message: "unexpected files in the record", Malformed: true}}, rep.Failures)
+}
+
+// TestExpectations: --votes-hash, --threshold and --authorities add the
+// checks E1–E3; a record that is not what the owner expected is invalid.
+func TestExpectations(t *testing.T) {
+	valid := filepath.Join(corpus, "valid")
+	r := runArgs("--json", valid)
+	require.Equal(t, 0, r.code)
+	rep := decodeReport(t, r.stdout)
+	var lines []string
+	for _, a := range rep.Authorities {
+		lines = append(lines, a.Name+" "+a.Fingerprint)
+	}
+	slices.Reverse(lines) // any order
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		return p
+	}
+	good := write("good", "# the owner's authorities\n"+strings.Join(lines, "\n")+"\n")
+	fewer := write("fewer", strings.Join(lines[1:], "\n")+"\n")
+	name0, _, _ := strings.Cut(lines[0], " ")
+	other := write("other", name0+" sha256:"+strings.Repeat("0", 64)+"\n"+strings.Join(lines[1:], "\n")+"\n")
+	malformedFile := write("malformed", "authority-1.example\n")
+
+	r = runArgs("--votes-hash", rep.VotesHash, "--threshold", "2", "--authorities", good, valid)
+	require.Equal(t, 0, r.code, r.stdout)
+	require.True(t, strings.HasSuffix(r.stdout, "record is valid\n"))
+	for _, tc := range []struct {
+		args  []string
+		check string
+	}{
+		{[]string{"--votes-hash", "ni:///sha-256;" + strings.Repeat("A", 43)}, "E1"},
+		{[]string{"--threshold", "3"}, "E2"},
+		{[]string{"--threshold", "1"}, "E2"},
+		{[]string{"--authorities", fewer}, "E3"},
+		{[]string{"--authorities", other}, "E3"},
+	} {
+		r := runArgs(append(tc.args, valid)...)
+		require.Equal(t, 1, r.code, "%v: %s", tc.args, r.stdout)
+		require.Contains(t, r.stdout, "\n"+tc.check+" expectations parameters.json: ", "%v", tc.args)
+		require.True(t, strings.HasSuffix(r.stdout, "record is invalid: 1 failed check\n"), r.stdout)
+		r = runArgs(append([]string{"--json"}, append(tc.args, valid)...)...)
+		require.Equal(t, 1, r.code)
+		jr := decodeReport(t, r.stdout)
+		require.Len(t, jr.Failures, 1)
+		require.Equal(t, tc.check, jr.Failures[0].Check)
+		require.False(t, jr.Failures[0].Malformed)
+	}
+	// Misuse: exit 2, nothing on standard output.
+	for _, args := range [][]string{
+		{"--threshold", "0", valid},
+		{"--threshold", "-2", valid},
+		{"--votes-hash", "sha256:abc", valid},
+		{"--authorities", filepath.Join(dir, "none"), valid},
+		{"--authorities", malformedFile, valid},
+	} {
+		r := runArgs(args...)
+		require.Equal(t, 2, r.code, "%v", args)
+		require.Empty(t, r.stdout)
+		require.True(t, strings.HasPrefix(r.stderr, "eoverify: "), r.stderr)
+		require.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+	}
+}
+
+// TestBlameAndEvents: the record with rejected mixes and shares prints its
+// blame; a refuted complaint in key generation is an event, not blame.
+func TestBlameAndEvents(t *testing.T) {
+	r := runArgs(filepath.Join(corpus, "valid-blame"))
+	require.Equal(t, 0, r.code, r.stdout)
+	require.Equal(t, 4, strings.Count(r.stdout, "\nblamed: authority 3 (authority-3.example), question "), r.stdout)
+	require.NotContains(t, r.stdout, "event:")
+	r = runArgs(filepath.Join(corpus, "keygen-complaint-refuted"))
+	require.Equal(t, 0, r.code, r.stdout)
+	require.NotContains(t, r.stdout, "blamed:")
+	require.Contains(t, r.stdout, "\nevent: authority 3 (authority-3.example), question 0, keygen: authority 3: complaint refuted in dkg-complaints: ")
+	r = runArgs("--json", filepath.Join(corpus, "keygen-complaint-refuted"))
+	rep := decodeReport(t, r.stdout)
+	require.Empty(t, rep.Blame)
+	require.Len(t, rep.Events, 1)
+	require.Equal(t, 3, rep.Events[0].Authority)
 }
 
 func TestUnreadable(t *testing.T) {

@@ -1,13 +1,16 @@
 // Command mkcorpus writes the election-record corpus of testdata/records:
-// one small valid record and, derived from it by a named mutation each,
-// broken records, every one with its expected outcome beside it in
-// <name>.expect.json. Run it from the repository root:
+// small valid records (one plain, one whose authorities rejected a mix and
+// a decryption share, one whose key generation refuted a complaint) and,
+// derived from them by a named mutation each, broken records, every one
+// with its expected outcome beside it in <name>.expect.json. Run it from
+// the repository root:
 //
 //	go run ./record/internal/mkcorpus
 //
 // Key generation, ballots, shuffles and decryption shares come from a
-// fixed seed, so they are the same on every run; the authorities' ECDSA
-// certificates and signatures are not. The generator keeps every key in
+// fixed seed, and the authorities' ECDSA keys, certificates and
+// signatures (RFC 6979) from fixed seeds too, so the corpus is the same on
+// every run, byte for byte. The generator keeps every key in
 // memory, so that a mutation can re-sign what it changes when the record
 // must get past the signature checks to reach the check it is about.
 // Before writing anything it verifies each record and refuses to write a
@@ -23,6 +26,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -54,19 +59,57 @@ type Expect struct {
 
 const electionID = "eo-corpus"
 
-// election is the valid record with everything needed to change it.
+// election is the valid records with everything needed to change them.
 type election struct {
 	cfg   *record.ElectionConfig
 	keys  []*record.QuestionKeys
 	akeys []*record.Key
-	files record.Files
+	bases map[string]record.Files // by the name of the record: valid, valid-blame, keygen-complaint-refuted
 	rand  *mrand.ChaCha8
 }
 
-// Plaintexts of the ballots: fixed, so the counts are.
+// Plaintexts of the ballots: fixed, so the counts are. Voter i votes
+// votes[0][i] in question 0 and votes[1][i] in question 1.
 var votes = [][][]uint64{
 	{{1}, {2}, {2}, {3}, {1}},
 	{{1, 2}, {2, 1}, {1, 2}, {3, 3}, {2, 1}},
+}
+
+// voteFile encrypts the votes of questions qs (with these keys) into a
+// vote file: one line per voter with its ballot of every question
+// (ballot.JoinFile), and a garbage line after the third.
+func voteFile(cfg *record.ElectionConfig, keys []*record.QuestionKeys, rnd io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	for i := range votes[0] {
+		var lines [][]byte
+		for q, qc := range cfg.Questions {
+			pk := keys[q].Public.PublicKey
+			ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
+			row := votes[q][i]
+			m := make([]*group.Element, len(row))
+			for k, v := range row {
+				var err error
+				if m[k], err = elgamal.EncodeUint64(v); err != nil {
+					return nil, err
+				}
+			}
+			b, err := ballot.Encrypt(rnd, ctx, m, fmt.Sprintf("voter-%d", i+1))
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, b.MarshalLine())
+		}
+		line, err := ballot.JoinFile(lines)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+		if i == 2 {
+			buf.WriteString(`{"not":"a ballot"}` + "\n")
+		}
+	}
+	return buf.Bytes(), nil
 }
 
 func newElection() (*election, error) {
@@ -79,29 +122,9 @@ func newElection() (*election, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ballots [][]byte
-	for q, qc := range cfg.Questions {
-		pk := keys[q].Public.PublicKey
-		ctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
-		var buf bytes.Buffer
-		for i, row := range votes[q] {
-			m := make([]*group.Element, len(row))
-			for k, v := range row {
-				if m[k], err = elgamal.EncodeUint64(v); err != nil {
-					return nil, err
-				}
-			}
-			b, err := ballot.Encrypt(rnd, ctx, m, fmt.Sprintf("voter-%d", i+1))
-			if err != nil {
-				return nil, err
-			}
-			buf.Write(b.MarshalLine())
-			buf.WriteByte('\n')
-			if i == 2 {
-				buf.WriteString(`{"not":"a ballot"}` + "\n")
-			}
-		}
-		ballots = append(ballots, buf.Bytes())
+	vf, err := voteFile(cfg, keys, rnd)
+	if err != nil {
+		return nil, err
 	}
 	akeys := make([]*record.Key, cfg.N)
 	for i := range akeys {
@@ -109,16 +132,141 @@ func newElection() (*election, error) {
 			return nil, err
 		}
 	}
-	rec, err := record.Simulate(cfg, keys, ballots, record.SimulateOptions{
-		Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}, Sign: record.MixSigner(akeys), Verify: record.MixVerifier(akeys), Rand: rnd})
+	e := &election{cfg: cfg, keys: keys, akeys: akeys, bases: map[string]record.Files{}, rand: rnd}
+	// The valid record: mixed by authorities 1 and 2, decrypted by all.
+	if e.bases["valid"], err = e.simulate(cfg, keys, vf, record.SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}}); err != nil {
+		return nil, err
+	}
+	// The same ballots, where authority 3 signs a mix for position 2 whose
+	// proof fails, and a decryption share whose proof fails.
+	if e.bases["valid-blame"], err = e.simulate(cfg, keys, vf, record.SimulateOptions{Mixers: []int{1, 3, 2}, BadMixers: []int{3},
+		Decryptors: []int{1, 2, 3}, BadDecryptors: []int{3}}); err != nil {
+		return nil, err
+	}
+	// One question, whose key generation lost dealer 2's share for
+	// authority 3: 3 complains, 2 opens the share, and the transcript
+	// shows a refuted complaint of 3's, which is not misbehaviour.
+	cfg1 := &record.ElectionConfig{ElectionID: electionID, N: 3, T: 2, Questions: []record.QuestionConfig{{SessionID: "refuted", Width: 1}}}
+	k1, err := runDKG(cfg1.ElectionID, "refuted", cfg1.N, cfg1.T, rnd, func(from, to int) bool { return from == 2 && to == 3 })
 	if err != nil {
 		return nil, err
 	}
-	f, err := record.Build(rec, akeys)
+	keys1 := []*record.QuestionKeys{k1}
+	vf1, err := voteFile(cfg1, keys1, rnd)
 	if err != nil {
 		return nil, err
 	}
-	return &election{cfg: cfg, keys: keys, akeys: akeys, files: f, rand: rnd}, nil
+	if e.bases["keygen-complaint-refuted"], err = e.simulate(cfg1, keys1, vf1, record.SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// simulate runs an election of cfg with the corpus's keys and builds its
+// record.
+func (e *election) simulate(cfg *record.ElectionConfig, keys []*record.QuestionKeys, vf []byte, opt record.SimulateOptions) (record.Files, error) {
+	opt.Sign, opt.Verify, opt.Votes, opt.Rand = record.MixSigner(e.akeys), record.MixVerifier(e.akeys), vf, e.rand
+	rec, err := record.Simulate(cfg, keys, nil, opt)
+	if err != nil {
+		return nil, err
+	}
+	return record.Build(rec, e.akeys)
+}
+
+// runDKG runs a key generation among n in-memory authorities, delivering
+// every message but the private ones (the shares) for which drop is true;
+// a phase that waits for a lost message expires.
+func runDKG(electionID, sessionID string, n, t int, rand io.Reader, drop func(from, to int) bool) (*record.QuestionKeys, error) {
+	type msg struct {
+		from, to int
+		data     []byte
+	}
+	nodes := make([]*threshold.DKG, n+1)
+	for i := 1; i <= n; i++ {
+		d, err := threshold.NewDKG(threshold.DKGConfig{ElectionID: electionID, SessionID: sessionID, N: n, T: t, Self: i, Rand: rand})
+		if err != nil {
+			return nil, err
+		}
+		nodes[i] = d
+	}
+	var queue []msg
+	send := func(from int, o *threshold.DKGOutbox) {
+		if o == nil {
+			return
+		}
+		for _, b := range o.Broadcast {
+			for to := 1; to <= n; to++ {
+				if to != from {
+					queue = append(queue, msg{from, to, b.Bytes()})
+				}
+			}
+		}
+		for _, p := range o.Private {
+			if !drop(from, p.To()) {
+				queue = append(queue, msg{from, p.To(), p.Bytes()})
+			}
+		}
+	}
+	for i := 1; i <= n; i++ {
+		o, err := nodes[i].Start()
+		if err != nil {
+			return nil, err
+		}
+		send(i, o)
+	}
+	for round := 0; ; round++ {
+		for len(queue) > 0 {
+			m := queue[0]
+			queue = queue[1:]
+			o, err := nodes[m.to].Handle(m.from, m.data)
+			if err != nil {
+				return nil, err
+			}
+			send(m.to, o)
+		}
+		done := true
+		for i := 1; i <= n; i++ {
+			done = done && nodes[i].Done()
+		}
+		if done {
+			break
+		}
+		if round > 64 {
+			return nil, errors.New("key generation does not finish")
+		}
+		// Every message was delivered: the authorities furthest behind
+		// wait for a lost one; they give up on it, the others wait for
+		// them.
+		lowest := threshold.Phase(255)
+		for i := 1; i <= n; i++ {
+			if !nodes[i].Done() {
+				lowest = min(lowest, nodes[i].Phase())
+			}
+		}
+		for i := 1; i <= n; i++ {
+			if !nodes[i].Done() && nodes[i].Phase() == lowest {
+				o, err := nodes[i].Expire()
+				if err != nil {
+					return nil, err
+				}
+				send(i, o)
+			}
+		}
+	}
+	keys := &record.QuestionKeys{Shares: make([]*threshold.KeyShare, n)}
+	for i := 1; i <= n; i++ {
+		res, err := nodes[i].Result()
+		if err != nil {
+			return nil, err
+		}
+		if keys.Public == nil {
+			keys.Public, keys.Transcript = res.Public, res.Transcript
+		} else if !bytes.Equal(res.Transcript.Bytes(), keys.Transcript.Bytes()) {
+			return nil, fmt.Errorf("authorities %d and 1 ended with different transcripts", i)
+		}
+		keys.Shares[i-1] = res.Share
+	}
+	return keys, nil
 }
 
 // detSigner signs with RFC 6979 deterministic ECDSA, whatever rand it
@@ -187,19 +335,35 @@ func (e *election) parameters(f record.Files) (*record.Parameters, error) {
 	return &p, nil
 }
 
-// resignParameters writes p and has every authority sign it again.
+// resignParameters writes p and has every authority that is not absent
+// sign it again.
 func (e *election) resignParameters(f record.Files, p *record.Parameters) error {
 	b := canonicalJSON(p)
 	f[record.FileParameters] = b
 	d := record.ParametersDigest(b)
 	for i, k := range e.akeys {
+		name := fmt.Sprintf("signatures/parameters-%d.sig", i+1)
+		delete(f, name)
+		if slices.Contains(p.Absent, i+1) {
+			continue
+		}
 		sig, err := k.Sign(d)
 		if err != nil {
 			return err
 		}
-		f[fmt.Sprintf("signatures/parameters-%d.sig", i+1)] = sig
+		f[name] = sig
 	}
 	return nil
+}
+
+// editParameters changes the parameters of f and has them signed again.
+func (e *election) editParameters(f record.Files, edit func(p *record.Parameters)) error {
+	p, err := e.parameters(f)
+	if err != nil {
+		return err
+	}
+	edit(p)
+	return e.resignParameters(f, p)
 }
 
 // mixInput is the input of mix j of question q.
@@ -222,6 +386,95 @@ func (e *election) signMix(f record.Files, q, j, a int) error {
 	return nil
 }
 
+// finalList is the list question q decrypts: the output of its last mix.
+func finalList(f record.Files, q int) []byte {
+	j := 0
+	for f[fmt.Sprintf("q%d/mix-%d/output.bin", q, j+1)] != nil {
+		j++
+	}
+	return f[fmt.Sprintf("q%d/mix-%d/output.bin", q, j)]
+}
+
+// signShare signs authority i's decryption share of question q, as it now
+// is, with i's key.
+func (e *election) signShare(f record.Files, q, i int) error {
+	name := fmt.Sprintf("q%d/decryption/share-%d", q, i)
+	sig, err := e.akeys[i-1].Sign(record.ShareDigest(electionID, q, i, finalList(f, q), f[name+".bin"]))
+	if err != nil {
+		return err
+	}
+	f[name+".sig"] = sig
+	return nil
+}
+
+// setVotes replaces the vote file of f, and so every question's ballot
+// file, with their hashes in the parameters, signed again.
+func (e *election) setVotes(f record.Files, vf []byte) error {
+	widths := make([]int, len(e.cfg.Questions))
+	for q, qc := range e.cfg.Questions {
+		widths[q] = qc.Width
+	}
+	split, err := ballot.SplitFile(vf, widths)
+	if err != nil {
+		return err
+	}
+	f["votes.jsonl"] = vf
+	for q := range split {
+		f[fmt.Sprintf("q%d/ballots.jsonl", q)] = split[q]
+	}
+	return e.editParameters(f, func(p *record.Parameters) {
+		p.VotesHash = record.VotesHash(vf)
+		for q := range p.Questions {
+			p.Questions[q].VotesHash = record.VotesHash(split[q])
+		}
+	})
+}
+
+// setDKGHash writes question q's dkg.bin hash, as the file now is, into
+// the parameters, signed again.
+func (e *election) setDKGHash(f record.Files, q int) error {
+	h := sha256.Sum256(f[fmt.Sprintf("q%d/dkg.bin", q)])
+	return e.editParameters(f, func(p *record.Parameters) { p.Questions[q].DKGHash = hex.EncodeToString(h[:]) })
+}
+
+// highS replaces the ECDSA signature in f[name] by (r, n − s), the other
+// signature of the same message that ecdsa.VerifyASN1 accepts.
+func highS(f record.Files, name string) error {
+	var sig struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(f[name], &sig); err != nil {
+		return err
+	}
+	sig.S.Sub(elliptic.P256().Params().N, sig.S)
+	b, err := asn1.Marshal(sig)
+	if err != nil {
+		return err
+	}
+	f[name] = b
+	return nil
+}
+
+// derZeroR re-encodes the ECDSA signature in f[name] with a leading zero
+// byte in r: the same integer in a second, non-minimal BER form.
+func derZeroR(f record.Files, name string) error {
+	var sig struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(f[name], &sig); err != nil {
+		return err
+	}
+	intTLV := func(x *big.Int, pad bool) []byte {
+		b := x.Bytes()
+		if pad || b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		if pad && len(b) > 1 && b[1]&0x80 != 0 { // the sign byte is there already: add one more
+			b = append([]byte{0}, b...)
+		}
+		return append([]byte{0x02, byte(len(b))}, b...)
+	}
+	body := append(intTLV(sig.R, true), intTLV(sig.S, false)...)
+	f[name] = append([]byte{0x30, byte(len(body))}, body...)
+	return nil
+}
+
 func (e *election) mixer(f record.Files, q, j int) (int, error) {
 	var info record.MixInfo
 	if err := json.Unmarshal(f[fmt.Sprintf("q%d/mix-%d/mix.json", q, j)], &info); err != nil {
@@ -236,21 +489,39 @@ func swap(b []byte, i, j, size int) {
 	copy(b[j:j+size], tmp)
 }
 
-// A mutation turns a copy of the valid record into a broken one.
+// A mutation turns a copy of a valid record (base, "valid" if empty) into
+// a broken one.
 type mutation struct {
 	name   string
+	base   string
 	expect Expect
 	apply  func(e *election, f record.Files) error
 }
 
-var mutations = []mutation{
-	{"valid", Expect{Exit: 0, Note: "3 authorities, threshold 2, 2 questions (widths 1 and 2), 5 ballots and a garbage line each, mixed by authorities 1 and 2, decrypted by all three"},
-		func(e *election, f record.Files) error { return nil }},
+func unchanged(e *election, f record.Files) error { return nil }
 
-	{"ballot-bad-proof", Expect{Exit: 1, Check: "B2", Note: "q0 ballot line 2 carries line 1's proof response; votes_hash updated and the parameters re-signed, so only the ballot rule finds it: excluded.json no longer matches (B2) nor does input.bin (B3)"},
+// swapFactors swaps the first two decryption factors of authority i's
+// share of question q (doc/threshold.md §2): the share decodes, its proof
+// fails.
+func swapFactors(f record.Files, q, i int) {
+	b := f[fmt.Sprintf("q%d/decryption/share-%d.bin", q, i)]
+	off := 4 + 1 + 1 + 1 + len(electionID) + 1 + len(fmt.Sprintf("q%d", q)) + 1 + 2 + 4
+	swap(b, off, off+32, 32)
+}
+
+var mutations = []mutation{
+	{"valid", "", Expect{Exit: 0, Note: "3 authorities, threshold 2, 2 questions (widths 1 and 2) split from one vote file of 5 voters and a garbage line, mixed by authorities 1 and 2, decrypted by all three"},
+		unchanged},
+
+	{"valid-blame", "valid-blame", Expect{Exit: 0, Note: "the valid record's election where authority 3 signed a mix for position 2 whose proof fails (rejected: the chain goes on with authority 2) and a decryption share whose proof fails (rejected), in both questions: 3 is blamed four times, each blame signed by 3 and listed in the signed parameters; the record is valid"},
+		unchanged},
+
+	{"keygen-complaint-refuted", "keygen-complaint-refuted", Expect{Exit: 0, Note: "one question; in key generation dealer 2's share for authority 3 was lost, 3 complained and 2 opened a valid share: the transcript shows a refuted complaint of 3's, an event, not blame (threats.md A14); the record is valid"},
+		unchanged},
+
+	{"ballot-bad-proof", "", Expect{Exit: 1, Check: "B2", Note: "votes.jsonl line 2 carries line 1's proof response in question 0; the ballot files, every votes_hash updated and the parameters re-signed, so only the ballot rule finds it: q0/excluded.json no longer matches (B2) nor does q0/input.bin (B3)"},
 		func(e *election, f record.Files) error {
-			name := "q0/ballots.jsonl"
-			lines := bytes.Split(f[name], []byte{'\n'})
+			lines := bytes.Split(f["votes.jsonl"], []byte{'\n'})
 			resp := func(l []byte) (int, error) {
 				i := bytes.Index(l, []byte(`"response":"`))
 				if i < 0 {
@@ -267,16 +538,21 @@ var mutations = []mutation{
 				return err
 			}
 			copy(lines[1][i1:i1+group.TextSize], lines[0][i0:i0+group.TextSize])
-			f[name] = bytes.Join(lines, []byte{'\n'})
-			p, err := e.parameters(f)
-			if err != nil {
-				return err
-			}
-			p.Questions[0].VotesHash = record.VotesHash(f[name])
-			return e.resignParameters(f, p)
+			return e.setVotes(f, bytes.Join(lines, []byte{'\n'}))
 		}},
 
-	{"mix-swapped-outputs", Expect{Exit: 1, Check: "M5", Note: "q0 mix 1: output ciphertexts 0 and 1 swapped and the mix re-signed by its mixer, so the proof of shuffle is what fails"},
+	{"votes-mismatch", "", Expect{Exit: 1, Check: "B4", Note: "votes.jsonl has one more garbage line, votes_hash updated and the parameters re-signed, but the questions' ballots.jsonl were not split from it again: they are not its parts (ballot.SplitFile)"},
+		func(e *election, f record.Files) error {
+			f["votes.jsonl"] = append(f["votes.jsonl"], "garbage\n"...)
+			return e.editParameters(f, func(p *record.Parameters) { p.VotesHash = record.VotesHash(f["votes.jsonl"]) })
+		}},
+
+	{"version-1", "", Expect{Exit: 2, Check: "P2", Note: "parameters.json says version 1, re-signed: a version 1 record is refused (version 2 signs the outcome and the blame)"},
+		func(e *election, f record.Files) error {
+			return e.editParameters(f, func(p *record.Parameters) { p.Version = 1 })
+		}},
+
+	{"mix-swapped-outputs", "", Expect{Exit: 1, Check: "M5", Note: "q0 mix 1: output ciphertexts 0 and 1 swapped and the mix re-signed by its mixer, so the proof of shuffle is what fails"},
 		func(e *election, f record.Files) error {
 			swap(f["q0/mix-1/output.bin"], 0, elgamal.CiphertextSize, elgamal.CiphertextSize)
 			m, err := e.mixer(f, 0, 1)
@@ -286,13 +562,13 @@ var mutations = []mutation{
 			return e.signMix(f, 0, 1, m)
 		}},
 
-	{"mix-unsigned-swap", Expect{Exit: 1, Check: "M4", Note: "q0 mix 2: output ciphertexts 0 and 1 swapped, not re-signed: the mixer's signature fails (M4) before the proof (M5)"},
+	{"mix-unsigned-swap", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 2: output ciphertexts 0 and 1 swapped, not re-signed: the mixer's signature fails (M4) before the proof (M5)"},
 		func(e *election, f record.Files) error {
 			swap(f["q0/mix-2/output.bin"], 0, elgamal.CiphertextSize, elgamal.CiphertextSize)
 			return nil
 		}},
 
-	{"mix-proof-byte", Expect{Exit: 1, Check: "M5", Note: "q1 mix 2: the low bit of the response k_A in proof.bin flipped (still a canonical scalar) and the mix re-signed: the proof of shuffle fails"},
+	{"mix-proof-byte", "", Expect{Exit: 1, Check: "M5", Note: "q1 mix 2: the low bit of the response k_A in proof.bin flipped (still a canonical scalar) and the mix re-signed: the proof of shuffle fails"},
 		func(e *election, f record.Files) error {
 			const n, w = 5, 2
 			pb := f["q1/mix-2/proof.bin"]
@@ -307,44 +583,99 @@ var mutations = []mutation{
 			return e.signMix(f, 1, 2, m)
 		}},
 
-	{"mix-wrong-signer", Expect{Exit: 1, Check: "M4", Note: "q0 mix 1 is signed with authority 3's key, but mix.json names authority 1"},
+	{"mix-wrong-signer", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 1 is signed with authority 3's key, but mix.json names authority 1"},
 		func(e *election, f record.Files) error { return e.signMix(f, 0, 1, 3) }},
 
-	{"mix-same-mixer-twice", Expect{Exit: 1, Check: "M2", Note: "q1 mix 2 is by authority 1, which also did mix 1 (threats.md A11); signed by authority 1, the proofs are valid"},
+	{"mix-same-mixer-twice", "", Expect{Exit: 1, Check: "M2", Note: "q1 mix 2 is by authority 1, which also did mix 1 (threats.md A11); signed by authority 1, listed so in the re-signed parameters, the proofs are valid"},
 		func(e *election, f record.Files) error {
 			f["q1/mix-2/mix.json"] = canonicalJSON(record.MixInfo{Mix: 2, Mixer: 1})
+			if err := e.editParameters(f, func(p *record.Parameters) { p.Questions[1].Mixes[1].Mixer = 1 }); err != nil {
+				return err
+			}
 			return e.signMix(f, 1, 2, 1)
 		}},
 
-	{"mix-fewer-than-threshold", Expect{Exit: 1, Check: "M1", Note: "q0 has only mix 1 (threshold 2); the decryption shares, plaintexts and counts were recomputed from mix 1's output so that only the number of mixes is wrong"},
+	{"mix-fewer-than-threshold", "", Expect{Exit: 1, Check: "M1", Note: "q0 has only mix 1 (threshold 2); the decryption shares (signed), plaintexts and counts were recomputed from mix 1's output and the parameters list one mix, re-signed, so that only the number of mixes is wrong"},
 		func(e *election, f record.Files) error {
 			for _, n := range f.Names() {
 				if strings.HasPrefix(n, "q0/mix-2/") {
 					delete(f, n)
 				}
 			}
+			if err := e.editParameters(f, func(p *record.Parameters) { p.Questions[0].Mixes = p.Questions[0].Mixes[:1] }); err != nil {
+				return err
+			}
 			return e.redecrypt(f, 0, f["q0/mix-1/output.bin"])
 		}},
 
-	{"decryption-bad-factor", Expect{Exit: 1, Check: "D1", Note: "q0 share of authority 2: decryption factors 0 and 1 swapped; its proof fails and it is blamed, the other two shares still decrypt (no D2)"},
+	{"sig-mix-high-s", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 1's ECDSA signature (r, s) replaced by (r, n − s), which ecdsa.VerifyASN1 accepts: only low s is accepted, so a valid record has one byte form (threats.md A15)"},
+		func(e *election, f record.Files) error { return highS(f, "q0/mix-1/signature.bin") }},
+
+	{"sig-mix-der-padding", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 2's ECDSA signature re-encoded with a superfluous leading zero byte in r: the same (r, s) in a second, non-DER form, refused (threats.md A15)"},
+		func(e *election, f record.Files) error { return derZeroR(f, "q0/mix-2/signature.bin") }},
+
+	{"sig-parameters-high-s", "", Expect{Exit: 1, Check: "P6", Note: "authority 1's ECDSA signature over the parameters (r, s) replaced by (r, n − s): refused (threats.md A15)"},
+		func(e *election, f record.Files) error { return highS(f, "signatures/parameters-1.sig") }},
+
+	{"decryption-bad-factor", "", Expect{Exit: 1, Check: "D1", Note: "q0 share of authority 2: decryption factors 0 and 1 swapped and the share re-signed by 2; its proof fails and 2 is blamed, the other two shares still decrypt (no D2)"},
 		func(e *election, f record.Files) error {
-			b := f["q0/decryption/share-2.bin"]
-			off := 4 + 1 + 1 + 1 + len(electionID) + 1 + len("q0") + 1 + 2 + 4
-			swap(b, off, off+32, 32)
-			return nil
+			swapFactors(f, 0, 2)
+			return e.signShare(f, 0, 2)
 		}},
 
-	{"decryption-too-few-shares", Expect{Exit: 1, Check: "D2", Note: "q1 shares of authorities 1 and 3 have factors 0 and 1 swapped: both are blamed (D1) and one valid share is fewer than the threshold (D2)"},
+	{"decryption-too-few-shares", "", Expect{Exit: 1, Check: "D2", Note: "q1 shares of authorities 1 and 3 have factors 0 and 1 swapped, re-signed: both are blamed (D1) and one valid share is fewer than the threshold (D2)"},
 		func(e *election, f record.Files) error {
 			for _, i := range []int{1, 3} {
-				b := f[fmt.Sprintf("q1/decryption/share-%d.bin", i)]
-				off := 4 + 1 + 1 + 1 + len(electionID) + 1 + len("q1") + 1 + 2 + 4
-				swap(b, off, off+32, 32)
+				swapFactors(f, 1, i)
+				if err := e.signShare(f, 1, i); err != nil {
+					return err
+				}
 			}
 			return nil
 		}},
 
-	{"wrong-plaintext", Expect{Exit: 1, Check: "T1", Note: "q0 plaintexts.txt: the first line changed to another candidate; counts.json left as it was"},
+	{"decryption-unsigned-share", "", Expect{Exit: 2, Check: "D1", Note: "q0/decryption/share-1.sig is missing: an unsigned share is not used (and the record is incomplete)"},
+		func(e *election, f record.Files) error {
+			delete(f, "q0/decryption/share-1.sig")
+			return nil
+		}},
+
+	{"blame-added-share", "", Expect{Exit: 1, Check: "P7", Note: "authority 3's share of q0 is absent (removed, and the parameters list shares 1 and 2, re-signed), then garbage added as q0/rejected/share-3.bin: the signed parameters list no rejected share, so the forged blame is refused (threats.md A14)"},
+		func(e *election, f record.Files) error {
+			delete(f, "q0/decryption/share-3.bin")
+			delete(f, "q0/decryption/share-3.sig")
+			if err := e.editParameters(f, func(p *record.Parameters) { p.Questions[0].Shares = []int{1, 2} }); err != nil {
+				return err
+			}
+			f["q0/rejected/share-3.bin"] = []byte("garbage")
+			return nil
+		}},
+
+	{"blame-forged-share", "", Expect{Exit: 1, Check: "D3", Note: "authority 3's share of q0 replaced by garbage in q0/rejected/share-3.bin, listed as rejected in the parameters and re-signed by all, but with no signature of 3's over the share: an unsigned rejected share is a false blame (threats.md A14)"},
+		func(e *election, f record.Files) error {
+			share := f["q0/decryption/share-3.bin"]
+			delete(f, "q0/decryption/share-3.bin")
+			delete(f, "q0/decryption/share-3.sig")
+			bad := bytes.Clone(share)
+			bad[len(bad)-1] ^= 1
+			f["q0/rejected/share-3.bin"] = bad
+			return e.editParameters(f, func(p *record.Parameters) {
+				p.Questions[0].Shares = []int{1, 2}
+				p.Questions[0].RejectedShares = []int{3}
+			})
+		}},
+
+	{"blame-dropped", "valid-blame", Expect{Exit: 2, Check: "P7", Note: "valid-blame with q0/rejected/ deleted: the signed parameters still list the rejected mix and share, so the blame cannot be dropped silently (threats.md A14)"},
+		func(e *election, f record.Files) error {
+			for _, n := range f.Names() {
+				if strings.HasPrefix(n, "q0/rejected/") {
+					delete(f, n)
+				}
+			}
+			return nil
+		}},
+
+	{"wrong-plaintext", "", Expect{Exit: 1, Check: "T1", Note: "q0 plaintexts.txt: the first line changed to another candidate; counts.json left as it was"},
 		func(e *election, f record.Files) error {
 			name := "q0/plaintexts.txt"
 			lines := strings.Split(string(f[name]), "\n")
@@ -357,7 +688,7 @@ var mutations = []mutation{
 			return nil
 		}},
 
-	{"wrong-count", Expect{Exit: 1, Check: "C1", Note: "q1 counts.json: the first count increased by one, in canonical form"},
+	{"wrong-count", "", Expect{Exit: 1, Check: "C1", Note: "q1 counts.json: the first count increased by one, in canonical form"},
 		func(e *election, f record.Files) error {
 			var c []record.Count
 			if err := json.Unmarshal(f["q1/counts.json"], &c); err != nil {
@@ -368,40 +699,46 @@ var mutations = []mutation{
 			return nil
 		}},
 
-	{"truncated-proof", Expect{Exit: 2, Check: "M5", Note: "q1 mix 1: proof.bin lost its last 32 bytes: the proof does not decode (malformed M5; the signature fails too, M4)"},
+	{"truncated-proof", "", Expect{Exit: 2, Check: "M5", Note: "q1 mix 1: proof.bin lost its last 32 bytes: the proof does not decode (malformed M5; the signature fails too, M4)"},
 		func(e *election, f record.Files) error {
 			b := f["q1/mix-1/proof.bin"]
 			f["q1/mix-1/proof.bin"] = b[:len(b)-32]
 			return nil
 		}},
 
-	{"missing-counts", Expect{Exit: 2, Check: "C1", Note: "q1/counts.json is missing: the record is incomplete"},
+	{"missing-counts", "", Expect{Exit: 2, Check: "C1", Note: "q1/counts.json is missing: the record is incomplete"},
 		func(e *election, f record.Files) error {
 			delete(f, "q1/counts.json")
 			return nil
 		}},
 
-	{"dkg-bitflip", Expect{Exit: 1, Check: "K2", Note: "q0/dkg.bin: the top bit of dealer 1's first commitment flipped: the container decodes, but that deal message does not (non-canonical element), so the transcript does not verify"},
+	{"dkg-bitflip", "", Expect{Exit: 1, Check: "K2", Note: "q0/dkg.bin: the top bit of dealer 1's first commitment flipped, dkg_hash updated and re-signed: the container decodes, but that deal message does not (non-canonical element), so the transcript does not verify"},
+		func(e *election, f record.Files) error {
+			f["q0/dkg.bin"][dealOffset("q0")+31] ^= 0x80
+			return e.setDKGHash(f, 0)
+		}},
+
+	{"dkg-hash-mismatch", "", Expect{Exit: 1, Check: "P7", Note: "q0/dkg.bin: the top bit of dealer 1's first commitment flipped, dkg_hash left as signed: the transcript is not the one the authorities signed for (P7), and it does not verify (K2)"},
 		func(e *election, f record.Files) error {
 			f["q0/dkg.bin"][dealOffset("q0")+31] ^= 0x80
 			return nil
 		}},
 
-	{"dkg-bitflip-label", Expect{Exit: 2, Check: "K1", Note: "q1/dkg.bin: one bit of the label eo/dkg-transcript/v1 flipped: not a key-generation transcript"},
+	{"dkg-bitflip-label", "", Expect{Exit: 2, Check: "K1", Note: "q1/dkg.bin: one bit of the label eo/dkg-transcript/v1 flipped, dkg_hash updated and re-signed: not a key-generation transcript"},
 		func(e *election, f record.Files) error {
 			f["q1/dkg.bin"][1] ^= 0x01
-			return nil
+			return e.setDKGHash(f, 1)
 		}},
 
-	{"dkg-swapped-commitments", Expect{Exit: 1, Check: "K2", Note: "q1/dkg.bin: dealer 1's commitments C_0 and C_1 swapped: the transcript decodes but does not verify (the echoes no longer match)"},
+	{"dkg-swapped-commitments", "", Expect{Exit: 1, Check: "K2", Note: "q1/dkg.bin: dealer 1's commitments C_0 and C_1 swapped, dkg_hash updated and re-signed: the transcript decodes but does not verify (the echoes no longer match)"},
 		func(e *election, f record.Files) error {
 			b := f["q1/dkg.bin"]
 			off := dealOffset("q1")
 			swap(b, off, off+32, 32)
-			return nil
+			return e.setDKGHash(f, 1)
 		}},
 
-	{"extra-file", Expect{Exit: 2, Check: "F1", Note: "an unexpected file, notes.txt, at the top of the record"},
+	{"extra-file", "", Expect{Exit: 2, Check: "F1", Note: "an unexpected file, notes.txt, at the top of the record"},
 		func(e *election, f record.Files) error {
 			f["notes.txt"] = []byte("not part of a record\n")
 			return nil
@@ -433,6 +770,9 @@ func (e *election) redecrypt(f record.Files, q int, final []byte) error {
 		}
 		msgs = append(msgs, m)
 		f[fmt.Sprintf("q%d/decryption/share-%d.bin", q, i+1)] = m.Bytes()
+		if err := e.signShare(f, q, i+1); err != nil {
+			return err
+		}
 	}
 	dec, err := threshold.ThresholdDecrypt(k.Public, l, msgs)
 	if err != nil {
@@ -441,6 +781,31 @@ func (e *election) redecrypt(f record.Files, q int, final []byte) error {
 	lines := record.PlaintextLines(dec.Plaintexts)
 	f[fmt.Sprintf("q%d/plaintexts.txt", q)] = []byte(strings.Join(lines, "\n") + "\n")
 	f[fmt.Sprintf("q%d/counts.json", q)] = canonicalJSON(record.PlaintextCounts(lines))
+	return nil
+}
+
+// wantBlame checks the blame and the events of the valid records.
+func wantBlame(name string, rep *record.Report) error {
+	var blamed, events []int
+	for _, b := range rep.Blame {
+		blamed = append(blamed, b.Authority)
+	}
+	for _, ev := range rep.Events {
+		events = append(events, ev.Authority)
+	}
+	var wantBlamed, wantEvents []int
+	switch name {
+	case "valid":
+	case "valid-blame":
+		wantBlamed = []int{3, 3, 3, 3} // mix and share, two questions
+	case "keygen-complaint-refuted":
+		wantEvents = []int{3}
+	default:
+		return nil
+	}
+	if !slices.Equal(blamed, wantBlamed) || !slices.Equal(events, wantEvents) {
+		return fmt.Errorf("blame %+v and events %+v, want authorities %v blamed and %v in events", rep.Blame, rep.Events, wantBlamed, wantEvents)
+	}
 	return nil
 }
 
@@ -462,7 +827,11 @@ func generate() ([]record.Files, error) {
 	}
 	var records []record.Files
 	for _, m := range mutations {
-		f := clone(e.files)
+		base := m.base
+		if base == "" {
+			base = "valid"
+		}
+		f := clone(e.bases[base])
 		if err := m.apply(e, f); err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}
@@ -474,6 +843,9 @@ func generate() ([]record.Files, error) {
 		if rep.ExitCode() != m.expect.Exit || (m.expect.Check != "" && !slices.Contains(got, m.expect.Check)) {
 			return nil, fmt.Errorf("%s: exit %d with failures %v, want exit %d with %s: %+v", m.name, rep.ExitCode(), got,
 				m.expect.Exit, m.expect.Check, rep.Failures)
+		}
+		if err := wantBlame(m.name, rep); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}
 		records = append(records, f)
 	}
