@@ -32,12 +32,11 @@
 package chain
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/eo-mixnet/eo/elgamal"
+	"github.com/eo-mixnet/eo/internal/recdigest"
 	"github.com/eo-mixnet/eo/shuffle"
 )
 
@@ -263,21 +262,5 @@ func (c *Chain) Final() (*elgamal.List, error) {
 // (8 bytes) ‖ p (8 bytes) ‖ SHA-256(input) ‖ SHA-256(output) ‖
 // SHA-256(proof), integers big endian (doc/record.md).
 func Digest(electionID string, question, position int, input, output, proof []byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("eo/record/v1 mix"))
-	var b [8]byte
-	binary.BigEndian.PutUint32(b[:4], uint32(len(electionID)))
-	h.Write(b[:4])
-	h.Write([]byte(electionID))
-	binary.BigEndian.PutUint64(b[:], uint64(question))
-	h.Write(b[:])
-	binary.BigEndian.PutUint64(b[:], uint64(position))
-	h.Write(b[:])
-	for _, d := range [][]byte{input, output, proof} {
-		s := sha256.Sum256(d)
-		h.Write(s[:])
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	return recdigest.Sum("eo/record/v1 mix", electionID, question, position, input, output, proof)
 }

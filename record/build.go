@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/internal/recdigest"
 	"github.com/eo-mixnet/eo/threshold"
 )
 
@@ -124,23 +124,7 @@ func ParametersDigest(parameters []byte) [32]byte {
 // (doc/record.md §3.8). The signature binds the share to its authority, so
 // a record cannot blame an authority for a share it never sent.
 func ShareDigest(electionID string, question, authority int, list, share []byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("eo/record/v2 share"))
-	var b [8]byte
-	binary.BigEndian.PutUint32(b[:4], uint32(len(electionID)))
-	h.Write(b[:4])
-	h.Write([]byte(electionID))
-	binary.BigEndian.PutUint64(b[:], uint64(question))
-	h.Write(b[:])
-	binary.BigEndian.PutUint64(b[:], uint64(authority))
-	h.Write(b[:])
-	for _, d := range [][]byte{list, share} {
-		s := sha256.Sum256(d)
-		h.Write(s[:])
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	return recdigest.Sum("eo/record/v2 share", electionID, question, authority, list, share)
 }
 
 // Key is an authority's signing key with its certificate.

@@ -32,12 +32,20 @@ type QuestionKeys struct {
 // SimulateKeys runs the distributed key generation of every
 // question among N in-memory authorities, delivering every message.
 func SimulateKeys(cfg *ElectionConfig, rand io.Reader) ([]*QuestionKeys, error) {
+	return SimulateKeysLosing(cfg, rand, nil)
+}
+
+// SimulateKeysLosing is SimulateKeys where the private messages (the
+// shares) from one authority to another for which lose is true are lost;
+// a phase that waits for a lost message expires, as the daemon's round
+// timeout makes it.
+func SimulateKeysLosing(cfg *ElectionConfig, rand io.Reader, lose func(from, to int) bool) ([]*QuestionKeys, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
 	out := make([]*QuestionKeys, len(cfg.Questions))
 	for q, qc := range cfg.Questions {
-		keys, err := runDKGInMemory(cfg.ElectionID, qc.SessionID, cfg.N, cfg.T, rand)
+		keys, err := runDKGInMemory(cfg.ElectionID, qc.SessionID, cfg.N, cfg.T, rand, lose)
 		if err != nil {
 			return nil, fmt.Errorf("record: key generation of question %d: %w", q, err)
 		}
@@ -51,7 +59,7 @@ type inflight struct {
 	data     []byte
 }
 
-func runDKGInMemory(electionID, sessionID string, n, t int, rand io.Reader) (*QuestionKeys, error) {
+func runDKGInMemory(electionID, sessionID string, n, t int, rand io.Reader, lose func(from, to int) bool) (*QuestionKeys, error) {
 	nodes := make([]*threshold.DKG, n+1)
 	for i := 1; i <= n; i++ {
 		d, err := threshold.NewDKG(threshold.DKGConfig{ElectionID: electionID, SessionID: sessionID, N: n, T: t, Self: i, Rand: rand})
@@ -73,7 +81,9 @@ func runDKGInMemory(electionID, sessionID string, n, t int, rand io.Reader) (*Qu
 			}
 		}
 		for _, p := range o.Private {
-			queue = append(queue, inflight{from, p.To(), p.Bytes()})
+			if lose == nil || !lose(from, p.To()) {
+				queue = append(queue, inflight{from, p.To(), p.Bytes()})
+			}
 		}
 	}
 	for i := 1; i <= n; i++ {
@@ -100,13 +110,20 @@ func runDKGInMemory(electionID, sessionID string, n, t int, rand io.Reader) (*Qu
 		if done {
 			break
 		}
-		if round > 4*int(threshold.PhaseDecryptionShare) {
+		if round > 64 {
 			return nil, errors.New("key generation does not finish")
 		}
-		// Every message was delivered: a phase that still waits has a
-		// silent party; let the machines move on without it.
+		// Every message was delivered: the authorities furthest behind
+		// wait for a lost one; they give up on it (as the daemon's round
+		// timeout makes them), the others wait for them.
+		lowest := threshold.Phase(255)
 		for i := 1; i <= n; i++ {
 			if !nodes[i].Done() {
+				lowest = min(lowest, nodes[i].Phase())
+			}
+		}
+		for i := 1; i <= n; i++ {
+			if !nodes[i].Done() && nodes[i].Phase() == lowest {
 				o, err := nodes[i].Expire()
 				if err != nil {
 					return nil, err

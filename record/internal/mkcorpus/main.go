@@ -147,11 +147,10 @@ func newElection() (*election, error) {
 	// authority 3: 3 complains, 2 opens the share, and the transcript
 	// shows a refuted complaint of 3's, which is not misbehaviour.
 	cfg1 := &record.ElectionConfig{ElectionID: electionID, N: 3, T: 2, Questions: []record.QuestionConfig{{SessionID: "refuted", Width: 1}}}
-	k1, err := runDKG(cfg1.ElectionID, "refuted", cfg1.N, cfg1.T, rnd, func(from, to int) bool { return from == 2 && to == 3 })
+	keys1, err := record.SimulateKeysLosing(cfg1, rnd, func(from, to int) bool { return from == 2 && to == 3 })
 	if err != nil {
 		return nil, err
 	}
-	keys1 := []*record.QuestionKeys{k1}
 	vf1, err := voteFile(cfg1, keys1, rnd)
 	if err != nil {
 		return nil, err
@@ -171,102 +170,6 @@ func (e *election) simulate(cfg *record.ElectionConfig, keys []*record.QuestionK
 		return nil, err
 	}
 	return record.Build(rec, e.akeys)
-}
-
-// runDKG runs a key generation among n in-memory authorities, delivering
-// every message but the private ones (the shares) for which drop is true;
-// a phase that waits for a lost message expires.
-func runDKG(electionID, sessionID string, n, t int, rand io.Reader, drop func(from, to int) bool) (*record.QuestionKeys, error) {
-	type msg struct {
-		from, to int
-		data     []byte
-	}
-	nodes := make([]*threshold.DKG, n+1)
-	for i := 1; i <= n; i++ {
-		d, err := threshold.NewDKG(threshold.DKGConfig{ElectionID: electionID, SessionID: sessionID, N: n, T: t, Self: i, Rand: rand})
-		if err != nil {
-			return nil, err
-		}
-		nodes[i] = d
-	}
-	var queue []msg
-	send := func(from int, o *threshold.DKGOutbox) {
-		if o == nil {
-			return
-		}
-		for _, b := range o.Broadcast {
-			for to := 1; to <= n; to++ {
-				if to != from {
-					queue = append(queue, msg{from, to, b.Bytes()})
-				}
-			}
-		}
-		for _, p := range o.Private {
-			if !drop(from, p.To()) {
-				queue = append(queue, msg{from, p.To(), p.Bytes()})
-			}
-		}
-	}
-	for i := 1; i <= n; i++ {
-		o, err := nodes[i].Start()
-		if err != nil {
-			return nil, err
-		}
-		send(i, o)
-	}
-	for round := 0; ; round++ {
-		for len(queue) > 0 {
-			m := queue[0]
-			queue = queue[1:]
-			o, err := nodes[m.to].Handle(m.from, m.data)
-			if err != nil {
-				return nil, err
-			}
-			send(m.to, o)
-		}
-		done := true
-		for i := 1; i <= n; i++ {
-			done = done && nodes[i].Done()
-		}
-		if done {
-			break
-		}
-		if round > 64 {
-			return nil, errors.New("key generation does not finish")
-		}
-		// Every message was delivered: the authorities furthest behind
-		// wait for a lost one; they give up on it, the others wait for
-		// them.
-		lowest := threshold.Phase(255)
-		for i := 1; i <= n; i++ {
-			if !nodes[i].Done() {
-				lowest = min(lowest, nodes[i].Phase())
-			}
-		}
-		for i := 1; i <= n; i++ {
-			if !nodes[i].Done() && nodes[i].Phase() == lowest {
-				o, err := nodes[i].Expire()
-				if err != nil {
-					return nil, err
-				}
-				send(i, o)
-			}
-		}
-	}
-	keys := &record.QuestionKeys{Shares: make([]*threshold.KeyShare, n)}
-	for i := 1; i <= n; i++ {
-		res, err := nodes[i].Result()
-		if err != nil {
-			return nil, err
-		}
-		if keys.Public == nil {
-			keys.Public, keys.Transcript = res.Public, res.Transcript
-		} else if !bytes.Equal(res.Transcript.Bytes(), keys.Transcript.Bytes()) {
-			return nil, fmt.Errorf("authorities %d and 1 ended with different transcripts", i)
-		}
-		keys.Shares[i-1] = res.Share
-	}
-	return keys, nil
 }
 
 // detSigner signs with RFC 6979 deterministic ECDSA, whatever rand it
