@@ -31,6 +31,9 @@ func (e *election) runCreate(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := e.approve(ctx, TaskCreate, nil, nil); err != nil {
+		return err
+	}
 	e.garbage(ctx)
 	n, q := len(su.Authorities), su.Questions
 	dkgs := make([]*threshold.DKG, q)
@@ -101,7 +104,7 @@ func (e *election) runCreate(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("key generation: %w", err)
 			}
-			if !got {
+			if !got && !e.trusteesWaiting() {
 				// A round stalled: give up on the silent authorities.
 				for k, d := range dkgs {
 					if d.Done() {

@@ -35,6 +35,8 @@ type election struct {
 	running bool // a goroutine runs a phase
 	sum     *summary
 	sends   sync.WaitGroup // background sends of the key generation
+
+	approvals approvals // the trustees' approvals (approval.go)
 }
 
 func sessionID(q int) string { return fmt.Sprintf("q%d", q) }
@@ -282,7 +284,7 @@ func (e *election) start(phase func(ctx context.Context) error) bool {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := context.WithTimeoutCause(s.ctx, time.Duration(s.cfg.SessionTimeout), errors.New("the session's wall-clock deadline passed"))
+		ctx, cancel := e.sessionContext(s.ctx) // session_timeout, the trustees' time not counted
 		defer cancel()
 		err := phase(ctx)
 		e.mu.Lock()
@@ -406,6 +408,7 @@ func (e *election) await(ctx context.Context, what string, from int, resend *env
 			return in, nil
 		}
 		now := time.Now()
+		deadline = e.holdDeadline(now, deadline) // while a trustee decides
 		if now.After(deadline) {
 			return nil, fmt.Errorf("timed out after %v waiting for %s from %s", time.Duration(cfg.StepTimeout), what, e.name(from))
 		}

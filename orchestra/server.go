@@ -280,6 +280,9 @@ func (s *Server) handleMessage(host string, msg peers.Message) {
 	case msgResend:
 		s.resend(host, env)
 		return
+	case msgApproval:
+		s.noteApproval(host, env)
+		return
 	}
 	s.mu.Lock()
 	e := s.elections[env.Election]

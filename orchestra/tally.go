@@ -117,6 +117,9 @@ func (e *election) runTally(ctx context.Context) error {
 		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", qu.chain.Current().Len(), "excluded", len(qu.rec.Excluded))
 	}
 	phase("validate", t0)
+	if err := e.approve(ctx, TaskTally, votes, qs); err != nil {
+		return err
+	}
 
 	// A mixer's offline phase (permutation commitment, re-encryption
 	// factors) depends only on the number of ballots: a later mixer does

@@ -21,6 +21,7 @@ const (
 	msgAbort    peers.MessageType = 8  // the session failed, with the reason
 	msgResend   peers.MessageType = 9  // ask the author of a message to send it again
 	msgCreated  peers.MessageType = 10 // authority → director: key generation done, transcript hashes
+	msgApproval peers.MessageType = 11 // authority → all: it waits for its trustee's approval, or got it
 )
 
 func msgName(t peers.MessageType) string {
@@ -45,6 +46,8 @@ func msgName(t peers.MessageType) string {
 		return "resend"
 	case msgCreated:
 		return "created"
+	case msgApproval:
+		return "approval"
 	}
 	return "unknown"
 }
@@ -71,7 +74,7 @@ type envelope struct {
 // fieldCount is how many fields each message type carries.
 var fieldCount = map[peers.MessageType]int{
 	msgSetup: 1, msgDKG: 1, msgTally: 1, msgMix: 3, msgShare: 1,
-	msgParamSig: 1, msgDone: 1, msgAbort: 1, msgResend: 1, msgCreated: 1,
+	msgParamSig: 1, msgDone: 1, msgAbort: 1, msgResend: 1, msgCreated: 1, msgApproval: 1,
 }
 
 func (e *envelope) bytes() []byte {
