@@ -39,8 +39,10 @@ type Cluster struct {
 type ClusterOptions struct {
 	N   int
 	Dir string // parent directory of the authorities' directories
-	// Config is every authority's configuration (nil: defaults).
-	Config *orchestra.Config
+	// Config is every authority's configuration (nil: defaults), except
+	// those that Configs gives (by authority, 1-based).
+	Config  *orchestra.Config
+	Configs map[int]*orchestra.Config
 	// Logger receives every authority's events (nil: none).
 	Logger *slog.Logger
 	// Impair, if set, puts a Proxy with this impairment in front of every
@@ -138,7 +140,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		ids = append(ids, id)
 		c.Dirs, c.Names = append(c.Dirs, dir), append(c.Names, name)
 		cfg := orchestra.Config{}
-		if o.Config != nil {
+		if c := o.Configs[len(c.Dirs)]; c != nil {
+			cfg = *c
+		} else if o.Config != nil {
 			cfg = *o.Config
 		}
 		if cfg.PassphraseFile == "" {

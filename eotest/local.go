@@ -103,8 +103,9 @@ type Result struct {
 	Counts      [][]record.Count `json:"counts"`
 	TallyHash   string           `json:"tally_hash,omitempty"` // ni:///sha-256 of tally.tar.gz
 	Checks      int              `json:"checks"`
-	Blame       []record.Blame   `json:"blame,omitempty"` // the misbehaviour the record proves
-	Excluded    int              `json:"excluded"`        // ballot lines excluded, all questions
+	Blame       []record.Blame   `json:"blame,omitempty"`  // the misbehaviour the record proves
+	Events      []record.Event   `json:"events,omitempty"` // what it shows without proving misbehaviour
+	Excluded    int              `json:"excluded"`         // ballot lines excluded, all questions
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -220,7 +221,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	rep, err := Check(tgz, res.ElectionID, authorities, votes.Want)
 	res.Times.Verification = time.Since(start).Seconds()
 	if rep != nil {
-		res.Checks, res.Blame = rep.Checks, rep.Blame
+		res.Checks, res.Blame, res.Events = rep.Checks, rep.Blame, rep.Events
 	}
 	if err != nil {
 		return res, err

@@ -12,6 +12,7 @@ import (
 )
 
 func TestFullLocal(t *testing.T) {
+	t.Parallel()
 	out := t.TempDir()
 	var log bytes.Buffer
 	res, err := Full(context.Background(), Options{Local: 3, Threshold: 2, Questions: 2, Votes: 60, Out: out, Progress: &log})

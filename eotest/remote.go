@@ -44,9 +44,10 @@ type Harness struct {
 	director string // https://host:port of the director's API
 	progress io.Writer
 
-	mu    sync.Mutex
-	votes map[string][]byte
-	waits map[string]chan orchestra.Callback
+	mu      sync.Mutex
+	votes   map[string][]byte
+	waits   map[string]chan orchestra.Callback
+	created map[string]*orchestra.Callback // the creation callbacks received
 }
 
 // HarnessOptions configure NewHarness.
@@ -86,7 +87,7 @@ func NewHarness(o HarnessOptions) (*Harness, error) {
 	h := &Harness{id: id, store: store, client: peers.NewAnyPeerHTTPClient(id, store), ln: ln,
 		base:     "https://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)),
 		director: "https://" + net.JoinHostPort(apiHost, strconv.Itoa(id.Config.Port)),
-		progress: o.Progress, votes: map[string][]byte{}, waits: map[string]chan orchestra.Callback{}}
+		progress: o.Progress, votes: map[string][]byte{}, waits: map[string]chan orchestra.Callback{}, created: map[string]*orchestra.Callback{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /eotest/votes/{id}", h.serveVotes)
 	mux.HandleFunc("POST /eotest/callback/{id}/{action}", h.receiveCallback)
@@ -229,6 +230,12 @@ func (h *Harness) create(ctx context.Context, id string, authorities []string, t
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCreated(cb, req); err != nil {
+		return nil, fmt.Errorf("eotest: election %s: %w", id, err)
+	}
+	h.mu.Lock()
+	h.created[id] = cb
+	h.mu.Unlock()
 	var pks []string
 	for _, sd := range cb.SessionData {
 		pks = append(pks, sd.PublicKey)
@@ -269,13 +276,18 @@ func (h *Harness) Tally(ctx context.Context, id string, votes []byte) (tallyURL,
 	return h.WaitTally(ctx, id)
 }
 
+// Serve makes the harness serve votes as the vote file of election id.
+func (h *Harness) Serve(id string, votes []byte) {
+	h.mu.Lock()
+	h.votes[id] = votes
+	h.mu.Unlock()
+}
+
 // RequestTally serves votes and posts the tally request; votesHash and
 // votesURL, if not empty, replace the true hash and the harness's URL (for
 // tests of failures).
 func (h *Harness) RequestTally(ctx context.Context, id string, votes []byte, votesHash, votesURL string) error {
-	h.mu.Lock()
-	h.votes[id] = votes
-	h.mu.Unlock()
+	h.Serve(id, votes)
 	if votesHash == "" {
 		votesHash = record.VotesHash(votes)
 	}
@@ -305,7 +317,13 @@ func (h *Harness) WaitTally(ctx context.Context, id string) (tallyURL, tallyHash
 // Post posts a raw body to the director's API and returns the status and
 // the body of the answer (for tests of bad requests).
 func (h *Harness) Post(ctx context.Context, path string, body []byte) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.director+path, bytes.NewReader(body))
+	return h.PostTo(ctx, h.director, path, body)
+}
+
+// PostTo is Post to another authority's API (base "https://host:port"),
+// with this harness's certificate.
+func (h *Harness) PostTo(ctx context.Context, base, path string, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
@@ -316,6 +334,21 @@ func (h *Harness) Post(ctx context.Context, path string, body []byte) (int, stri
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	return resp.StatusCode, string(msg), nil
+}
+
+// DirectorURL is the base URL of the API this harness asks: its own
+// authority's.
+func (h *Harness) DirectorURL() string { return h.director }
+
+// VotesURL is where the harness serves the vote file of an election.
+func (h *Harness) VotesURL(id string) string { return h.base + "/eotest/votes/" + id }
+
+// CreationCallback returns the creation callback of an election that
+// Create received, nil if none.
+func (h *Harness) CreationCallback(id string) *orchestra.Callback {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.created[id]
 }
 
 // CallbackURL is where the harness receives the callbacks of an action
@@ -542,4 +575,34 @@ func WriteOut(out string, tgz []byte) error {
 		return err
 	}
 	return record.WriteDir(filepath.Join(out, "record"), f)
+}
+
+// checkCreated compares what the creation callback reports — t and every
+// authority's certificate fingerprint — with what was asked: a director
+// that rewrote them is caught here (threats.md A13).
+func checkCreated(cb *orchestra.Callback, req orchestra.ElectionRequest) error {
+	var got struct {
+		Threshold   int                           `json:"threshold"`
+		Authorities []orchestra.CallbackAuthority `json:"authorities"`
+	}
+	b, _ := json.Marshal(cb.Data)
+	if err := json.Unmarshal(b, &got); err != nil {
+		return fmt.Errorf("the creation callback: %w", err)
+	}
+	if req.Threshold != 0 && got.Threshold != req.Threshold {
+		return fmt.Errorf("created with threshold %d, asked for %d", got.Threshold, req.Threshold)
+	}
+	if len(got.Authorities) != len(req.Authorities) {
+		return fmt.Errorf("created with %d authorities, asked for %d", len(got.Authorities), len(req.Authorities))
+	}
+	for i, a := range req.Authorities {
+		c, err := peers.ParseCertificatePEM([]byte(a.SSLCert))
+		if err != nil {
+			return err
+		}
+		if g := got.Authorities[i]; !strings.EqualFold(g.Name, a.Name) || g.Fingerprint != c.Fingerprint.String() {
+			return fmt.Errorf("authority %d is %s %s, asked for %s %s", i+1, g.Name, g.Fingerprint, a.Name, c.Fingerprint)
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 // excluded, each with its reason, and the tally is the votes of the
 // others (Full checks the multiset, the counts and the exclusions).
 func TestSpoiledVotesAtScale(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("a 100 000-ballot election")
 	}

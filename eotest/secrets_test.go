@@ -23,6 +23,7 @@ import (
 // wrote (state, record, logs at debug level, the harness's output) holds
 // any authority's key share, in binary, hex or base64.
 func TestNoSecretInAnythingWritten(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	logf, err := os.Create(filepath.Join(root, "events.jsonl"))
 	require.NoError(t, err)

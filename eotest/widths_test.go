@@ -10,6 +10,7 @@ import (
 )
 
 func TestQuestionWidths(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		questions int
 		widths    []int
@@ -43,6 +44,7 @@ func TestQuestionWidths(t *testing.T) {
 // and each question's tally is the multiset of the ballots cast, a
 // 3-element ballot decrypting to its three numbers.
 func TestFullWidths(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	res, err := Full(ctx, Options{Local: 2, Widths: []int{1, 3}, Votes: 20})

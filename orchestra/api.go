@@ -24,12 +24,25 @@ const maxRequestBody = 1 << 20
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /public_api/election", s.handleElection)
-	mux.HandleFunc("POST /public_api/tally", s.handleTally)
-	mux.HandleFunc("GET /public_api/election/{id}", s.handleStatus)
+	mux.HandleFunc("POST /public_api/election", s.webServersOnly(s.handleElection))
+	mux.HandleFunc("POST /public_api/tally", s.webServersOnly(s.handleTally))
+	mux.HandleFunc("GET /public_api/election/{id}", s.webServersOnly(s.handleStatus))
 	mux.HandleFunc("GET /public_data/{id}/tally.tar.gz", s.handleTallyFile)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	return mux
+}
+
+// webServersOnly serves h only to the clients that may call the public
+// API (mayCallAPI); the others get 403 with the reason.
+func (s *Server) webServersOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		host, _ := peers.PeerFromContext(r.Context())
+		if err := s.mayCallAPI(host); err != nil {
+			s.apiError(w, r, http.StatusForbidden, "%v", err)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // ElectionRequest is the body of POST /public_api/election, as the old
@@ -146,7 +159,14 @@ func (s *Server) handleElection(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, http.StatusBadRequest, "election %s: %v", id, err)
 		return
 	}
-	su := setup{ElectionID: id, Director: s.Hostname(), Threshold: req.Threshold, Questions: len(req.Questions)}
+	owner, _ := peers.PeerFromContext(r.Context())
+	ownerFP, err := s.ownerFingerprint(owner)
+	if err != nil {
+		s.apiError(w, r, http.StatusForbidden, "election %s: the client %s: %v", id, owner, err)
+		return
+	}
+	su := setup{ElectionID: id, Director: s.Hostname(), Owner: strings.ToLower(owner), OwnerFingerprint: ownerFP.String(),
+		Threshold: req.Threshold, Questions: len(req.Questions)}
 	for q, raw := range req.Questions {
 		width, err := ballot.QuestionWidth(raw)
 		if err != nil {
@@ -218,6 +238,19 @@ func (s *Server) handleTally(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if e == nil {
 		s.apiError(w, r, http.StatusNotFound, "election %s does not exist here", id)
+		return
+	}
+	su := e.status().Setup
+	if client, _ := peers.PeerFromContext(r.Context()); !strings.EqualFold(client, su.Owner) {
+		s.apiError(w, r, http.StatusForbidden, "election %s: only its owner %s may ask for its tally, not %s", id, su.Owner, client)
+		return
+	}
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || peers.FingerprintOf(r.TLS.PeerCertificates[0].Raw).String() != su.OwnerFingerprint {
+		s.apiError(w, r, http.StatusForbidden, "election %s: its owner %s created it with another certificate", id, su.Owner)
+		return
+	}
+	if err := s.checkVotesURL(&su, req.VotesURL); err != nil {
+		s.apiError(w, r, http.StatusBadRequest, "election %s: %v", id, err)
 		return
 	}
 	tr := tallyRequest{Director: s.Hostname(), VotesURL: req.VotesURL, VotesHash: req.VotesHash}

@@ -86,6 +86,7 @@ func (e *env) post(t *testing.T, path string, body any) (int, string) {
 }
 
 func TestBadElectionRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2)
 	auths := e.certs(t)
 	cb := e.h.CallbackURL("x", "create")
@@ -157,6 +158,7 @@ func TestBadElectionRequests(t *testing.T) {
 // The director derives each question's width from the request
 // (ballot.QuestionWidth) and every authority stores the same widths.
 func TestElectionWidths(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2)
 	body := map[string]any{"id": "w1", "authorities": e.certs(t), "callback_url": e.h.CallbackURL("w1", "create"),
 		"questions": []any{
@@ -184,6 +186,7 @@ func TestElectionWidths(t *testing.T) {
 }
 
 func TestBadTallyRequests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2)
 	_, err := e.h.Create(e.ctx, "t1", e.c.Names, 2, 2)
 	require.NoError(t, err)
@@ -235,6 +238,7 @@ func TestBadTallyRequests(t *testing.T) {
 }
 
 func TestGarbageBallotsExcluded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3)
 	pks, err := e.h.Create(e.ctx, "g1", e.c.Names, 2, 2)
 	require.NoError(t, err)
@@ -274,6 +278,7 @@ func TestGarbageBallotsExcluded(t *testing.T) {
 }
 
 func TestUntrustedClientRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 1)
 	dir := t.TempDir()
 	stranger, err := peers.InitIdentity(dir, peers.InitOptions{Hostname: "stranger", IPAddress: "127.0.0.1", Port: 1})
@@ -292,6 +297,7 @@ func TestUntrustedClientRefused(t *testing.T) {
 }
 
 func TestConfigStrict(t *testing.T) {
+	t.Parallel()
 	_, err := orchestra.ParseConfig([]byte(`{"log_level":"info","bogus":1}`))
 	require.ErrorContains(t, err, "bogus")
 	_, err = orchestra.ParseConfig([]byte(`{"step_timeout":"-1s"}`))
@@ -313,6 +319,7 @@ func TestConfigStrict(t *testing.T) {
 // Elections run independently: two at once, each with its own tally, and
 // the metrics count them.
 func TestConcurrentElectionsAndMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 3)
 	errs := make(chan error, 2)
 	for _, id := range []string{"c1", "c2"} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/peers"
 )
 
 // signer is this authority's certificate key, which signs its mixes and
@@ -39,7 +40,8 @@ func (e *election) callbackCreated() {
 	if st.CreateCB == "" {
 		return
 	}
-	cb := Callback{Status: "finished", Reference: map[string]any{"election_id": e.id, "action": "POST /election"}}
+	cb := Callback{Status: "finished", Reference: map[string]any{"election_id": e.id, "action": "POST /election"},
+		Data: map[string]any{"threshold": st.Setup.Threshold, "authorities": authorityFingerprints(&st.Setup)}}
 	for k, pk := range st.PublicKeys {
 		cb.SessionData = append(cb.SessionData, SessionData{SessionID: sessionID(k), PublicKey: pk})
 	}
@@ -134,4 +136,23 @@ func (s *Server) publicURL() string {
 		host = s.id.Hostname()
 	}
 	return "https://" + net.JoinHostPort(host, strconv.Itoa(s.id.Config.Port))
+}
+
+// CallbackAuthority is one authority of an election as a callback
+// reports it: the web server compares the fingerprints with the ones its
+// operator installed, and sees t and n.
+type CallbackAuthority struct {
+	Name        string `json:"name"`
+	Fingerprint string `json:"fingerprint"` // sha256:<hex> of its certificate
+}
+
+func authorityFingerprints(su *setup) []CallbackAuthority {
+	out := make([]CallbackAuthority, len(su.Authorities))
+	for i, a := range su.Authorities {
+		out[i].Name = a.Name
+		if c, err := peers.ParseCertificatePEM([]byte(a.Certificate)); err == nil {
+			out[i].Fingerprint = c.Fingerprint.String()
+		}
+	}
+	return out
 }

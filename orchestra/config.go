@@ -50,6 +50,9 @@ type Config struct {
 	ResendAfter Duration `json:"resend_after,omitempty"`
 	// CallbackTimeout is how long a callback is retried (30m).
 	CallbackTimeout Duration `json:"callback_timeout,omitempty"`
+	// Policy is this authority's own rules for the elections it takes
+	// part in (minimum threshold and ballots, allowed owners, approval).
+	Policy Policy `json:"policy,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string in JSON.
@@ -97,6 +100,7 @@ func (c Config) withDefaults() Config {
 	c.SessionTimeout = Duration(c.SessionTimeout.or(2 * time.Hour))
 	c.ResendAfter = Duration(c.ResendAfter.or(15 * time.Second))
 	c.CallbackTimeout = Duration(c.CallbackTimeout.or(30 * time.Minute))
+	c.Policy = c.Policy.withDefaults()
 	return c
 }
 
@@ -109,7 +113,7 @@ func (c *Config) check() error {
 	if c.MaxVotesBytes < 0 {
 		return errors.New("max_votes_bytes is negative")
 	}
-	return nil
+	return c.Policy.check()
 }
 
 // ParseConfig parses the content of eorchestra.json strictly.

@@ -11,6 +11,7 @@ import (
 // TestConfigRefusesAdversary checks that the drills are not settings: the
 // strict parser refuses the old adversary key as unknown.
 func TestConfigRefusesAdversary(t *testing.T) {
+	t.Parallel()
 	_, err := orchestra.ParseConfig([]byte(`{"adversary":"bad-shuffle"}`))
 	require.ErrorContains(t, err, `unknown field "adversary"`)
 	_, err = orchestra.ParseConfig([]byte(`{"log_level":"warn"}`))

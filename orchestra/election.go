@@ -86,7 +86,10 @@ func (s *Server) checkSetup(su *setup) error {
 	if su.index(s.Hostname()) == 0 {
 		return fmt.Errorf("this authority (%s) is not among the election's authorities", s.Hostname())
 	}
-	return nil
+	if err := s.checkOwner(su); err != nil {
+		return err
+	}
+	return s.checkPolicy(su)
 }
 
 // checkSetupShape checks what a setup says without the trust store.

@@ -39,6 +39,7 @@ func newNetEnv(t *testing.T, o eotest.ClusterOptions, bound time.Duration) *env 
 // generator is reseeded there, so that the 3rd message sent from then on
 // is lost and the 14th duplicated, however many the creation sent.
 func TestLossyNetwork(t *testing.T) {
+	t.Parallel()
 	nw := memnet.New(memnet.Options{Seed: 1, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond})
 	e := newNetEnv(t, eotest.ClusterOptions{N: 3, Network: nw,
 		Config: &orchestra.Config{StepTimeout: orchestra.Duration(3 * time.Minute), ResendAfter: orchestra.Duration(2 * time.Second)}},
@@ -61,6 +62,7 @@ func TestLossyNetwork(t *testing.T) {
 // The same over QUIC, through a UDP proxy that drops, duplicates and
 // delays datagrams.
 func TestLossyQUIC(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("QUIC through a lossy proxy: slow")
 	}
@@ -87,6 +89,7 @@ func TestLossyQUIC(t *testing.T) {
 // An authority cut off in the middle of a tally ends it, with a reason
 // that names it, well before the test's bound.
 func TestPartitionFailsWithReason(t *testing.T) {
+	t.Parallel()
 	nw := memnet.New(memnet.Options{Seed: 1, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond})
 	e := newNetEnv(t, eotest.ClusterOptions{N: 2, Network: nw,
 		Config: &orchestra.Config{StepTimeout: orchestra.Duration(20 * time.Second), ResendAfter: orchestra.Duration(time.Second)}},

@@ -17,6 +17,7 @@ import (
 // stored votes, signatures and mixes are reused, the others are asked to
 // send again what the authority lost).
 func TestRestartResumes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 2)
 	pks, err := e.h.Create(e.ctx, "r1", e.c.Names, 2, 1)
 	require.NoError(t, err)
@@ -54,6 +55,7 @@ func TestRestartResumes(t *testing.T) {
 // An authority that stays down ends the tally with an error callback that
 // names it.
 func TestPeerDownFailsWithReason(t *testing.T) {
+	t.Parallel()
 	e := newEnvConfig(t, 2, &orchestra.Config{StepTimeout: orchestra.Duration(3 * time.Second), ResendAfter: orchestra.Duration(time.Second)})
 	pks, err := e.h.Create(e.ctx, "d1", e.c.Names, 2, 1)
 	require.NoError(t, err)

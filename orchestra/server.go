@@ -257,6 +257,11 @@ func (s *Server) receiveLoop() error {
 
 // handleMessage reads and routes one message from an authenticated peer.
 func (s *Server) handleMessage(host string, msg peers.Message) {
+	if r, err := s.store.Role(host); err != nil || r != peers.RoleAuthority {
+		msg.Close()
+		s.log.Warn("a peer-protocol message from a peer that is not installed as an authority; dropped", eolog.Peer(host), "type", msgName(msg.Type))
+		return
+	}
 	body := msg.Body
 	if msg.Stream != nil {
 		var err error

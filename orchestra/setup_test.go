@@ -14,6 +14,7 @@ import (
 // question, each 1 … elgamal.MaxWidth, so a director cannot hand out
 // widths the ballot rule and the mix-net would not take.
 func TestSetupWidths(t *testing.T) {
+	t.Parallel()
 	good := func() setup {
 		return setup{ElectionID: "e-1", Director: "local-a1", Threshold: 2, Questions: 2, Widths: []int{1, 3},
 			Authorities: []authority{{Name: "local-a1"}, {Name: "local-a2"}}}

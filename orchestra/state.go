@@ -23,8 +23,14 @@ const (
 type setup struct {
 	ElectionID string `json:"election_id"`
 	Director   string `json:"director"`
-	Threshold  int    `json:"threshold"`
-	Questions  int    `json:"questions"`
+	// Owner is the client that created the election (a web server, or an
+	// authority's operator for a test election) and OwnerFingerprint its
+	// certificate's: only it may ask for the tally, and the ballots are
+	// fetched from its host, pinned to that certificate.
+	Owner            string `json:"owner"`
+	OwnerFingerprint string `json:"owner_fingerprint"`
+	Threshold        int    `json:"threshold"`
+	Questions        int    `json:"questions"`
 	// Widths are the questions' widths (pairs per ballot); absent, every
 	// question has width 1.
 	Widths      []int       `json:"widths,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
@@ -25,7 +26,9 @@ import (
 	"github.com/eo-mixnet/eo/threshold"
 )
 
-// startTally handles msgTally from the tally's director.
+// startTally handles msgTally. Only the setup's director relays a tally
+// request (its owner asked it), and the ballots must be on the owner's
+// host; anything else is refused with its reason.
 func (e *election) startTally(host string, env *envelope) {
 	var tr tallyRequest
 	if err := json.Unmarshal(env.Fields[0], &tr); err != nil || tr.Director != host {
@@ -33,6 +36,16 @@ func (e *election) startTally(host string, env *envelope) {
 		return
 	}
 	st := e.status()
+	if !strings.EqualFold(host, st.Setup.Director) {
+		e.log.Error("tally request from an authority that does not direct this election; refused", eolog.Peer(host))
+		go e.srv.sendAbort(host, e.id, fmt.Sprintf("%s: only the election's director %s relays its owner's tally request, not %s", e.srv.Hostname(), st.Setup.Director, host))
+		return
+	}
+	if err := e.srv.checkVotesURL(&st.Setup, tr.VotesURL); err != nil {
+		e.log.Error("tally request refused", eolog.Peer(host), eolog.Err(err))
+		go e.srv.sendAbort(host, e.id, fmt.Sprintf("%s refused the tally: %v", e.srv.Hostname(), err))
+		return
+	}
 	switch {
 	case st.Status == statusTallying || st.Status == statusTallied:
 		if st.Tally != nil && *st.Tally == tr {
@@ -139,28 +152,6 @@ func (e *election) runTally(ctx context.Context) error {
 		}
 	}
 
-	// Parameters: every authority signs the same parameters.json.
-	auths := make([]record.Authority, len(su.Authorities))
-	for i, a := range su.Authorities {
-		auths[i] = record.Authority{Index: i + 1, Name: a.Name, Certificate: a.Certificate}
-	}
-	params, err := record.ParametersOf(rec, auths)
-	if err != nil {
-		return err
-	}
-	digest := record.ParametersDigest(params)
-	sigBody, err := e.publishOnce(ctx, fileParamSig(e.self), msgParamSig, func() (*envelope, error) {
-		key := record.Key{Authority: auths[e.self-1], Signer: e.srv.signer()}
-		sig, err := key.Sign(digest)
-		return &envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{sig}}, err
-	})
-	if err != nil {
-		return err
-	}
-	sigs := make([][]byte, len(auths))
-	own, _ := decodeEnvelope(msgParamSig, sigBody)
-	sigs[e.self-1] = own.Fields[0]
-
 	// The mixes: authority j takes the j-th turn, every other authority
 	// verifies; at least t mixes must stand.
 	t0 = time.Now()
@@ -192,6 +183,35 @@ func (e *election) runTally(ctx context.Context) error {
 		}
 	}
 	phase("decrypt", t0)
+
+	// Parameters: every authority signs the same parameters.json, which
+	// lists the outcome — the accepted and rejected mixes and shares, the
+	// absent authorities — so that nobody can drop or forge a blame.
+	rec.VotesHash = tr.VotesHash
+	if su.Questions > 1 {
+		rec.Votes = votes
+	}
+	rec.Absent = []int{}
+	auths := make([]record.Authority, len(su.Authorities))
+	for i, a := range su.Authorities {
+		auths[i] = record.Authority{Index: i + 1, Name: a.Name, Certificate: a.Certificate}
+	}
+	params, err := record.ParametersOf(rec, auths)
+	if err != nil {
+		return err
+	}
+	digest := record.ParametersDigest(params)
+	sigBody, err := e.publishOnce(ctx, fileParamSig(e.self), msgParamSig, func() (*envelope, error) {
+		key := record.Key{Authority: auths[e.self-1], Signer: e.srv.signer()}
+		sig, err := key.Sign(digest)
+		return &envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{sig}}, err
+	})
+	if err != nil {
+		return err
+	}
+	sigs := make([][]byte, len(auths))
+	own, _ := decodeEnvelope(msgParamSig, sigBody)
+	sigs[e.self-1] = own.Fields[0]
 
 	for _, i := range e.others() {
 		in, err := e.await(ctx, "the parameters' signature", i,
@@ -273,9 +293,16 @@ func (e *election) votes(ctx context.Context, tr tallyRequest) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("votes_url: %w", err)
 	}
-	resp, err := e.srv.client.Do(req)
+	// Only the owner's host, pinned to the owner's certificate, serves
+	// the ballots: nobody else can substitute a vote file.
+	su := e.status().Setup
+	fp, err := peers.ParseFingerprint(su.OwnerFingerprint)
 	if err != nil {
-		return nil, fmt.Errorf("downloading the votes: %w", err)
+		return nil, fmt.Errorf("the owner's fingerprint: %w", err)
+	}
+	resp, err := peers.NewPinnedHTTPClient(e.srv.id, fp, su.Owner).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("downloading the votes from the owner %s: %w", su.Owner, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -316,13 +343,16 @@ func (e *election) validate(k int, qc record.QuestionConfig, data []byte) (*ques
 	if len(accepted) == 0 {
 		return nil, errors.New("no valid ballot to tally")
 	}
+	if min := e.srv.cfg.Policy.MinBallots; len(accepted) < min {
+		return nil, fmt.Errorf("%s refuses to decrypt %d accepted ballots: its policy's min_ballots is %d", e.srv.Hostname(), len(accepted), min)
+	}
 	input, err := ballot.Ciphertexts(accepted)
 	if err != nil {
 		return nil, err
 	}
 	su := e.st.Setup
 	c, err := chain.New(chain.Config{ElectionID: e.id, Question: k, SessionID: qc.SessionID, PublicKey: pk, Width: qc.Width,
-		Authorities: len(su.Authorities), Threshold: su.Threshold, VerifySignature: e.verifyMixSignature}, input)
+		Authorities: len(su.Authorities), Threshold: su.Threshold, VerifySignature: e.verifySignature}, input)
 	if err != nil {
 		return nil, err
 	}
@@ -485,9 +515,9 @@ func (e *election) judgeMix(qu *question, m chain.Mix, body []byte, path, reject
 	return nil
 }
 
-// verifyMixSignature checks authority j's signature over a mix digest
-// with the certificate of the election's setup.
-func (e *election) verifyMixSignature(j int, digest [32]byte, sig []byte) error {
+// verifySignature checks authority j's signature over a digest (a mix's,
+// a decryption share's) with the certificate of the election's setup.
+func (e *election) verifySignature(j int, digest [32]byte, sig []byte) error {
 	a := record.Authority{Index: j, Name: e.name(j), Certificate: e.st.Setup.Authorities[j-1].Certificate}
 	return a.VerifySignature(digest, sig)
 }
@@ -520,7 +550,7 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 	if err != nil {
 		return err
 	}
-	shares := map[int][]byte{}
+	shares, sigs := map[int][]byte{}, map[int][]byte{}
 	rejected := map[int]bool{}
 	if qu.share != nil && slices.Contains(qu.pub.Qualified, e.self) {
 		body, err := e.publishOnce(ctx, fileDec(qu.q, e.self), msgShare, func() (*envelope, error) {
@@ -538,7 +568,12 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 					copy(b[k+32:k+64], fb[:32])
 				}
 			}
-			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(e.self), Fields: [][]byte{b}}, nil
+			key := record.Key{Signer: e.srv.signer()}
+			sig, err := key.Sign(record.ShareDigest(e.id, qu.q, e.self, final.Bytes(), b))
+			if err != nil {
+				return nil, err
+			}
+			return &envelope{Election: e.id, Q: uint32(qu.q), J: uint32(e.self), Fields: [][]byte{b, sig}}, nil
 		})
 		if err != nil {
 			return fmt.Errorf("decryption share of question %d: %w", qu.q, err)
@@ -547,7 +582,7 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		if err != nil {
 			return err
 		}
-		shares[e.self] = env.Fields[0]
+		shares[e.self], sigs[e.self] = env.Fields[0], env.Fields[1]
 		if err := ds.Handle(e.self, env.Fields[0]); err != nil {
 			if e.adversary() != drill.BadDecryption {
 				return fmt.Errorf("own decryption share: %w", err)
@@ -566,7 +601,12 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		if err != nil {
 			return err
 		}
-		shares[i] = in.env.Fields[0]
+		// A share its authority did not sign proves nothing against it:
+		// the tally ends, naming it, as for an unsigned mix.
+		if err := e.verifySignature(i, record.ShareDigest(e.id, qu.q, i, final.Bytes(), in.env.Fields[0]), in.env.Fields[1]); err != nil {
+			return fmt.Errorf("the decryption share of question %d from %s is not signed by it: %w", qu.q, e.name(i), err)
+		}
+		shares[i], sigs[i] = in.env.Fields[0], in.env.Fields[1]
 		if err := ds.Handle(i, in.env.Fields[0]); err != nil {
 			e.log.Error("decryption share rejected: it does not verify; its authority is blamed", eolog.Phase("decrypt"),
 				eolog.Session(sessionID(qu.q)), eolog.Peer(in.host), eolog.Err(err))
@@ -574,10 +614,11 @@ func (e *election) decrypt(ctx context.Context, qu *question) error {
 		}
 	}
 	for _, i := range qu.pub.Qualified {
+		sr := record.ShareRecord{Authority: i, Message: shares[i], Signature: sigs[i]}
 		if rejected[i] {
-			qu.rec.RejectedShares = append(qu.rec.RejectedShares, record.ShareRecord{Authority: i, Message: shares[i]})
+			qu.rec.RejectedShares = append(qu.rec.RejectedShares, sr)
 		} else if shares[i] != nil {
-			qu.rec.Shares = append(qu.rec.Shares, record.ShareRecord{Authority: i, Message: shares[i]})
+			qu.rec.Shares = append(qu.rec.Shares, sr)
 		}
 	}
 	res, err := ds.Result()

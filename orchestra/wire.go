@@ -73,7 +73,7 @@ type envelope struct {
 
 // fieldCount is how many fields each message type carries.
 var fieldCount = map[peers.MessageType]int{
-	msgSetup: 1, msgDKG: 1, msgTally: 1, msgMix: 3, msgShare: 1,
+	msgSetup: 1, msgDKG: 1, msgTally: 1, msgMix: 3, msgShare: 2,
 	msgParamSig: 1, msgDone: 1, msgAbort: 1, msgResend: 1, msgCreated: 1, msgApproval: 1,
 }
 

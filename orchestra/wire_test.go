@@ -11,6 +11,7 @@ import (
 )
 
 func TestEnvelopeRoundTrip(t *testing.T) {
+	t.Parallel()
 	for typ, k := range fieldCount {
 		e := &envelope{Election: "e-1.x_Y", Q: 3, J: 7}
 		for i := range k {

@@ -137,6 +137,9 @@ func printResult(w io.Writer, r *eotest.Result) {
 	for _, b := range r.Blame {
 		fmt.Fprintf(w, "  blamed: authority %d (%s), question %d, %s: %s\n", b.Authority, b.Name, b.Question, b.Phase, b.Reason)
 	}
+	for _, ev := range r.Events {
+		fmt.Fprintf(w, "  event: authority %d (%s), question %d, %s: %s\n", ev.Authority, ev.Name, ev.Question, ev.Phase, ev.Reason)
+	}
 	if r.TallyHash != "" {
 		fmt.Fprintf(w, "  tally hash %s\n", r.TallyHash)
 	}

@@ -29,16 +29,18 @@ func TestBenchJSON(t *testing.T) {
 	require.Error(t, cmd.Execute())
 }
 
-func TestFullLocal(t *testing.T) {
+// TestFullCommand checks the command's flags and its JSON; the election
+// itself is eotest's TestFullLocal.
+func TestFullCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	cmd := rootCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{"full", "--local", "3", "--threshold", "2", "--questions", "2", "--vcount", "30", "--json"})
+	cmd.SetArgs([]string{"full", "--local", "2", "--threshold", "2", "--vcount", "4", "--json"})
 	require.NoError(t, cmd.Execute())
 	var res map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
-	require.EqualValues(t, 30, res["votes"])
+	require.EqualValues(t, 4, res["votes"])
 	require.Contains(t, res, "times")
 
 	cmd = rootCmd()
