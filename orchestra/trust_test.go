@@ -122,3 +122,16 @@ func tallyBody(t *testing.T, id string, votes []byte, h *eotest.Harness) []byte 
 }
 
 func votesHash(b []byte) string { return record.VotesHash(b) }
+
+// A tally of fewer accepted ballots than an authority's min_ballots (2 by
+// default) is refused: no tally is the decryption of one voter's ballot.
+func TestMinBallotsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2)
+	pks, err := e.h.Create(e.ctx, "m1", e.c.Names, 2, 1)
+	require.NoError(t, err)
+	votes, err := eotest.Encrypt("m1", pks, 1, 3)
+	require.NoError(t, err)
+	_, _, err = e.h.Tally(e.ctx, "m1", votes.File)
+	require.ErrorContains(t, err, "refuses to decrypt 1 accepted ballots: its policy's min_ballots is 2")
+}
