@@ -232,17 +232,7 @@ func writeTask(dir string, t *Task) error {
 	if err != nil {
 		return err
 	}
-	path := taskPath(dir, t.ID)
-	var owner fileOwner
-	if fi, err := os.Stat(path); err == nil {
-		owner = ownerOf(fi)
-	}
-	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
-		if f, ok := w.(*os.File); ok {
-			if err := owner.apply(f); err != nil {
-				return err
-			}
-		}
+	return atomicfile.WriteKeepingOwner(taskPath(dir, t.ID), 0o600, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})

@@ -54,7 +54,6 @@ type javaKeystore struct {
 	ks       keystore.KeyStore
 	exists   bool
 	mode     fs.FileMode
-	owner    fileOwner
 	changed  bool
 	// report holds what was done, printed once the file is written.
 	report []string
@@ -169,7 +168,7 @@ func openKeystore(name string, password []byte) (*javaKeystore, error) {
 		}
 		return nil, k.errorf("not a valid JKS keystore: %v", err)
 	}
-	k.exists, k.mode, k.owner = true, fi.Mode().Perm(), ownerOf(fi)
+	k.exists, k.mode = true, fi.Mode().Perm()
 	return k, nil
 }
 
@@ -261,12 +260,7 @@ func (k *javaKeystore) save() error {
 	if err := check.Load(bytes.NewReader(buf.Bytes()), k.password); err != nil || len(check.Aliases()) != len(k.ks.Aliases()) {
 		return k.errorf("internal error: the keystore does not read back (%v); the file was not changed", err)
 	}
-	err := atomicfile.Write(k.path, k.mode, func(w io.Writer) error {
-		if f, ok := w.(*os.File); ok && k.exists {
-			if err := k.owner.apply(f); err != nil {
-				return fmt.Errorf("keeping its owner: %w", err)
-			}
-		}
+	err := atomicfile.WriteKeepingOwner(k.path, k.mode, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})

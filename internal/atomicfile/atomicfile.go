@@ -30,6 +30,25 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 	})
 }
 
+// WriteKeepingOwner is Write that gives the new file the owner and group
+// of the file it replaces, if any: a file that root rewrites for a
+// service's user (a task file of the daemon's, a web server's keystore)
+// stays readable to that user.
+func WriteKeepingOwner(name string, perm fs.FileMode, write func(w io.Writer) error) error {
+	old, err := os.Stat(name)
+	if err != nil {
+		return Write(name, perm, write)
+	}
+	return Write(name, perm, func(w io.Writer) error {
+		if f, ok := w.(*os.File); ok {
+			if err := chownLike(f, old); err != nil {
+				return fmt.Errorf("atomicfile: keeping the owner of %s: %w", name, err)
+			}
+		}
+		return write(w)
+	})
+}
+
 // Write atomically replaces name with what write writes, with permissions
 // perm (not filtered by the umask). If write returns an error, the target is
 // left untouched, the temporary file is removed and the error is returned.
