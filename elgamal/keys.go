@@ -22,9 +22,6 @@ var baseTable = sync.OnceValue(func() *group.FixedBase {
 	return group.NewFixedBase(group.NewGeneratorElement())
 })
 
-// baseBytes is the canonical encoding of B.
-var baseBytes = group.NewGeneratorElement().Bytes()
-
 // maxRandomTries bounds the retries of a random draw that must be non-zero;
 // a random source that gives zero that often is broken.
 const maxRandomTries = 8

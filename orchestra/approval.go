@@ -176,8 +176,7 @@ func (e *election) approve(ctx context.Context, kind string, votes []byte, qs []
 	dir := filepath.Dir(s.dir) // the authority directory
 	id := TaskID(e.id, kind)
 	log := e.log.With(eolog.Phase("approval"), "task", id)
-	t, err := e.openTask(dir, e.task(kind, votes, qs), log)
-	if err != nil {
+	if _, err := e.openTask(dir, e.task(kind, votes, qs), log); err != nil {
 		return fmt.Errorf("the trustee's task %s: %w", id, err)
 	}
 
@@ -190,6 +189,8 @@ func (e *election) approve(ctx context.Context, kind string, votes []byte, qs []
 		e.approvals.mu.Unlock()
 	}()
 
+	var t *Task // read again at once, and every approvalPoll
+	var err error
 	var next, noticed time.Time
 	for {
 		if in, _ := e.box.take(func(in *inbound) bool { return in.typ == msgAbort }); in != nil {
@@ -284,7 +285,7 @@ func (e *election) task(kind string, votes []byte, qs []*question) *Task {
 		Owner: TaskPeer{Name: su.Owner, Fingerprint: su.OwnerFingerprint}, Threshold: su.Threshold,
 		Questions: su.Questions, Widths: su.widths()}
 	for _, a := range authorityFingerprints(&su) {
-		t.Authorities = append(t.Authorities, TaskPeer{Name: a.Name, Fingerprint: a.Fingerprint})
+		t.Authorities = append(t.Authorities, TaskPeer(a))
 	}
 	if kind == TaskTally && st.Tally != nil {
 		t.VotesURL, t.VotesHash = st.Tally.VotesURL, st.Tally.VotesHash

@@ -66,9 +66,9 @@ func TestExpectations(t *testing.T) {
 
 func TestParseAuthorities(t *testing.T) {
 	fp := "sha256:" + strings.Repeat("ab", 32)
-	got, err := ParseAuthorities(strings.NewReader("# the owner's authorities\n\na1.example " + fp + "\n\ta2.example\tSHA256:" + strings.Repeat("CD", 32) + "  \n"))
+	_, err := ParseAuthorities(strings.NewReader("# the owner's authorities\n\na1.example " + fp + "\n\ta2.example\tSHA256:" + strings.Repeat("CD", 32) + "  \n"))
 	require.Error(t, err, "the prefix is lower case")
-	got, err = ParseAuthorities(strings.NewReader("# the owner's authorities\n\na1.example " + fp + "\n\ta2.example\tsha256:" + strings.Repeat("CD", 32) + "  \n"))
+	got, err := ParseAuthorities(strings.NewReader("# the owner's authorities\n\na1.example " + fp + "\n\ta2.example\tsha256:" + strings.Repeat("CD", 32) + "  \n"))
 	require.NoError(t, err)
 	require.Equal(t, []ExpectedAuthority{{"a1.example", fp}, {"a2.example", "sha256:" + strings.Repeat("cd", 32)}}, got)
 	for _, bad := range []string{

@@ -370,10 +370,10 @@ func (o *options) installAll(store *peers.Store, files []string, pkgs []*peers.P
 			fmt.Fprintf(o.stdout, "updated %s: role %s is now %s, certificate unchanged %s\n", p.Key(), old.EffectiveRole(), as, p.Fingerprint())
 		case r == peers.Updated:
 			fmt.Fprintf(o.stdout, "updated %s as %s, certificate unchanged %s\n", p.Key(), as, p.Fingerprint())
-		default: // replaced by force, the old package unknown
-			fmt.Fprintf(o.stdout, "replaced %s as %s, certificate %s\n", p.Key(), as, p.Fingerprint())
 		case r == peers.Replaced && old != nil:
 			fmt.Fprintf(o.stdout, "replaced %s as %s: certificate %s is no longer trusted, %s is\n", p.Key(), as, old.Fingerprint(), p.Fingerprint())
+		default: // replaced by force, the old package unknown
+			fmt.Fprintf(o.stdout, "replaced %s as %s, certificate %s\n", p.Key(), as, p.Fingerprint())
 		}
 		if ks == nil {
 			continue
