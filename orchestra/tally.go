@@ -145,10 +145,13 @@ func (e *election) runTally(ctx context.Context) error {
 				continue
 			}
 			qu.pre = make(chan precomputed, 1)
-			go func(c *chain.Chain, pre chan<- precomputed) {
-				p, err := shuffle.Precompute(nil, c.Context(e.self), c.Generators(), c.Current().Len())
+			// What the offline phase needs is read here: the chain moves on
+			// while it runs.
+			sctx, gens, n := qu.chain.Context(e.self), qu.chain.Generators(), qu.chain.Current().Len()
+			go func(pre chan<- precomputed) {
+				p, err := shuffle.Precompute(nil, sctx, gens, n)
 				pre <- precomputed{p, err}
-			}(qu.chain, qu.pre)
+			}(qu.pre)
 		}
 	}
 
