@@ -60,6 +60,7 @@ type approvalKey struct {
 type peerWaits struct {
 	first, last time.Time // its first and last "waiting" notice
 	done        bool      // it said "accepted"
+	doneAt      time.Time // when
 }
 
 // trusteesWaiting reports whether this authority or another one of the
@@ -74,6 +75,12 @@ func (e *election) trusteesWaiting() bool {
 	now, limit := time.Now(), time.Duration(e.srv.cfg.Policy.ApprovalTimeout)
 	for _, w := range a.others {
 		if !w.done && now.Sub(w.last) < approvalFresh && now.Sub(w.first) < limit {
+			return true
+		}
+		// Once accepted, the authority gets a whole round to catch up
+		// before a stalled round gives up on it: the others' round may
+		// have been waiting for it longer than round_timeout already.
+		if w.done && now.Sub(w.doneAt) < time.Duration(e.srv.cfg.RoundTimeout) {
 			return true
 		}
 	}
@@ -127,7 +134,7 @@ func (s *Server) noteApproval(host string, env *envelope) {
 		}
 	case approvalAccepted:
 		if w != nil && !w.done {
-			w.done = true
+			w.done, w.doneAt = true, now
 			log.Info("another authority's trustee accepted")
 		}
 	default:
