@@ -118,7 +118,8 @@ type EndpointConfig struct {
 	// header (5 s).
 	HandshakeTimeout time.Duration
 	// IdleTimeout closes a connection that has been silent that long
-	// (60 s); keep-alives are sent at a third of it.
+	// (30 s); keep-alives are sent at a third of it, so a connection to a
+	// peer that died (and restarted) is found dead within about 10 s.
 	IdleTimeout time.Duration
 	// MessageTimeout bounds the arrival of a whole message's body (2 min).
 	MessageTimeout time.Duration
@@ -192,7 +193,7 @@ func Listen(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	def(&cfg.PollInterval, 250*time.Millisecond)
 	def(&cfg.HandshakeTimeout, 5*time.Second)
-	def(&cfg.IdleTimeout, 60*time.Second)
+	def(&cfg.IdleTimeout, 30*time.Second)
 	def(&cfg.MessageTimeout, 2*time.Minute)
 	if cfg.SendAttempts <= 0 {
 		cfg.SendAttempts = 4
