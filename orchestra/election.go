@@ -32,7 +32,8 @@ type election struct {
 
 	mu      sync.Mutex
 	st      state
-	running bool // a goroutine runs a phase
+	running bool                            // a goroutine runs a phase
+	next    func(ctx context.Context) error // the phase to run after it
 	sum     *summary
 	sends   sync.WaitGroup // background sends of the key generation
 
@@ -274,12 +275,19 @@ func (e *election) status() state {
 	return e.st
 }
 
-// start runs a phase in the election's goroutine, unless one runs.
+// start runs a phase in the election's goroutine. A phase asked for
+// while another runs (a tally requested the moment the creation's callback
+// left, before the creation's goroutine returned) runs after it, if it
+// ends well; a phase already queued is not queued twice.
 func (e *election) start(phase func(ctx context.Context) error) bool {
 	e.mu.Lock()
 	if e.running {
+		queued := e.next == nil
+		if queued {
+			e.next = phase
+		}
 		e.mu.Unlock()
-		return false
+		return queued
 	}
 	e.running = true
 	e.mu.Unlock()
@@ -287,21 +295,35 @@ func (e *election) start(phase func(ctx context.Context) error) bool {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := e.sessionContext(s.ctx) // session_timeout, the trustees' time not counted
-		defer cancel()
-		err := phase(ctx)
-		e.mu.Lock()
-		e.running = false
-		e.mu.Unlock()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				e.log.Warn("interrupted by shutdown; resumes at the next start", eolog.Err(err))
-				return
+		for phase != nil {
+			err := e.runPhase(phase)
+			e.mu.Lock()
+			phase, e.next = e.next, nil
+			if err != nil {
+				phase = nil
 			}
-			e.fail(err)
+			if phase == nil {
+				e.running = false
+			}
+			e.mu.Unlock()
+			if err != nil {
+				if s.ctx.Err() != nil {
+					e.log.Warn("interrupted by shutdown; resumes at the next start", eolog.Err(err))
+					return
+				}
+				e.fail(err)
+			}
 		}
 	}()
 	return true
+}
+
+// runPhase runs one phase under the session's bound (session_timeout, the
+// trustees' time not counted).
+func (e *election) runPhase(phase func(ctx context.Context) error) error {
+	ctx, cancel := e.sessionContext(e.srv.ctx)
+	defer cancel()
+	return phase(ctx)
 }
 
 // resume continues an election after a restart.
