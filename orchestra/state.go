@@ -81,6 +81,11 @@ type state struct {
 	PublicKeys    []string      `json:"public_keys,omitempty"` // per question, once created
 	Qualified     [][]int       `json:"qualified,omitempty"`
 	TallyFinished bool          `json:"tally_finished,omitempty"`
+	// Absent are the authorities that took no part in a phase that ended
+	// without them (key generation or tally); Blamed those the transcript
+	// or the record proves misbehaved. Names, for the operator.
+	Absent []string `json:"absent,omitempty"`
+	Blamed []string `json:"blamed,omitempty"`
 }
 
 // Files of an election's directory (elections/<id>/ under the authority
