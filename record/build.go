@@ -416,21 +416,27 @@ func (rec *ElectionRecord) voteFileHash() (string, error) {
 
 // Assemble turns an election record into files with the given
 // parameters.json (ParametersOf) and the signatures of
-// ParametersDigest(params), sigs[i−1] being authority i's: nil for an
-// absent authority (rec.Absent), and only for those. It checks the counts
-// only: the signatures are for the caller (or Verify) to check. A share's
-// signature file is written when ShareRecord.Signature is not nil.
+// ParametersDigest(params), sigs[i−1] being authority i's, or nil when it
+// did not sign: an absent authority (rec.Absent) never does, and at least
+// t must. It checks the counts only: the signatures are for the caller (or
+// Verify) to check. A share's signature file is written when
+// ShareRecord.Signature is not nil.
 func Assemble(rec *ElectionRecord, params []byte, sigs [][]byte) (Files, error) {
 	if len(sigs) != rec.Config.N {
 		return nil, fmt.Errorf("record: %d parameter signatures for %d authorities", len(sigs), rec.Config.N)
 	}
+	signed := 0
 	for i, sig := range sigs {
-		if absent := slices.Contains(rec.Absent, i+1); absent != (sig == nil) {
-			if absent {
-				return nil, fmt.Errorf("record: authority %d is absent but signed the parameters", i+1)
-			}
-			return nil, fmt.Errorf("record: no parameter signature of authority %d", i+1)
+		if sig == nil {
+			continue
 		}
+		if slices.Contains(rec.Absent, i+1) {
+			return nil, fmt.Errorf("record: authority %d is absent but signed the parameters", i+1)
+		}
+		signed++
+	}
+	if signed < rec.Config.T {
+		return nil, fmt.Errorf("record: %d authorities signed the parameters, fewer than the threshold %d", signed, rec.Config.T)
 	}
 	f := Files{}
 	if len(rec.Questions) > 1 {

@@ -58,13 +58,16 @@ type Report struct {
 	// VotesHash, Threshold, Authorities and Absent are what the record's
 	// parameters say, for a reader to compare with what it expected
 	// (Options' expectations make that comparison a check).
-	VotesHash   string           `json:"votes_hash"`
-	Threshold   int              `json:"threshold"`
-	Authorities []AuthorityInfo  `json:"authorities"`
-	Absent      []int            `json:"absent"`
-	Checks      int              `json:"checks"` // checks run
-	Failures    []Failure        `json:"failures"`
-	Questions   []QuestionResult `json:"questions"`
+	VotesHash   string          `json:"votes_hash"`
+	Threshold   int             `json:"threshold"`
+	Authorities []AuthorityInfo `json:"authorities"`
+	Absent      []int           `json:"absent"`
+	// Signers are the authorities whose signature over the parameters
+	// verified (P6): at least t.
+	Signers   []int            `json:"signers"`
+	Checks    int              `json:"checks"` // checks run
+	Failures  []Failure        `json:"failures"`
+	Questions []QuestionResult `json:"questions"`
 	// Blame lists the misbehaviour the record proves, by authority: in key
 	// generation (disqualification and the other faults of the
 	// transcript), rejected mixes and decryption shares, each signed by
@@ -331,29 +334,38 @@ func (v *verifier) parameters() bool {
 			return false
 		}
 	}
-	// P6: every authority that took part vouches for these parameters,
-	// and so for the outcome they list; at least t of them.
+	// P6: the authorities that sign vouch for these parameters, and so
+	// for the outcome they list: at least t sign, every signature in the
+	// record verifies, and no absent authority signs. An authority that
+	// took part (mixed or decrypted: its mixes and shares carry their own
+	// signatures) may be missing: it stopped before the end, and the
+	// others finished without it (doc/daemon.md, "Liveness").
 	digest := ParametersDigest(v.f[FileParameters])
+	signed := 0
 	for i := range p.Authorities {
-		if v.absent[i+1] {
-			v.check()
-			if _, ok := v.f[paramSigFile(i+1)]; ok {
-				v.used[paramSigFile(i+1)] = true
-				v.fail("P6", ph, paramSigFile(i+1), "authority %d is absent, yet the record holds its signature over the parameters", i+1)
-			}
-			continue
-		}
-		sig, ok := v.file("P6", ph, paramSigFile(i+1))
+		name := paramSigFile(i + 1)
+		sig, ok := v.f[name]
+		v.check()
 		if !ok {
 			continue
 		}
-		if err := verifySignature(v.certs[i], digest, sig); err != nil {
-			v.fail("P6", ph, paramSigFile(i+1), "authority %d's signature over the parameters: %v", i+1, err)
+		v.used[name] = true
+		if v.absent[i+1] {
+			v.fail("P6", ph, name, "authority %d is absent, yet the record holds its signature over the parameters", i+1)
+			continue
 		}
+		if err := verifySignature(v.certs[i], digest, sig); err != nil {
+			v.fail("P6", ph, name, "authority %d's signature over the parameters: %v", i+1, err)
+			continue
+		}
+		signed++
+		v.r.Signers = append(v.r.Signers, i+1)
 	}
 	v.check()
 	if n-len(p.Absent) < p.Threshold {
 		v.fail("P6", ph, FileParameters, "%d authorities took part, fewer than the threshold %d", n-len(p.Absent), p.Threshold)
+	} else if signed < p.Threshold {
+		v.fail("P6", ph, FileParameters, "%d authorities signed the parameters, fewer than the threshold %d", signed, p.Threshold)
 	}
 	for q, qu := range p.Questions {
 		v.check()
