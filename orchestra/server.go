@@ -78,6 +78,7 @@ type Server struct {
 	ks         *keystore.Keystore // secrets at rest
 	dir        string             // elections directory
 	metrics    *metrics
+	progress   progressBoard // reportProgress, for the status page
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
