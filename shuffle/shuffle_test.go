@@ -377,3 +377,29 @@ func TestStreamSplitting(t *testing.T) {
 	st.draw(other, 'r', 0)
 	require.Equal(t, 0, other[0].Equal(&whole[0]), "labels separate the streams")
 }
+
+// An element of u, B or B' that does not decode makes the proof
+// malformed, not invalid, although the challenge it changed also breaks
+// the equations checked before it is read (doc/verify.md, M5).
+func TestUndecodableVectorIsMalformed(t *testing.T) {
+	f := newFixture(t, testRand(31), 4, 2)
+	n := 4
+	pb := f.proof.Bytes()
+	nonCanonical := bytes.Repeat([]byte{0xff}, 32) // ≥ p: not a canonical encoding
+	for _, v := range []struct {
+		name string
+		off  int
+	}{
+		{"u_1", 9}, {"u_N", 9 + 32*(n-1)},
+		{"B_1", 9 + 32*n}, {"B_N", 9 + 32*(2*n-1)},
+		{"B'_1", 9 + 32*(2*n+1)}, {"B'_N", 9 + 32*(3*n)},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			bad := bytes.Clone(pb)
+			copy(bad[v.off:], nonCanonical)
+			err := verifyBytes(t, f.ctx, f.gens, f.encIn, f.encOut, bad)
+			require.ErrorIs(t, err, ErrMalformed)
+			require.NotErrorIs(t, err, ErrInvalidProof)
+		})
+	}
+}

@@ -115,12 +115,10 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 	pt := append(append(make([]*group.Element, 0, n+3), gens.half[1:]...), B, A, p.aP)
 	okA := new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() == 1
 	kE2, sc, pt = nil, nil, nil
-	if !okA {
-		return invalid("check (A) v·A + A' = k_A·B + Σ k_E,j·h_j fails (permutation commitment opening)")
-	}
+	// (A)'s verdict waits until B and B' are decoded: a proof with an
+	// undecodable element is malformed, whichever equation it also breaks
+	// (doc/verify.md, M5).
 
-	// (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} for all j, with random
-	// 128-bit weights λ_j: Σ λ_j·(v·B_j + B'_j − k_B,j·B − k_E,j·B_{j−1}) = 0.
 	// (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} for all j, with random
 	// 128-bit weights λ_j: Σ λ_j·(v·B_j + B'_j − k_B,j·B − k_E,j·B_{j−1}) = 0,
 	// that is Σ_j (v·λ_j − λ_{j+1}·k_E,j+1)·B_j + Σ_j λ_j·B'_j
@@ -156,6 +154,9 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 	}
 	sumBP := new(group.Element).VarTimeMultiScalarMult(lambda, bp)
 	bp, slab, ptrs = nil, nil, nil
+	if !okA {
+		return invalid("check (A) v·A + A' = k_A·B + Σ k_E,j·h_j fails (permutation commitment opening)")
+	}
 	var kbSum group.Scalar
 	for j := 0; j < n; j++ {
 		kbSum.MultiplyAdd(lambda[j], p.kB[j], &kbSum)
