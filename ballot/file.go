@@ -21,10 +21,13 @@ import (
 // SplitFile derives question q's ballot file from it by keeping, on every
 // line, question q's choices and proofs only, c_s … c_{s+w_q-1} and
 // p_s … p_{s+w_q-1} with s = w_0 + … + w_{q-1}, and the same voter suffix.
+// A line that ends in "\r\n" is split without its '\r', and each part
+// ends in "\r\n" too (CRLF line endings are kept, as Validate reads them).
 // A line that is not of that shape (garbage, a total number of choices or
 // proofs other than W, anything but the canonical byte layout) is copied
 // unchanged into every question's file, where Validate excludes it with
-// its reason. The rule is deterministic and byte-exact, so a verifier
+// its reason. The byte-exact rule is in doc/verify.md ("Splitting the vote
+// file"). The rule is deterministic and byte-exact, so a verifier
 // recomputes each question's ballots.jsonl from the vote file. It fails
 // only if widths is empty or a width is not in 1 … elgamal.MaxWidth.
 func SplitFile(data []byte, widths []int) ([][]byte, error) {
@@ -45,10 +48,14 @@ func SplitFile(data []byte, widths []int) ([][]byte, error) {
 	for len(data) > 0 {
 		line, rest, found := bytes.Cut(data, []byte{'\n'})
 		data = rest
-		parts, ok := splitVoteLine(line, widths, total)
+		body, cr := bytes.CutSuffix(line, []byte{'\r'})
+		parts, ok := splitVoteLine(body, widths, total)
 		for q := range out {
 			if ok {
 				out[q].Write(parts[q])
+				if cr {
+					out[q].WriteByte('\r')
+				}
 			} else {
 				out[q].Write(line)
 			}

@@ -26,80 +26,77 @@ const (
 	ReasonDuplicate  = "duplicate ciphertext"    // valid, but repeats an earlier valid ballot's ciphertext
 )
 
-// Validate applies eo's deterministic ballot rule to the ballot
-// file of one question (threats.md A8, A9), which every authority and
-// every verifier recomputes identically:
+// Validate applies eo's deterministic ballot rule to the ballot file of
+// one question, which every authority and every verifier recomputes
+// identically. The rule is specified, step by step, in doc/verify.md
+// ("The ballot rule"); in short:
 //
-//  1. the file is split at '\n' (a final newline ends the last line); an
-//     empty line is excluded (ReasonEmpty);
-//  2. a line that does not parse (ParseLine: canonical JSON,
-//     canonical non-identity group elements) is excluded (ReasonMalformed),
+//  1. the file is split at '\n' (a final newline ends the last line, it
+//     does not start an empty one) and one '\r' at the end of a line is
+//     removed, so that a file with CRLF line endings means what it says;
+//     an empty line is excluded (ReasonEmpty);
+//  2. a line that does not parse (ParseLine) is excluded (ReasonMalformed),
 //     and so is one of another width (ReasonWidth);
-//  3. of the remaining lines with the same voter id, the last one wins, as
-//     in the old web server's dump; the earlier ones are excluded
-//     (ReasonSuperseded, naming the winning line);
-//  4. a ballot whose proofs of knowledge do not verify for this election,
-//     question and key is excluded (ReasonProof), and so is a valid ballot
-//     whose ciphertext repeats one of an earlier valid ballot
-//     (ReasonDuplicate).
+//  3. a ballot whose proofs of knowledge do not verify for this election,
+//     question and key is excluded (ReasonProof);
+//  4. in line order, a valid ballot that has an α in common with an
+//     earlier valid ballot not itself excluded here is excluded
+//     (ReasonDuplicate): a copy, or a replay of an older ballot;
+//  5. of the ballots left with the same voter id, the last one wins; the
+//     earlier ones are excluded (ReasonSuperseded, naming the winning
+//     line). Only a valid ballot supersedes: a malformed, mis-sized,
+//     invalid or copied line cancels nobody's vote.
 //
+// Each excluded line has the reason of the first step that excludes it.
 // It returns the accepted ballots in line order and the exclusions in line
 // order.
 func Validate(ctx Context, data []byte) ([]*Ballot, []Exclusion) {
-	lines := bytes.Split(data, []byte{'\n'})
-	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
-		lines = lines[:len(lines)-1]
-	}
+	lines := SplitLines(data)
 	excluded := map[int]string{}
 	parsed, perrs := ParseLines(lines)
-	for i, l := range lines {
-		if len(l) == 0 {
-			excluded[i] = ReasonEmpty
-			parsed[i] = nil
-			continue
-		}
-		b, err := parsed[i], perrs[i]
-		if err != nil {
-			excluded[i] = ReasonMalformed
-			parsed[i] = nil
-			continue
-		}
-		if b.Width() != ctx.Width {
-			excluded[i] = ReasonWidth
-			parsed[i] = nil
-		}
-	}
-	last := map[string]int{}
-	for i, b := range parsed {
-		if b != nil && b.VoterID() != "" {
-			last[b.VoterID()] = i
-		}
-	}
 	var cand []*Ballot
 	var candLine []int
-	for i, b := range parsed {
-		if b == nil {
-			continue
+	for i, l := range lines {
+		switch {
+		case len(l) == 0:
+			excluded[i] = ReasonEmpty
+		case perrs[i] != nil:
+			excluded[i] = ReasonMalformed
+		case parsed[i].Width() != ctx.Width:
+			excluded[i] = ReasonWidth
+		default:
+			cand = append(cand, parsed[i])
+			candLine = append(candLine, i)
 		}
-		if id := b.VoterID(); id != "" && last[id] != i {
-			excluded[i] = fmt.Sprintf(ReasonSuperseded, last[id]+1)
-			continue
-		}
-		cand = append(cand, b)
-		candLine = append(candLine, i)
 	}
+	// Steps 3 and 4: VerifyAll checks the proofs and, among the valid
+	// ballots in order, the copies.
 	errs := VerifyAll(ctx, cand, nil)
+	var valid []int // indices into cand
+	for k := range cand {
+		switch {
+		case errs[k] == nil:
+			valid = append(valid, k)
+		case errors.Is(errs[k], ErrDuplicate):
+			excluded[candLine[k]] = ReasonDuplicate
+		default:
+			excluded[candLine[k]] = ReasonProof
+		}
+	}
+	// Step 5: the last valid ballot of each voter id wins.
+	last := map[string]int{}
+	for _, k := range valid {
+		if id := cand[k].VoterID(); id != "" {
+			last[id] = candLine[k]
+		}
+	}
 	var accepted []*Ballot
-	for k, b := range cand {
-		if errs[k] != nil {
-			if errors.Is(errs[k], ErrDuplicate) {
-				excluded[candLine[k]] = ReasonDuplicate
-			} else {
-				excluded[candLine[k]] = ReasonProof
-			}
+	for _, k := range valid {
+		if id := cand[k].VoterID(); id != "" && last[id] != candLine[k] {
+			excluded[candLine[k]] = fmt.Sprintf(ReasonSuperseded, last[id]+1)
 			continue
 		}
-		accepted = append(accepted, b)
+		accepted = append(accepted, cand[k])
 	}
 	out := make([]Exclusion, 0, len(excluded))
 	for i := range lines {
@@ -108,6 +105,22 @@ func Validate(ctx Context, data []byte) ([]*Ballot, []Exclusion) {
 		}
 	}
 	return accepted, out
+}
+
+// SplitLines cuts a ballot or vote file into its lines as the ballot rule
+// reads them: at each '\n', a final '\n' ending the last line rather
+// than starting an empty one, and with one '\r' removed from the end of
+// each line (CRLF line endings). Line i of the result is line i+1 of the
+// file in the rule's 1-based numbering. The lines alias data.
+func SplitLines(data []byte) [][]byte {
+	lines := bytes.Split(data, []byte{'\n'})
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	for i, l := range lines {
+		lines[i] = bytes.TrimSuffix(l, []byte{'\r'})
+	}
+	return lines
 }
 
 // Ciphertexts returns the input of a question's mix: the ciphertexts of
