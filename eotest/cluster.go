@@ -283,3 +283,17 @@ func (c *Cluster) closeProxies() {
 		p.Close()
 	}
 }
+
+// Status returns authority i's (1-based) status report: what its status
+// page shows.
+func (c *Cluster) Status(i int) orchestra.StatusReport { return c.servers[i-1].Status() }
+
+// StatusURL returns the address of authority i's (1-based) status page,
+// "" if it serves none (status_listen "off").
+func (c *Cluster) StatusURL(i int) string {
+	a := c.servers[i-1].StatusAddr()
+	if a == nil {
+		return ""
+	}
+	return "http://" + a.String() + "/status"
+}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +23,8 @@ import (
 
 // No secret byte leaves an authority: after a whole election, nothing it
 // wrote (state, record, logs at debug level, the harness's output) holds
-// any authority's key share, in binary, hex or base64.
+// any authority's key share, in binary, hex or base64; nor do the status
+// pages.
 func TestNoSecretInAnythingWritten(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -71,8 +74,21 @@ func TestNoSecretInAnythingWritten(t *testing.T) {
 		needles = append(needles, x, []byte(hex.EncodeToString(x)), []byte(base64.StdEncoding.EncodeToString(x)[:40]),
 			[]byte(base64.RawURLEncoding.EncodeToString(x)[:40]))
 	}
-	c.Close()
 	haystacks := map[string][]byte{"text log": text.Bytes(), "progress": progress.Bytes(), "error": []byte(errText)}
+	// The status pages, as HTML and JSON.
+	for i := range c.Dirs {
+		base := c.StatusURL(i + 1)
+		for _, u := range []string{base, base + ".json"} {
+			resp, err := http.Get(u)
+			require.NoError(t, err)
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			haystacks[u] = b
+		}
+	}
+	c.Close()
 	require.NoError(t, filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -29,6 +29,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /public_api/election/{id}", s.webServersOnly(s.handleStatus))
 	mux.HandleFunc("GET /public_data/{id}/tally.tar.gz", s.handleTallyFile)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	s.statusRoutes(mux, s.webServersOnly)
 	return mux
 }
 

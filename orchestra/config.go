@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"time"
 )
@@ -28,6 +29,13 @@ type Config struct {
 	// MetricsListen, if set, also serves /metrics in plain HTTP there (for
 	// a local Prometheus); /metrics is always on the HTTPS API.
 	MetricsListen string `json:"metrics_listen,omitempty"`
+	// StatusListen is the address of the status page (plain HTTP: /status,
+	// /status.json), for the operator; default "127.0.0.1:0", loopback on
+	// a free port, which the "authority starting" event gives ("status").
+	// "off" serves it nowhere but on the HTTPS API, to the installed web
+	// servers. Nothing on the page is secret, but it says what the
+	// authority does: keep it on loopback or behind a proxy.
+	StatusListen string `json:"status_listen,omitempty"`
 	// PassphraseFile names the file (relative to the authority directory,
 	// mode 0600 or stricter) whose content is the passphrase that encrypts
 	// the key shares at rest; without it the passphrase is $EO_PASSPHRASE.
@@ -92,6 +100,9 @@ func (c Config) withDefaults() Config {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.StatusListen == "" {
+		c.StatusListen = "127.0.0.1:0"
+	}
 	if c.MaxVotesBytes == 0 {
 		c.MaxVotesBytes = 4 << 30
 	}
@@ -109,6 +120,11 @@ func (c *Config) check() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.StatusListen != "" && c.StatusListen != "off" {
+		if _, _, err := net.SplitHostPort(c.StatusListen); err != nil {
+			return fmt.Errorf("status_listen %q: %w", c.StatusListen, err)
+		}
 	}
 	if c.MaxVotesBytes < 0 {
 		return errors.New("max_votes_bytes is negative")

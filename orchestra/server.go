@@ -79,6 +79,9 @@ type Server struct {
 	dir        string             // elections directory
 	metrics    *metrics
 	progress   progressBoard // reportProgress, for the status page
+	peers      peerLog       // what this authority saw of its peers
+	statusSrv  *http.Server  // status_listen
+	statusLn   net.Listener
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -181,7 +184,25 @@ func New(o Options) (*Server, error) {
 	s.httpSrv = peers.NewHTTPServer("", id, store, s.routes())
 	s.httpSrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	s.httpSrv.ReadHeaderTimeout = 10 * time.Second
+	if s.cfg.StatusListen != "off" {
+		if s.statusLn, err = net.Listen("tcp", s.cfg.StatusListen); err != nil {
+			s.tr.Close()
+			s.tcp.Close()
+			return nil, fmt.Errorf("orchestra: status page: %w", err)
+		}
+		s.statusSrv = &http.Server{Handler: s.statusHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	}
 	return s, nil
+}
+
+// StatusAddr is the address of the status page (status_listen), nil if
+// it is "off".
+func (s *Server) StatusAddr() net.Addr {
+	if s.statusLn == nil {
+		return nil
+	}
+	return s.statusLn.Addr()
 }
 
 // Hostname is this authority's host name.
@@ -199,14 +220,23 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.quicAddr != nil {
 		attrs = append(attrs, "quic", s.quicAddr.String())
 	}
+	if s.statusLn != nil {
+		attrs = append(attrs, "status", "http://"+s.statusLn.Addr().String()+"/status")
+	}
 	s.log.Info("authority starting", append(attrs, "fingerprint", s.id.Fingerprint().String())...)
 	if err := s.resume(); err != nil {
 		s.cancel(err)
 		s.tr.Close()
 		s.tcp.Close()
+		if s.statusLn != nil {
+			s.statusLn.Close()
+		}
 		return err
 	}
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
+	if s.statusSrv != nil {
+		go func() { errc <- s.statusSrv.Serve(s.statusLn) }()
+	}
 	go func() { errc <- s.httpSrv.ServeTLS(s.tcp, "", "") }()
 	if s.cfg.MetricsListen != "" {
 		s.metricsSrv = &http.Server{Addr: s.cfg.MetricsListen, Handler: http.HandlerFunc(s.serveMetrics), ReadHeaderTimeout: 10 * time.Second}
@@ -225,6 +255,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.httpSrv.Shutdown(shut)
 	if s.metricsSrv != nil {
 		s.metricsSrv.Shutdown(shut)
+	}
+	if s.statusSrv != nil {
+		s.statusSrv.Shutdown(shut)
 	}
 	s.tr.Close()
 	s.wg.Wait()
@@ -274,6 +307,7 @@ func (s *Server) handleMessage(host string, msg peers.Message) {
 		}
 	}
 	s.metrics.received(host, msgName(msg.Type), len(body))
+	s.peers.note(host, true, nil)
 	env, err := decodeEnvelope(msg.Type, body)
 	if err != nil {
 		s.log.Warn("message dropped", eolog.Peer(host), "type", msgName(msg.Type), eolog.Err(err))
@@ -308,6 +342,9 @@ func (s *Server) handleMessage(host string, msg peers.Message) {
 // send delivers one message to an authority, counting its bytes.
 func (s *Server) send(ctx context.Context, host string, t peers.MessageType, body []byte) error {
 	err := s.tr.Send(ctx, host, toMessage(t, body))
+	if ctx.Err() == nil {
+		s.peers.note(host, false, err)
+	}
 	if err == nil {
 		s.metrics.sent(host, msgName(t), len(body))
 	}

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eolog"
 )
@@ -52,4 +55,29 @@ func TestStatusReportProgressAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { i++; s.reportProgress("e", "mix", i%9, 10) }); n > 0 {
 		t.Errorf("reportProgress allocates %v times per call", n)
 	}
+}
+
+// The page shows what the state says of a failed election: its reason,
+// the absent and blamed authorities, the trustees awaited; phases with
+// their progress and an estimate of the time left. Text is escaped.
+func TestStatusTemplate(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	p := &phaseProgress{name: "mix", done: 1, total: 4, started: now.Add(-10 * time.Second), updated: now}
+	seen := now.Add(-3 * time.Second)
+	r := StatusReport{Authority: "a1", Time: now, Started: now.Add(-time.Hour), Elections: []ElectionReport{{
+		ID: "e<1>", Status: statusFailed, Reason: "local-a3 sent a mix whose proof fails", Threshold: 2,
+		Authorities: []string{"local-a1", "local-a2", "local-a3"}, Absent: []string{"local-a2"}, Blamed: []string{"local-a3"},
+		Approvals: []ApprovalReport{{Authority: "local-a1", Kind: "tally"}},
+		Phases:    []PhaseReport{p.report(now)},
+	}}, Peers: []PeerReport{{Name: "local-a2", Role: "authority", Connected: true, LastSeen: &seen}}}
+	require.NotNil(t, r.Elections[0].Phases[0].ETASeconds)
+	require.InDelta(t, 30, *r.Elections[0].Phases[0].ETASeconds, 0.01)
+	var buf bytes.Buffer
+	require.NoError(t, statusTemplate.Execute(&buf, r))
+	html := buf.String()
+	for _, want := range []string{`data-status="failed"`, "local-a3 sent a mix whose proof fails", "Absent: local-a2",
+		"Blamed: local-a3", "local-a1 (tally)", "1 of 4 (25%)", "~30s", "3s ago", "e&lt;1&gt;", "connected"} {
+		require.Contains(t, html, want)
+	}
+	require.NotContains(t, html, "e<1>")
 }
