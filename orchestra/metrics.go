@@ -1,97 +1,79 @@
 package orchestra
 
 import (
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/eo-mixnet/eo/eolog"
 )
 
-// metrics are the daemon's Prometheus metrics, in the text exposition
-// format (a handful of counters need no client library).
+// metrics are the daemon's Prometheus metrics, through
+// prometheus/client_golang on a registry of their own (not the global
+// default one): eo's counters, a histogram of the phases' durations, and
+// the Go runtime's and the process's collectors, under the names
+// Grafana's dashboards expect (go_*, process_*).
 type metrics struct {
-	mu        sync.Mutex
-	started   map[string]float64    // eo_sessions_started_total{kind}
-	ended     map[string]float64    // eo_sessions_ended_total{status}
-	msgsIn    map[[2]string]float64 // eo_messages_received_total{peer,type}
-	bytesIn   map[string]float64    // eo_received_bytes_total{peer}
-	msgsOut   map[[2]string]float64
-	bytesOut  map[string]float64
-	phaseSum  map[string]float64 // eo_phase_seconds_sum{phase}
-	phaseCnt  map[string]float64
+	reg       *prometheus.Registry
+	started   *prometheus.CounterVec   // eo_sessions_started_total{kind}
+	ended     *prometheus.CounterVec   // eo_sessions_ended_total{status}
+	msgsIn    *prometheus.CounterVec   // eo_messages_received_total{peer,type}
+	bytesIn   *prometheus.CounterVec   // eo_received_bytes_total{peer}
+	msgsOut   *prometheus.CounterVec   // eo_messages_sent_total{peer,type}
+	bytesOut  *prometheus.CounterVec   // eo_sent_bytes_total{peer}
+	phases    *prometheus.HistogramVec // eo_phase_seconds{phase}
 	startTime time.Time
+	handler   http.Handler
 }
 
+// phaseBuckets are eo_phase_seconds's buckets: 10 ms to about 3 hours.
+var phaseBuckets = prometheus.ExponentialBuckets(0.01, 3, 14)
+
+// newMetrics makes the metrics; setActive adds eo_sessions_active.
 func newMetrics() *metrics {
-	return &metrics{started: map[string]float64{}, ended: map[string]float64{}, msgsIn: map[[2]string]float64{},
-		bytesIn: map[string]float64{}, msgsOut: map[[2]string]float64{}, bytesOut: map[string]float64{},
-		phaseSum: map[string]float64{}, phaseCnt: map[string]float64{}, startTime: time.Now()}
+	m := &metrics{reg: prometheus.NewRegistry(), startTime: time.Now()}
+	m.started = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eo_sessions_started_total", Help: "Key generations and tallies started."}, []string{"kind"})
+	m.ended = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eo_sessions_ended_total", Help: "Key generations and tallies ended, by outcome."}, []string{"status"})
+	m.msgsIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eo_messages_received_total", Help: "Peer messages received."}, []string{"peer", "type"})
+	m.bytesIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eo_received_bytes_total", Help: "Peer message bytes received."}, []string{"peer"})
+	m.msgsOut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eo_messages_sent_total", Help: "Peer messages sent."}, []string{"peer", "type"})
+	m.bytesOut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "eo_sent_bytes_total", Help: "Peer message bytes sent."}, []string{"peer"})
+	m.phases = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "eo_phase_seconds", Help: "Time spent per protocol phase.", Buckets: phaseBuckets}, []string{"phase"})
+	m.reg.MustRegister(m.started, m.ended, m.msgsIn, m.bytesIn, m.msgsOut, m.bytesOut, m.phases,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "eo_up_seconds", Help: "Seconds since the daemon started."},
+			func() float64 { return time.Since(m.startTime).Seconds() }),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return m
 }
 
-func (m *metrics) sessionStarted(kind string) { m.mu.Lock(); m.started[kind]++; m.mu.Unlock() }
-func (m *metrics) sessionEnded(status string) { m.mu.Lock(); m.ended[status]++; m.mu.Unlock() }
+// setActive registers eo_sessions_active, which active counts.
+func (m *metrics) setActive(active func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "eo_sessions_active", Help: "Elections with a running phase."},
+		func() float64 { return float64(active()) }))
+}
+
+func (m *metrics) sessionStarted(kind string) { m.started.WithLabelValues(kind).Inc() }
+func (m *metrics) sessionEnded(status string) { m.ended.WithLabelValues(status).Inc() }
 
 func (m *metrics) received(peer, typ string, n int) {
-	m.mu.Lock()
-	m.msgsIn[[2]string{peer, typ}]++
-	m.bytesIn[peer] += float64(n)
-	m.mu.Unlock()
+	m.msgsIn.WithLabelValues(peer, typ).Inc()
+	m.bytesIn.WithLabelValues(peer).Add(float64(n))
 }
 
 func (m *metrics) sent(peer, typ string, n int) {
-	m.mu.Lock()
-	m.msgsOut[[2]string{peer, typ}]++
-	m.bytesOut[peer] += float64(n)
-	m.mu.Unlock()
+	m.msgsOut.WithLabelValues(peer, typ).Inc()
+	m.bytesOut.WithLabelValues(peer).Add(float64(n))
 }
 
 func (m *metrics) phase(name string, d time.Duration) {
-	m.mu.Lock()
-	m.phaseSum[name] += d.Seconds()
-	m.phaseCnt[name]++
-	m.mu.Unlock()
-}
-
-func (m *metrics) write(w io.Writer, active int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Fprintf(w, "# HELP eo_up_seconds Seconds since the daemon started.\n# TYPE eo_up_seconds gauge\neo_up_seconds %g\n", time.Since(m.startTime).Seconds())
-	fmt.Fprintf(w, "# HELP eo_sessions_active Elections with a running phase.\n# TYPE eo_sessions_active gauge\neo_sessions_active %d\n", active)
-	counter1(w, "eo_sessions_started_total", "Key generations and tallies started.", "kind", m.started)
-	counter1(w, "eo_sessions_ended_total", "Key generations and tallies ended, by outcome.", "status", m.ended)
-	counter2(w, "eo_messages_received_total", "Peer messages received.", m.msgsIn)
-	counter1(w, "eo_received_bytes_total", "Peer message bytes received.", "peer", m.bytesIn)
-	counter2(w, "eo_messages_sent_total", "Peer messages sent.", m.msgsOut)
-	counter1(w, "eo_sent_bytes_total", "Peer message bytes sent.", "peer", m.bytesOut)
-	fmt.Fprintf(w, "# HELP eo_phase_seconds Time spent per protocol phase.\n# TYPE eo_phase_seconds summary\n")
-	for _, k := range sortedKeys(m.phaseSum) {
-		fmt.Fprintf(w, "eo_phase_seconds_sum{phase=%q} %g\neo_phase_seconds_count{phase=%q} %g\n", k, m.phaseSum[k], k, m.phaseCnt[k])
-	}
-}
-
-func counter1(w io.Writer, name, help, label string, v map[string]float64) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
-	for _, k := range sortedKeys(v) {
-		fmt.Fprintf(w, "%s{%s=%q} %g\n", name, label, k, v[k])
-	}
-}
-
-func counter2(w io.Writer, name, help string, v map[[2]string]float64) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
-	keys := make([][2]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
-	for _, k := range keys {
-		fmt.Fprintf(w, "%s{peer=%q,type=%q} %g\n", name, k[0], k[1], v[k])
-	}
+	m.phases.WithLabelValues(name).Observe(d.Seconds())
 }
 
 func sortedKeys(m map[string]float64) []string {
@@ -103,8 +85,10 @@ func sortedKeys(m map[string]float64) []string {
 	return keys
 }
 
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+// activeSessions counts the elections with a running phase.
+func (s *Server) activeSessions() int {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	active := 0
 	for _, e := range s.elections {
 		e.mu.Lock()
@@ -113,9 +97,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		}
 		e.mu.Unlock()
 	}
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	s.metrics.write(w, active)
+	return active
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	s.metrics.handler.ServeHTTP(w, r)
 }
 
 // summary is what one key generation or tally cost at this authority,

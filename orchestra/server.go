@@ -142,7 +142,9 @@ func New(o Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{id: id, store: store, cfg: cfg.withDefaults(), log: log, dir: filepath.Join(o.Dir, ElectionsDir),
-		metrics: newMetrics(), elections: map[string]*election{}, orphans: map[string][]orphan{}, ks: ks}
+		elections: map[string]*election{}, orphans: map[string][]orphan{}, ks: ks}
+	s.metrics = newMetrics()
+	s.metrics.setActive(s.activeSessions)
 	if o.Drill != nil {
 		d := *o.Drill
 		s.drill = &d
