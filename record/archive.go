@@ -2,6 +2,7 @@ package record
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -115,10 +116,14 @@ func TarGz(f Files) ([]byte, [32]byte, error) {
 // ReadTarGz reads a record from a tar.gz, accepting only directories and
 // regular files with safe relative names, each once, within the limits.
 func ReadTarGz(r io.Reader) (Files, error) {
-	gz, err := gzip.NewReader(r)
+	// One gzip member and nothing after it (doc/verify.md §9): the reader
+	// stops at the member's end, and br says whether anything follows.
+	br := bufio.NewReader(r)
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrMalformedArchive, err)
 	}
+	gz.Multistream(false)
 	tr := tar.NewReader(gz)
 	f := Files{}
 	var total int64
@@ -159,11 +164,34 @@ func ReadTarGz(r io.Reader) (Files, error) {
 		}
 		f[hdr.Name] = data
 	}
-	// Trailing garbage after the gzip stream is rejected.
-	if _, err := io.Copy(io.Discard, gz); err != nil {
-		return nil, fmt.Errorf("%w: gzip: %v", ErrMalformedArchive, err)
+	// After the tar archive's end, only zero bytes (record padding) in
+	// the member, which must end cleanly; then nothing at all.
+	if err := zerosToEOF(gz); err != nil {
+		return nil, err
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the gzip member (a second member or trailing bytes)", ErrMalformedArchive)
 	}
 	return f, nil
+}
+
+// zerosToEOF reads r to its end and fails unless every byte is zero.
+func zerosToEOF(r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return fmt.Errorf("%w: data after the tar archive's end", ErrMalformedArchive)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: gzip: %v", ErrMalformedArchive, err)
+		}
+	}
 }
 
 // WriteDir writes f under dir (created if needed), each file atomically,

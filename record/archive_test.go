@@ -131,3 +131,45 @@ func FuzzReadTarGz(f *testing.F) {
 		}
 	})
 }
+
+// tally.tar.gz is one gzip member and nothing after it (doc/verify.md §9):
+// a second member (even an empty one, or one holding more files), trailing
+// bytes, or non-zero data after the tar archive's end are refused.
+func TestReadTarGzOneMember(t *testing.T) {
+	good, _, err := TarGz(sample())
+	require.NoError(t, err)
+	member := func(data []byte) []byte {
+		var buf bytes.Buffer
+		gz := gzip.NewWriter(&buf)
+		_, err := gz.Write(data)
+		require.NoError(t, err)
+		require.NoError(t, gz.Close())
+		return buf.Bytes()
+	}
+	more, _, err := TarGz(Files{"notes.txt": []byte("hidden\n")})
+	require.NoError(t, err)
+	for name, data := range map[string][]byte{
+		"empty second member":  append(bytes.Clone(good), member(nil)...),
+		"second archive":       append(bytes.Clone(good), more...),
+		"trailing zero byte":   append(bytes.Clone(good), 0),
+		"trailing garbage":     append(bytes.Clone(good), "junk"...),
+		"data after tar's end": func() []byte { raw := gunzip(t, good); return member(append(raw, "x"...)) }(),
+	} {
+		_, err := ReadTarGz(bytes.NewReader(data))
+		require.ErrorIs(t, err, ErrMalformedArchive, name)
+	}
+	// Zero padding after the archive's end is tar's own and accepted.
+	f, err := ReadTarGz(bytes.NewReader(member(append(gunzip(t, good), make([]byte, 1024)...))))
+	require.NoError(t, err)
+	require.Equal(t, sample(), f)
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	gz, err := gzip.NewReader(bytes.NewReader(b))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	_, err = out.ReadFrom(gz)
+	require.NoError(t, err)
+	return out.Bytes()
+}

@@ -490,15 +490,32 @@ func Assemble(rec *ElectionRecord, params []byte, sigs [][]byte) (Files, error) 
 	return f, nil
 }
 
-// certificate parses the authority's one PEM certificate.
+// certificate parses the authority's certificate as doc/verify.md §8
+// accepts it: white space, one PEM CERTIFICATE block without headers,
+// white space; a DER X.509 certificate with an ECDSA P-256 or Ed25519
+// key. Dates and key usage are not checked.
 func (a Authority) certificate() (*x509.Certificate, error) {
-	block, rest := pem.Decode([]byte(a.Certificate))
-	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
+	in := []byte(a.Certificate)
+	block, rest := pem.Decode(in)
+	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 ||
+		len(bytes.TrimSpace(in[:bytes.Index(in, []byte("-----BEGIN"))])) != 0 {
 		return nil, fmt.Errorf("record: authority %d: certificate is not one PEM certificate", a.Index)
+	}
+	if len(block.Headers) != 0 {
+		return nil, fmt.Errorf("record: authority %d: certificate's PEM block has headers", a.Index)
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("record: authority %d: certificate: %w", a.Index, err)
+	}
+	switch pub := cert.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if pub.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("record: authority %d: certificate's ECDSA key is not on P-256", a.Index)
+		}
+	case ed25519.PublicKey:
+	default:
+		return nil, fmt.Errorf("record: authority %d: certificate's key is neither ECDSA P-256 nor Ed25519", a.Index)
 	}
 	return cert, nil
 }

@@ -82,7 +82,8 @@ func TestElectionPipeline(t *testing.T) {
 		file0.Write(l)
 		file0.WriteByte('\n')
 	}
-	// The repeated line 1 (voter v0) at line 9 supersedes line 1.
+	// The repeated line 1 (voter v0) at line 9 is a copy: it supersedes
+	// nothing (doc/verify.md §3.3), and line 1 counts.
 	rec, err := Simulate(cfg, keys, [][]byte{file0.Bytes(), f1}, SimulateOptions{Mixers: []int{1, 3}, Decryptors: []int{3, 2}, Sign: testSigner, Verify: testVerifier, Rand: testRand(3)})
 	require.NoError(t, err)
 	require.Len(t, rec.Questions, 2)
@@ -92,7 +93,7 @@ func TestElectionPipeline(t *testing.T) {
 		reasons[e.Line] = e.Reason
 	}
 	require.Len(t, reasons, 4, "%v", q0.Excluded)
-	require.Equal(t, "superseded by line 9", reasons[1])
+	require.Equal(t, ballot.ReasonDuplicate, reasons[9])
 	require.Equal(t, ballot.ReasonMalformed, reasons[2])
 	require.Equal(t, ballot.ReasonEmpty, reasons[4])
 	require.Equal(t, ballot.ReasonWidth, reasons[5])

@@ -195,6 +195,10 @@ func (v *verifier) readJSON(id, phase, name string, dst any) bool {
 	if !ok {
 		return false
 	}
+	if err := checkJSONInts(b); err != nil {
+		v.malformed(id, phase, name, "%v", err)
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -209,8 +213,8 @@ func (v *verifier) readJSON(id, phase, name string, dst any) bool {
 }
 
 // Verify checks an election record completely, as a third party would,
-// and never panics. The checks and their numbers are listed in
-// doc/record.md.
+// and never panics. The checks, their numbers and their rules are
+// doc/verify.md §10.
 func Verify(f Files, opt Options) (rep *Report) {
 	rep = &Report{Failures: []Failure{}, Questions: []QuestionResult{}}
 	defer func() {
