@@ -125,7 +125,7 @@ func encodeDKGLog(entries []dkgEntry) []byte {
 func (w *dkgLog) append(en dkgEntry) error {
 	w.entries = append(w.entries, en)
 	b := encodeDKGLog(w.entries)
-	err := w.e.srv.ks.WriteSecret(w.e.rel(fileDKGLog(w.q)), b)
+	err := w.e.srv.ks.WriteLog(w.e.rel(fileDKGLog(w.q)), b)
 	clear(b)
 	return err
 }

@@ -141,6 +141,9 @@ func New(o Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if m := ks.Migrated(); len(m) > 0 {
+		log.Info("keystore migrated to age's passphrase format", "files", len(m))
+	}
 	s := &Server{id: id, store: store, cfg: cfg.withDefaults(), log: log, dir: filepath.Join(o.Dir, ElectionsDir),
 		elections: map[string]*election{}, orphans: map[string][]orphan{}, ks: ks}
 	s.metrics = newMetrics()
