@@ -41,6 +41,11 @@ type Options struct {
 	Out       string  // directory for the record and tally.tar.gz ("": none written)
 	Timeout   time.Duration
 	Progress  io.Writer
+	// Phases, if set, receives the progress of each phase: eotest's own
+	// (keygen, encrypt, tally, verify) and, during the key generation and
+	// the tally, those the director's status page reports, as "tally:
+	// <phase>" (polled every PollEvery). total <= 0 is unknown.
+	Phases func(phase string, done, total int)
 
 	// Logger receives the events of the local authorities; Config is
 	// their configuration (both for Local only).
@@ -108,6 +113,48 @@ type Result struct {
 	Excluded    int              `json:"excluded"`         // ballot lines excluded, all questions
 }
 
+// PollEvery is how often Full reads the director's status during a phase.
+const PollEvery = 500 * time.Millisecond
+
+func (o *Options) phase(name string, done, total int) {
+	if o.Phases != nil {
+		o.Phases(name, done, total)
+	}
+}
+
+// follow reports, until the returned function is called, the phases that
+// the director's status page shows for the election, prefixed by what.
+func (o *Options) follow(ctx context.Context, h *Harness, electionID, what string) (stop func()) {
+	if o.Phases == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(PollEvery)
+		defer t.Stop()
+		for {
+			if st, err := h.Status(ctx); err == nil {
+				for _, e := range st.Elections {
+					if e.ID != electionID {
+						continue
+					}
+					for _, p := range e.Phases {
+						o.Phases(what+": "+p.Name, p.Done, p.Total)
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 func (o *Options) logf(format string, args ...any) {
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, format+"\n", args...)
@@ -168,20 +215,25 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 
 	o.logf("create: election %s, authorities %v, threshold %d, %d question(s) of widths %v", res.ElectionID, authorities, o.Threshold, o.Questions, widths)
 	start := time.Now()
+	o.phase("keygen", 0, 1)
+	stop := o.follow(ctx, h, res.ElectionID, "keygen")
 	var pks []string
 	if o.Widths == nil {
 		pks, err = h.Create(ctx, res.ElectionID, authorities, o.Threshold, o.Questions)
 	} else {
 		pks, err = h.CreateWidths(ctx, res.ElectionID, authorities, o.Threshold, widths)
 	}
+	stop()
 	if err != nil {
 		return nil, err
 	}
+	o.phase("keygen", 1, 1)
 	res.Times.KeyGeneration = time.Since(start).Seconds()
 
 	o.logf("encrypt: %d voters", o.Votes)
 	start = time.Now()
-	votes, err := EncryptWidths(res.ElectionID, pks, widths, o.Votes, o.Answers)
+	o.phase("encrypt", 0, o.Votes)
+	votes, err := encryptWidths(res.ElectionID, pks, widths, o.Votes, o.Answers, func(done int) { o.phase("encrypt", done, o.Votes) })
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +251,14 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 
 	o.logf("tally: download and validation at every authority, %d mixes with cross-verification, decryption, record", len(authorities))
 	start = time.Now()
+	o.phase("tally", 0, 1)
+	stop = o.follow(ctx, h, res.ElectionID, "tally")
 	tallyURL, tallyHash, err := h.Tally(ctx, res.ElectionID, votes.File)
+	stop()
 	if err != nil {
 		return nil, err
 	}
+	o.phase("tally", 1, 1)
 	res.Times.Tally = time.Since(start).Seconds()
 	res.TallyHash = tallyHash
 
@@ -218,7 +274,11 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 
 	o.logf("verify: the whole record, as eoverify does")
 	start = time.Now()
+	o.phase("verify", 0, 1)
 	rep, err := Check(tgz, res.ElectionID, authorities, votes.Want)
+	if err == nil {
+		o.phase("verify", 1, 1)
+	}
 	res.Times.Verification = time.Since(start).Seconds()
 	if rep != nil {
 		res.Checks, res.Blame, res.Events = rep.Checks, rep.Blame, rep.Events

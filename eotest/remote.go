@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
@@ -336,6 +337,28 @@ func (h *Harness) PostTo(ctx context.Context, base, path string, body []byte) (i
 	return resp.StatusCode, string(msg), nil
 }
 
+// Status reads the director's status page (/status.json), with this
+// harness's certificate: its own authority's operator may.
+func (h *Harness) Status(ctx context.Context) (*orchestra.StatusReport, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.director+"/status.json", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("eotest: status: %s", resp.Status)
+	}
+	var st orchestra.StatusReport
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("eotest: status: %w", err)
+	}
+	return &st, nil
+}
+
 // DirectorURL is the base URL of the API this harness asks: its own
 // authority's.
 func (h *Harness) DirectorURL() string { return h.director }
@@ -409,6 +432,12 @@ func Encrypt(electionID string, publicKeys []string, n, answers int) (*Votes, er
 // question q's ballot is widths[q] elements, each an answer at random, and
 // its plaintext line their numbers joined by commas.
 func EncryptWidths(electionID string, publicKeys []string, widths []int, n, answers int) (*Votes, error) {
+	return encryptWidths(electionID, publicKeys, widths, n, answers, nil)
+}
+
+// encryptWidths is EncryptWidths calling progress, if not nil, with the
+// number of ballots encrypted so far, now and then.
+func encryptWidths(electionID string, publicKeys []string, widths []int, n, answers int, progress func(done int)) (*Votes, error) {
 	if n < 1 {
 		return nil, errors.New("eotest: --vcount must be at least 1")
 	}
@@ -461,7 +490,11 @@ func EncryptWidths(electionID string, publicKeys []string, widths []int, n, answ
 		}
 	}
 	lines := make([][]byte, n)
+	var encrypted atomic.Int64
 	err := par.ForErr(n, 64, func(lo, hi int) error {
+		if progress != nil {
+			defer func() { progress(int(encrypted.Add(int64(hi - lo)))) }()
+		}
 		parts := make([][]byte, nq)
 		for i := lo; i < hi; i++ {
 			for q := range parts {

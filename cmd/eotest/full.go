@@ -15,6 +15,7 @@ import (
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/eotest"
 	"github.com/eo-mixnet/eo/internal/drill"
+	"github.com/eo-mixnet/eo/internal/progress"
 )
 
 func fullCmd() *cobra.Command {
@@ -81,11 +82,17 @@ directs, the peers take part.`,
 			if verbose {
 				level = slog.LevelInfo
 			}
-			o.Logger = slog.New(eolog.NewTextHandler(cmd.ErrOrStderr(), &eolog.Options{Level: level}))
+			logTo := cmd.ErrOrStderr()
+			var meter *progress.Meter // nil with --json: shows nothing
 			if !asJSON {
-				o.Progress = cmd.ErrOrStderr()
+				// Bars per phase on a terminal, lines otherwise.
+				meter = progress.New(cmd.ErrOrStderr(), progress.IsTerminal(cmd.ErrOrStderr()))
+				defer meter.Close()
+				o.Progress, o.Phases, logTo = meter.Writer(), meter.Phase, meter.Writer()
 			}
+			o.Logger = slog.New(eolog.NewTextHandler(logTo, &eolog.Options{Level: level}))
 			res, err := eotest.Full(cmd.Context(), o)
+			meter.Close()
 			if err != nil {
 				return err
 			}
