@@ -23,8 +23,9 @@
 //
 // Output rules, followed everywhere in this file: the report goes to
 // standard output; errors go to standard error as one line
-// "eoverify: message", lower case, without a final period; progress goes
-// to standard error only when it is a terminal. The exit status is 0 for a
+// "eoverify: message", lower case, without a final period; progress (a bar
+// per phase of each question) goes to standard error only when it is a
+// terminal, and never with --json. The exit status is 0 for a
 // valid record, 1 for a complete record that fails a check, and 2 for a
 // malformed, incomplete or unreadable record or a usage error.
 //
@@ -42,7 +43,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/eo-mixnet/eo/internal/progress"
 	"github.com/eo-mixnet/eo/record"
 )
 
@@ -134,16 +137,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return record.ExitMalformed
 		}
 	}
-	progress := func(string, ...any) {}
-	if isTerminal(stderr) {
-		progress = func(format string, a ...any) {
-			fmt.Fprintf(stderr, "\r\x1b[K"+format, a...)
+	// A bar per phase of each question on a terminal, without --json.
+	var meter *progress.Meter
+	var mu sync.Mutex
+	current := map[int]string{} // each question's running phase
+	if isTerminal(stderr) && !*asJSON {
+		meter = progress.New(stderr, true)
+		defer meter.Close()
+		opt.Progress = func(q int, phase string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if prev, ok := current[q]; ok {
+				meter.Phase(prev, 1, 1)
+			}
+			current[q] = fmt.Sprintf("question %d: %s", q, phase)
+			meter.Phase(current[q], 0, 1)
 		}
-		opt.Progress = func(q int, phase string) { progress("verifying question %d: %s", q, phase) }
 	}
-	progress("reading %s", oneLine(paths[0]))
 	rep, err := record.VerifyPath(paths[0], opt)
-	progress("")
+	if err == nil {
+		for _, p := range current {
+			meter.Phase(p, 1, 1)
+		}
+	}
+	meter.Close()
 	if err != nil {
 		fmt.Fprintf(stderr, "eoverify: %s\n", oneLine(err.Error()))
 		return record.ExitMalformed
