@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eo-mixnet/eo/bench"
+	"github.com/eo-mixnet/eo/eotest"
+	"github.com/eo-mixnet/eo/internal/progress"
 )
 
 func rootCmd() *cobra.Command {
@@ -49,14 +53,25 @@ func rootCmd() *cobra.Command {
 func benchCmd() *cobra.Command {
 	var n, width, procs, recordN int
 	var asJSON, mem, threshold bool
+	var sweep []int
+	var sweepOut string
+	var sweepN int
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure shuffle, proof and verification costs on this machine",
 		Long: `Measure, in one run, one variable-base scalar multiplication (SM) and the
 costs of shuffling, proving and verifying n ciphertexts of the given width,
-per ciphertext and as ratios to SM.`,
+per ciphertext and as ratios to SM.
+
+With --sweep 1000,10000,100000, run instead a whole local election (as
+eotest full --local) at each size and report each phase's seconds and the
+peak memory: a table (--json: one JSON object), and an SVG plot of both
+against the ballots, with the old engine's figure, in --out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(sweep) > 0 {
+				return runSweep(cmd, sweep, sweepN, sweepOut, asJSON)
+			}
 			rep, err := bench.ShuffleBench(n, width, procs, mem)
 			if err != nil {
 				return err
@@ -114,6 +129,37 @@ per ciphertext and as ratios to SM.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON line")
 	cmd.Flags().BoolVar(&mem, "mem", true, "also measure peak memory (proves and verifies a second time)")
 	cmd.Flags().BoolVar(&threshold, "threshold", true, "also measure key generation and threshold decryption")
+	cmd.Flags().IntSliceVar(&sweep, "sweep", nil, "run whole local elections of these sizes (ballots) and plot them")
+	cmd.Flags().IntVar(&sweepN, "authorities", 2, "with --sweep: authorities")
+	cmd.Flags().StringVar(&sweepOut, "out", ".", "with --sweep: the directory of sweep.svg")
 	cmd.Flags().IntVar(&recordN, "record", 0, "also run an in-process 2-authority election of this many ballots and verify its record")
 	return cmd
+}
+
+func runSweep(cmd *cobra.Command, sizes []int, n int, out string, asJSON bool) error {
+	o := eotest.SweepOptions{Sizes: sizes, Authorities: n}
+	var meter *progress.Meter // nil with --json: shows nothing
+	if !asJSON {
+		meter = progress.New(cmd.ErrOrStderr(), progress.IsTerminal(cmd.ErrOrStderr()))
+		defer meter.Close()
+		o.Phases = meter.Phase
+	}
+	rep, err := eotest.Sweep(cmd.Context(), o)
+	meter.Close()
+	if err != nil {
+		return err
+	}
+	var svg bytes.Buffer
+	if err := rep.WriteSVG(&svg); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "sweep.svg"), svg.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+	}
+	rep.WriteTable(cmd.OutOrStdout())
+	fmt.Fprintf(cmd.OutOrStdout(), "plot: %s\n", filepath.Join(out, "sweep.svg"))
+	return nil
 }
