@@ -1,7 +1,10 @@
-// Refreshes the status page: fetches it again every 2 seconds and swaps
-// in its main element. No framework, nothing from elsewhere.
+// Refreshes the status page: fetches it again every 2 seconds (or every
+// ?refresh= milliseconds, 200 at least) and swaps in its main element. No
+// framework, nothing from elsewhere.
 "use strict";
 (function () {
+  const asked = Number(new URLSearchParams(location.search).get("refresh"));
+  const every = asked >= 200 ? asked : 2000;
   async function refresh() {
     try {
       const r = await fetch(location.href, { cache: "no-store" });
@@ -14,5 +17,5 @@
       // The authority may be restarting: try again at the next tick.
     }
   }
-  setInterval(refresh, 2000);
+  setInterval(refresh, every);
 })();
