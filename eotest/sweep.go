@@ -159,7 +159,7 @@ func (r *SweepReport) WriteTable(w io.Writer) {
 // with the references) and the peak memory against ballots.
 func (r *SweepReport) WriteSVG(w io.Writer) error {
 	const (
-		width, height = 900, 420
+		width, height = 960, 420
 		panelW        = 380
 		top, bottom   = 50, 60
 		plotH         = height - top - bottom
@@ -247,7 +247,7 @@ func (r *SweepReport) WriteSVG(w io.Writer) error {
 	}
 
 	// Right panel: peak memory, log x, linear y.
-	x0 = 520
+	x0 = 540
 	mtop := niceCeil(mmax)
 	pm := func(mb float64) float64 { return top + plotH - mb/mtop*plotH }
 	axes(&b, x0, panelW, top, plotH, "ballots", "peak memory (MB)")
