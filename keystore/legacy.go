@@ -1,9 +1,15 @@
 package keystore
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
@@ -67,4 +73,69 @@ func (k *legacyKeystore) open(name string, sealed []byte) ([]byte, error) {
 		return nil, fmt.Errorf("keystore: %s does not open with this passphrase, or was altered or moved", name)
 	}
 	return pt, nil
+}
+
+func (k *legacyKeystore) seal(name string, plaintext []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(k.key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(sealMagic)+aead.NonceSize(), len(sealMagic)+aead.NonceSize()+len(plaintext)+aead.Overhead())
+	copy(out, sealMagic)
+	nonce := out[len(sealMagic):]
+	rand.Read(nonce)
+	return aead.Seal(out, nonce, plaintext, []byte(sealMagic+name)), nil
+}
+
+// TestingOnlyWriteV1 rewrites the keystore of the authority directory
+// dir in the previous format (version 1), as an earlier eo left it, so
+// that tests can check that a daemon still starts on it and migrates it.
+func TestingOnlyWriteV1(dir string, pass []byte) error {
+	k, err := Open(dir, pass)
+	if err != nil {
+		return err
+	}
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	p := legacyParams{Version: 1, KDF: "scrypt", N: 1 << 15, R: 8, P: 1, Salt: base64.RawURLEncoding.EncodeToString(salt)}
+	key, err := scrypt.Key(pass, salt, p.N, p.R, p.P, chacha20poly1305.KeySize)
+	if err != nil {
+		return err
+	}
+	lk := &legacyKeystore{key: key}
+	check, err := lk.seal(File, []byte(keystoreText))
+	if err != nil {
+		return err
+	}
+	p.Check = base64.RawURLEncoding.EncodeToString(check)
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || d.Name() == IdentityFile {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || !bytes.HasPrefix(b, []byte(ageMagic)) {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		pt, err := k.ReadSecret(rel)
+		if err != nil {
+			return err
+		}
+		sealed, err := lk.seal(filepath.ToSlash(rel), pt)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, sealed, 0o600)
+	})
+	if err != nil {
+		return err
+	}
+	out, _ := json.MarshalIndent(p, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, File), append(out, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Remove(filepath.Join(dir, IdentityFile))
 }
