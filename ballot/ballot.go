@@ -82,6 +82,10 @@ type Context struct {
 // immutable: it keeps the canonical bytes it was decoded from, which the
 // proofs' transcript absorbs, so accessors return copies.
 //
+// The line format, the proof's transcript and the rule are specified in
+// doc/verify.md §3 (with vectors in testdata/vectors); what follows
+// summarises it.
+//
 // # Line format
 //
 // A ballot is one line, with no whitespace, keys in this order, and

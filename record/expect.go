@@ -3,8 +3,8 @@ package record
 // What a verifier expects from outside the record: the record proves that
 // it is consistent with the certificates it carries, and only the owner's
 // own knowledge (the vote file it published, the threshold and the
-// authorities it chose) says that these are the right ones (threats.md
-// A13).
+// authorities it chose) says that these are the right ones
+// (doc/verify.md, checks E1–E3).
 
 import (
 	"bufio"

@@ -1,7 +1,7 @@
 package record
 
 // Signatures of the record: one accepted byte form per signature
-// (doc/record.md, "Signatures"; threats.md A15), so that nobody can change
+// (doc/verify.md §8, doc/record.md §3.11), so that nobody can change
 // a valid record's bytes, and the hash it is published under, and keep it
 // valid.
 

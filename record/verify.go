@@ -699,7 +699,7 @@ func (v *verifier) keygen(qs *question) bool {
 		case threshold.FaultComplaintRefuted, threshold.FaultAbsent:
 			// A refuted complaint may follow a share lost in transit,
 			// and absence is not misbehaviour: events, not blame
-			// (threats.md A14).
+			// (doc/record.md §3.3).
 			v.event(q, f.Party, kg, "%s", f.String())
 		default:
 			v.blame(q, f.Party, kg, "%s", f.String())
@@ -824,7 +824,7 @@ func (v *verifier) mixes(qs *question) bool {
 		verdict, err := c.Offer(m)
 		switch {
 		case errors.Is(err, chain.ErrMixer):
-			v.fail("M2", mx, md+fileMixInfo, "authority %d offered a mix before mix %d (threats.md A11): %v", info.Mixer, j, err)
+			v.fail("M2", mx, md+fileMixInfo, "authority %d offered a mix before mix %d (doc/verify.md, M2): %v", info.Mixer, j, err)
 			return false
 		case errors.Is(err, chain.ErrUnsigned):
 			v.fail("M4", mx, md+fileSignature, "mix %d is not signed by its mixer, authority %d: %v", j, info.Mixer, err)

@@ -5,6 +5,9 @@
 // Verificatum mix-net ("How to implement a stand-alone verifier for the
 // Verificatum mix-net", Section 8.3, "Proof of a shuffle"), made
 // non-interactive with the proofs.Transcript over the whole statement.
+// The normative specification — generators, encoding, transcript and
+// verification equations — is doc/verify.md §4, with test vectors in
+// testdata/vectors/shuffle-proof.json; this documentation summarises it.
 //
 // # The statement
 //
@@ -16,7 +19,7 @@
 //
 // Generators h_0 … h_N are derived by hashing (proofs.DeriveGenerators)
 // from the election and session; they are never read from input
-// (threats.md A4). The proof is bound to the Context: election, session,
+// (doc/verify.md §4.1). The proof is bound to the Context: election, session,
 // the mix's position in the chain (from 1; "mixer" in the transcript),
 // public key and width.
 //

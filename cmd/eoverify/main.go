@@ -4,7 +4,7 @@
 //	         [--authorities FILE] DIR|FILE.tar.gz
 //
 // It reads the record from a directory or a tally.tar.gz, runs every
-// check of doc/record.md and prints a summary: the election, its vote
+// check of doc/verify.md §10 and prints a summary: the election, its vote
 // file's hash, its threshold and authorities (with their certificates'
 // fingerprints, as eopeers prints them), for each question its ballots,
 // accepted and excluded lines, mixes, decryption and counts, the blame the
@@ -29,6 +29,10 @@
 // valid record, 1 for a complete record that fails a check, and 2 for a
 // malformed, incomplete or unreadable record or a usage error.
 //
+// eoverify --explain CHECK prints the rule of one check (its section of
+// doc/verify.md, embedded in the binary) and exits 0; an unknown check is
+// a usage error.
+//
 // The verification itself is record.Verify, which never panics.
 package main
 
@@ -45,6 +49,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/eo-mixnet/eo/doc"
 	"github.com/eo-mixnet/eo/internal/progress"
 	"github.com/eo-mixnet/eo/record"
 )
@@ -55,6 +60,7 @@ func main() {
 
 const usage = `usage: eoverify [--json] [--threads N] [--votes-hash NI] [--threshold T]
                 [--authorities FILE] DIR|FILE.tar.gz
+       eoverify --explain CHECK
 
 Verify an eo election record. Exit status: 0 valid, 1 invalid (or not
 what --votes-hash, --threshold or --authorities expect), 2 malformed,
@@ -77,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	votesHash := fs.String("votes-hash", "", "the expected `ni:///sha-256;…` of the vote file (check E1)")
 	threshold := fs.Int("threshold", 0, "the expected threshold `t` (check E2)")
 	authFile := fs.String("authorities", "", "a `file` of the expected authorities, one \"HOSTNAME sha256:HEX\" a line (check E3)")
+	explain := fs.String("explain", "", "print the rule of `CHECK` (such as M5) from doc/verify.md and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -95,6 +102,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		paths = append(paths, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	if *explain != "" {
+		if len(paths) != 0 {
+			fmt.Fprintln(stderr, "eoverify: --explain takes no record")
+			return record.ExitMalformed
+		}
+		text, err := doc.Check(*explain)
+		if err != nil {
+			fmt.Fprintf(stderr, "eoverify: --explain: %v\n", err)
+			return record.ExitMalformed
+		}
+		fmt.Fprint(stdout, text)
+		return record.ExitValid
 	}
 	if len(paths) != 1 {
 		fmt.Fprintln(stderr, "eoverify: expected one record, a directory or a .tar.gz file")

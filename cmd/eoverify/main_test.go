@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eo-mixnet/eo/doc"
 	"github.com/eo-mixnet/eo/record"
 	"github.com/stretchr/testify/require"
 )
@@ -334,4 +335,32 @@ func TestUsage(t *testing.T) {
 func TestControlCharacters(t *testing.T) {
 	require.Equal(t, `a\nb\x1b[2J`, oneLine("a\nb\x1b[2J"))
 	require.Equal(t, "ünïcode ok", oneLine("ünïcode ok"))
+}
+
+// --explain prints a check's section of doc/verify.md, the same text;
+// an unknown check, or a record given with it, is a usage error.
+func TestExplain(t *testing.T) {
+	r := runArgs("--explain", "M5")
+	require.Equal(t, 0, r.code, r.stderr)
+	want, err := doc.Check("M5")
+	require.NoError(t, err)
+	require.Equal(t, want, r.stdout)
+	spec, err := doc.Files.ReadFile("verify.md")
+	require.NoError(t, err)
+	require.Contains(t, string(spec), strings.TrimSuffix(r.stdout, "\n"))
+	require.Contains(t, r.stdout, "malformed")
+	require.Empty(t, r.stderr)
+
+	r = runArgs("--explain", "p6")
+	require.Equal(t, 0, r.code)
+	require.Contains(t, r.stdout, "at least t authorities not listed\nas absent sign")
+
+	r = runArgs("--explain", "Q9")
+	require.Equal(t, 2, r.code)
+	require.Empty(t, r.stdout)
+	require.Regexp(t, `^eoverify: --explain: no check "Q9"`, r.stderr)
+
+	r = runArgs("--explain", "M5", "record-dir")
+	require.Equal(t, 2, r.code)
+	require.Empty(t, r.stdout)
 }
