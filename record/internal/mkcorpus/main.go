@@ -158,7 +158,94 @@ func newElection() (*election, error) {
 	if e.bases["keygen-complaint-refuted"], err = e.simulate(cfg1, keys1, vf1, record.SimulateOptions{Mixers: []int{1, 2}, Decryptors: []int{1, 2, 3}}); err != nil {
 		return nil, err
 	}
+	if err := e.ballotRuleBases(vf); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// ballotRuleBases adds the valid records of the ballot rule's decided
+// cases (doc/verify.md §3.3), from a randomness of their own so that the
+// other records do not change with them: the vote file with CRLF line
+// endings; voter 2 appending a line whose proofs are for another
+// election; voter 1 voting again and its first line replayed after.
+func (e *election) ballotRuleBases(vf []byte) error {
+	var seed [32]byte
+	copy(seed[:], "eo/record corpus ballot rule")
+	rnd := mrand.NewChaCha8(seed)
+	line := func(electionID string, vote func(q int) []uint64, voter string) ([]byte, error) {
+		var lines [][]byte
+		for q, qc := range e.cfg.Questions {
+			ctx := ballot.Context{ElectionID: electionID, Question: q, PK: e.keys[q].Public.PublicKey, Width: qc.Width}
+			var m []*group.Element
+			for _, v := range vote(q) {
+				x, err := elgamal.EncodeUint64(v)
+				if err != nil {
+					return nil, err
+				}
+				m = append(m, x)
+			}
+			b, err := ballot.Encrypt(rnd, ctx, m, voter)
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, b.MarshalLine())
+		}
+		return ballot.JoinFile(lines)
+	}
+	invalid, err := line("eo-other", func(q int) []uint64 { return votes[q][0] }, "voter-2")
+	if err != nil {
+		return err
+	}
+	revote, err := line(electionID, func(q int) []uint64 { return []uint64{3, 3}[:e.cfg.Questions[q].Width] }, "voter-1")
+	if err != nil {
+		return err
+	}
+	first, _, _ := bytes.Cut(vf, []byte{'\n'})
+	sim := func(name string, file []byte) error {
+		opt := record.SimulateOptions{Mixers: []int{2, 3}, Decryptors: []int{1, 2, 3}, Sign: record.MixSigner(e.akeys),
+			Verify: record.MixVerifier(e.akeys), Votes: file, Rand: rnd}
+		rec, err := record.Simulate(e.cfg, e.keys, nil, opt)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		e.bases[name], err = record.Build(rec, e.akeys)
+		return err
+	}
+	if err := sim("ballots-crlf", bytes.ReplaceAll(vf, []byte("\n"), []byte("\r\n"))); err != nil {
+		return err
+	}
+	if err := sim("ballots-later-invalid", append(append(bytes.Clone(vf), invalid...), '\n')); err != nil {
+		return err
+	}
+	replay := append(append(bytes.Clone(vf), revote...), '\n')
+	return sim("ballots-replay", append(append(replay, first...), '\n'))
+}
+
+// wantExcluded checks question 0's and 1's exclusions in the ballot rule's
+// records: what doc/verify.md §3.3 decides for them.
+func wantExcluded(name string, f record.Files) error {
+	want := map[string]string{
+		// Line 4 is the garbage line (voteFile).
+		"ballots-crlf":          `[{"line":4,"reason":"malformed"}]`,
+		"ballots-later-invalid": `[{"line":4,"reason":"malformed"},{"line":7,"reason":"invalid proof"}]`,
+		"ballots-replay":        `[{"line":1,"reason":"superseded by line 7"},{"line":4,"reason":"malformed"},{"line":8,"reason":"duplicate ciphertext"}]`,
+		"ballots-old-rule":      `[{"line":2,"reason":"superseded by line 7"},{"line":4,"reason":"malformed"}]`,
+	}[name]
+	if want == "" {
+		return nil
+	}
+	for q := range 2 {
+		var got []ballot.Exclusion
+		if err := json.Unmarshal(f[fmt.Sprintf("q%d/excluded.json", q)], &got); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(got)
+		if string(b) != want {
+			return fmt.Errorf("question %d excludes %s, want %s", q, b, want)
+		}
+	}
+	return nil
 }
 
 // simulate runs an election of cfg with the corpus's keys and builds its
@@ -419,7 +506,7 @@ var mutations = []mutation{
 	{"valid-blame", "valid-blame", Expect{Exit: 0, Note: "the valid record's election where authority 3 signed a mix for position 2 whose proof fails (rejected: the chain goes on with authority 2) and a decryption share whose proof fails (rejected), in both questions: 3 is blamed four times, each blame signed by 3 and listed in the signed parameters; the record is valid"},
 		unchanged},
 
-	{"keygen-complaint-refuted", "keygen-complaint-refuted", Expect{Exit: 0, Note: "one question; in key generation dealer 2's share for authority 3 was lost, 3 complained and 2 opened a valid share: the transcript shows a refuted complaint of 3's, an event, not blame (threats.md A14); the record is valid"},
+	{"keygen-complaint-refuted", "keygen-complaint-refuted", Expect{Exit: 0, Note: "one question; in key generation dealer 2's share for authority 3 was lost, 3 complained and 2 opened a valid share: the transcript shows a refuted complaint of 3's, an event, not blame; the record is valid"},
 		unchanged},
 
 	{"ballot-bad-proof", "", Expect{Exit: 1, Check: "B2", Note: "votes.jsonl line 2 carries line 1's proof response in question 0; the ballot files, every votes_hash updated and the parameters re-signed, so only the ballot rule finds it: q0/excluded.json no longer matches (B2) nor does q0/input.bin (B3)"},
@@ -489,7 +576,7 @@ var mutations = []mutation{
 	{"mix-wrong-signer", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 1 is signed with authority 3's key, but mix.json names authority 1"},
 		func(e *election, f record.Files) error { return e.signMix(f, 0, 1, 3) }},
 
-	{"mix-same-mixer-twice", "", Expect{Exit: 1, Check: "M2", Note: "q1 mix 2 is by authority 1, which also did mix 1 (threats.md A11); signed by authority 1, listed so in the re-signed parameters, the proofs are valid"},
+	{"mix-same-mixer-twice", "", Expect{Exit: 1, Check: "M2", Note: "q1 mix 2 is by authority 1, which also did mix 1; signed by authority 1, listed so in the re-signed parameters, the proofs are valid"},
 		func(e *election, f record.Files) error {
 			f["q1/mix-2/mix.json"] = canonicalJSON(record.MixInfo{Mix: 2, Mixer: 1})
 			if err := e.editParameters(f, func(p *record.Parameters) { p.Questions[1].Mixes[1].Mixer = 1 }); err != nil {
@@ -511,13 +598,13 @@ var mutations = []mutation{
 			return e.redecrypt(f, 0, f["q0/mix-1/output.bin"])
 		}},
 
-	{"sig-mix-high-s", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 1's ECDSA signature (r, s) replaced by (r, n − s), which ecdsa.VerifyASN1 accepts: only low s is accepted, so a valid record has one byte form (threats.md A15)"},
+	{"sig-mix-high-s", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 1's ECDSA signature (r, s) replaced by (r, n − s), which ecdsa.VerifyASN1 accepts: only low s is accepted, so a valid record has one byte form"},
 		func(e *election, f record.Files) error { return highS(f, "q0/mix-1/signature.bin") }},
 
-	{"sig-mix-der-padding", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 2's ECDSA signature re-encoded with a superfluous leading zero byte in r: the same (r, s) in a second, non-DER form, refused (threats.md A15)"},
+	{"sig-mix-der-padding", "", Expect{Exit: 1, Check: "M4", Note: "q0 mix 2's ECDSA signature re-encoded with a superfluous leading zero byte in r: the same (r, s) in a second, non-DER form, refused"},
 		func(e *election, f record.Files) error { return derZeroR(f, "q0/mix-2/signature.bin") }},
 
-	{"sig-parameters-high-s", "", Expect{Exit: 1, Check: "P6", Note: "authority 1's ECDSA signature over the parameters (r, s) replaced by (r, n − s): refused (threats.md A15)"},
+	{"sig-parameters-high-s", "", Expect{Exit: 1, Check: "P6", Note: "authority 1's ECDSA signature over the parameters (r, s) replaced by (r, n − s): refused"},
 		func(e *election, f record.Files) error { return highS(f, "signatures/parameters-1.sig") }},
 
 	{"decryption-bad-factor", "", Expect{Exit: 1, Check: "D1", Note: "q0 share of authority 2: decryption factors 0 and 1 swapped and the share re-signed by 2; its proof fails and 2 is blamed, the other two shares still decrypt (no D2)"},
@@ -543,7 +630,7 @@ var mutations = []mutation{
 			return nil
 		}},
 
-	{"blame-added-share", "", Expect{Exit: 1, Check: "P7", Note: "authority 3's share of q0 is absent (removed, and the parameters list shares 1 and 2, re-signed), then garbage added as q0/rejected/share-3.bin: the signed parameters list no rejected share, so the forged blame is refused (threats.md A14)"},
+	{"blame-added-share", "", Expect{Exit: 1, Check: "P7", Note: "authority 3's share of q0 is absent (removed, and the parameters list shares 1 and 2, re-signed), then garbage added as q0/rejected/share-3.bin: the signed parameters list no rejected share, so the forged blame is refused"},
 		func(e *election, f record.Files) error {
 			delete(f, "q0/decryption/share-3.bin")
 			delete(f, "q0/decryption/share-3.sig")
@@ -554,7 +641,7 @@ var mutations = []mutation{
 			return nil
 		}},
 
-	{"blame-forged-share", "", Expect{Exit: 1, Check: "D3", Note: "authority 3's share of q0 replaced by garbage in q0/rejected/share-3.bin, listed as rejected in the parameters and re-signed by all, but with no signature of 3's over the share: an unsigned rejected share is a false blame (threats.md A14)"},
+	{"blame-forged-share", "", Expect{Exit: 1, Check: "D3", Note: "authority 3's share of q0 replaced by garbage in q0/rejected/share-3.bin, listed as rejected in the parameters and re-signed by all, but with no signature of 3's over the share: an unsigned rejected share is a false blame"},
 		func(e *election, f record.Files) error {
 			share := f["q0/decryption/share-3.bin"]
 			delete(f, "q0/decryption/share-3.bin")
@@ -568,7 +655,7 @@ var mutations = []mutation{
 			})
 		}},
 
-	{"blame-dropped", "valid-blame", Expect{Exit: 2, Check: "P7", Note: "valid-blame with q0/rejected/ deleted: the signed parameters still list the rejected mix and share, so the blame cannot be dropped silently (threats.md A14)"},
+	{"blame-dropped", "valid-blame", Expect{Exit: 2, Check: "P7", Note: "valid-blame with q0/rejected/ deleted: the signed parameters still list the rejected mix and share, so the blame cannot be dropped silently"},
 		func(e *election, f record.Files) error {
 			for _, n := range f.Names() {
 				if strings.HasPrefix(n, "q0/rejected/") {
@@ -639,6 +726,38 @@ var mutations = []mutation{
 			off := dealOffset("q1")
 			swap(b, off, off+32, 32)
 			return e.setDKGHash(f, 1)
+		}},
+
+	{"ballots-crlf", "ballots-crlf", Expect{Exit: 0, Note: "the valid record's vote file with CRLF line endings: one '\\r' is removed from each line (doc/verify.md §3.3), so every ballot counts and only the garbage line is excluded; each question's ballots.jsonl keeps the CRLF endings (§3.4)"},
+		unchanged},
+
+	{"ballots-later-invalid", "ballots-later-invalid", Expect{Exit: 0, Note: "voter-2 appends a line whose proofs are for another election: it is excluded as an invalid proof and supersedes nothing, so voter-2's earlier ballot counts (doc/verify.md §3.3: only a valid ballot supersedes)"},
+		unchanged},
+
+	{"ballots-replay", "ballots-replay", Expect{Exit: 0, Note: "voter-1 votes again (line 7), then its first line is replayed (line 8): the replay is a copy of line 1 and is excluded as a duplicate before the voters' last lines are taken, so the new vote counts and line 1 is superseded by line 7 (doc/verify.md §3.3)"},
+		unchanged},
+
+	{"ballots-old-rule", "ballots-later-invalid", Expect{Exit: 1, Check: "B2", Note: "ballots-later-invalid with excluded.json as a rule that lets any well-formed later line supersede would write it (voter-2's line 2 superseded by its invalid line 7): the rule of doc/verify.md §3.3 disagrees (B2)"},
+		func(e *election, f record.Files) error {
+			for q := range 2 {
+				f[fmt.Sprintf("q%d/excluded.json", q)] = canonicalJSON([]ballot.Exclusion{{Line: 2, Reason: "superseded by line 7"}, {Line: 4, Reason: ballot.ReasonMalformed}})
+			}
+			return nil
+		}},
+
+	{"mix-proof-undecodable-b", "", Expect{Exit: 2, Check: "M5", Note: "q0 mix 1: B_1 in proof.bin replaced by 32 bytes 0xff (not a canonical encoding), the mix re-signed by its mixer: the proof is malformed (exit 2), not invalid, although the changed challenge breaks equation (A) too (doc/verify.md §4.2)"},
+		func(e *election, f record.Files) error {
+			const n = 5 // accepted ballots of q0
+			pb := f["q0/mix-1/proof.bin"]
+			if len(pb) != 9+32*(5*n+3*1+6) {
+				return fmt.Errorf("proof of %d bytes", len(pb))
+			}
+			copy(pb[9+32*n:], bytes.Repeat([]byte{0xff}, 32))
+			m, err := e.mixer(f, 0, 1)
+			if err != nil {
+				return err
+			}
+			return e.signMix(f, 0, 1, m)
 		}},
 
 	{"extra-file", "", Expect{Exit: 2, Check: "F1", Note: "an unexpected file, notes.txt, at the top of the record"},
@@ -748,6 +867,9 @@ func generate() ([]record.Files, error) {
 				m.expect.Exit, m.expect.Check, rep.Failures)
 		}
 		if err := wantBlame(m.name, rep); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.name, err)
+		}
+		if err := wantExcluded(m.name, f); err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)
 		}
 		records = append(records, f)
