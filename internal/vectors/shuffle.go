@@ -53,11 +53,11 @@ type Generator struct {
 type ProofFields struct {
 	U  []string `json:"u"`
 	B  []string `json:"B"`
-	AP string   `json:"A'"`
-	BP []string `json:"B'"`
-	CP string   `json:"C'"`
-	DP string   `json:"D'"`
-	FP []string `json:"F'"` // F'_α,0, F'_β,0, …
+	AP string   `json:"A_prime"`
+	BP []string `json:"B_prime"`
+	CP string   `json:"C_prime"`
+	DP string   `json:"D_prime"`
+	FP []string `json:"F_prime"` // F'_α,0, F'_β,0, …
 	KA string   `json:"k_A"`
 	KB []string `json:"k_B"`
 	KC string   `json:"k_C"`
@@ -140,16 +140,16 @@ func (m Mutation) Apply(st ShuffleStatement, proof []byte) (ShuffleStatement, []
 // spec evaluates a statement and proof by doc/verify.md §4, written from
 // the text. It returns whether the proof is malformed and, if not, what it
 // derived (every equation included).
-func spec(st ShuffleStatement, proof []byte) (malformed error, d *Derived, f *ProofFields) {
+func spec(st ShuffleStatement, proof []byte) (d *Derived, f *ProofFields, malformed error) {
 	n, w := st.N, st.Width
 	in, err1 := decodeList(st.Inputs, n, w)
 	out, err2 := decodeList(st.Outputs, n, w)
 	if err := errors.Join(err1, err2); err != nil {
-		return err, nil, nil
+		return nil, nil, err
 	}
 	if len(proof) != 9+32*(5*n+3*w+6) || proof[0] != 1 ||
 		binary.BigEndian.Uint32(proof[1:]) != uint32(n) || binary.BigEndian.Uint32(proof[5:]) != uint32(w) {
-		return errors.New("proof header or length"), nil, nil
+		return nil, nil, errors.New("proof header or length")
 	}
 	r := proof[9:]
 	take := func(k int) [][]byte {
@@ -186,7 +186,7 @@ func spec(st ShuffleStatement, proof []byte) (malformed error, d *Derived, f *Pr
 	U, BB, AP, BP, CP, DP, FP := elems(u), elems(bb), elems([][]byte{aP})[0], elems(bP), elems([][]byte{cP})[0], elems([][]byte{dP})[0], elems(fP)
 	KA, KB, KC, KD, KE, KF := scalars([][]byte{kA})[0], scalars(kB), scalars([][]byte{kC})[0], scalars([][]byte{kD})[0], scalars(kE), scalars(kF)
 	if bad != nil {
-		return bad, nil, nil
+		return nil, nil, bad
 	}
 	hexes := func(xs [][]byte) []string {
 		o := make([]string, len(xs))
@@ -206,7 +206,7 @@ func spec(st ShuffleStatement, proof []byte) (malformed error, d *Derived, f *Pr
 	pkb, _ := unhex(st.PublicKey)
 	Y, err := group.DecodeElement(pkb)
 	if err != nil {
-		return err, nil, nil
+		return nil, nil, err
 	}
 	inb, _ := unhex(st.Inputs)
 	outb, _ := unhex(st.Outputs)
@@ -291,7 +291,7 @@ func spec(st ShuffleStatement, proof []byte) (malformed error, d *Derived, f *Pr
 			eq(fmt.Sprintf("(F) %s m=%d", name, m), add(mul(v, F), FP[2*m+part]), rhs)
 		}
 	}
-	return nil, d, f
+	return d, f, nil
 }
 
 // decodeList decodes n ciphertexts of width w as pairs [α_0, β_0, …],
@@ -388,7 +388,7 @@ func shuffleFile(e *election) (any, error) {
 		f.Generators = append(f.Generators, Generator{I: i, Message: hx(msgs[i]), Uniform: hx(unis[i]), H: el(H),
 			Double: el(new(group.Element).Add(H, H)), Role: role})
 	}
-	bad, d, fields := spec(st, proof)
+	d, fields, bad := spec(st, proof)
 	if bad != nil {
 		return nil, fmt.Errorf("the valid proof is malformed by the spec: %w", bad)
 	}
@@ -451,7 +451,7 @@ func shuffleFile(e *election) (any, error) {
 			return nil, err
 		}
 		c := ShuffleCase{Name: mu.name, Mutation: mu.m}
-		bad, d, _ := spec(mst, mproof)
+		d, _, bad := spec(mst, mproof)
 		if bad != nil {
 			c.Expect = "malformed"
 		} else {

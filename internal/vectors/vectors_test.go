@@ -104,7 +104,7 @@ func TestShuffleVectors(t *testing.T) {
 	load(t, "shuffle-proof.json", &f)
 	proof := mustHex(t, f.Proof)
 	require.NoError(t, CheckShuffleVerdict(f.Statement, proof, "valid", nil))
-	bad, d, fields := spec(f.Statement, proof)
+	d, fields, bad := spec(f.Statement, proof)
 	require.NoError(t, bad)
 	require.Equal(t, f.Derived, d)
 	require.Equal(t, f.Fields, *fields)
