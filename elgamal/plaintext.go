@@ -39,7 +39,8 @@ func embedCandidate(s *[32]byte, m []byte, ctr int) {
 }
 
 // EncodePlaintext embeds m (at most PlaintextSize bytes, possibly empty)
-// into a group element by try-and-increment: it returns the element with
+// into a group element by try-and-increment (specified in doc/verify.md
+// §5, with vectors in testdata/vectors/embedding.json): it returns the element with
 // the first candidate encoding (embedCandidate, counter 0, 1, …, 511) that
 // is a canonical ristretto255 encoding and not the identity. About one
 // candidate in four decodes (four tries on average, TestEmbedTries), so
