@@ -183,7 +183,8 @@ func TestMultiProcess(t *testing.T) {
 	msg, err = loose.CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(msg), "mode 0600")
-	// The key shares on disk are sealed, mode 0600.
+	// The key shares on disk are age files under the passphrase (an scrypt
+	// stanza), mode 0600.
 	shares, err := filepath.Glob(filepath.Join(dirs[0], "elections", "*", "q*.share"))
 	require.NoError(t, err)
 	require.NotEmpty(t, shares)
@@ -193,6 +194,6 @@ func TestMultiProcess(t *testing.T) {
 		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
-		require.True(t, bytes.HasPrefix(b, []byte("eo-sealed-v1\n")))
+		require.True(t, bytes.HasPrefix(b, []byte("age-encryption.org/v1\n-> scrypt ")))
 	}
 }
