@@ -122,10 +122,16 @@ func (o *Options) phase(name string, done, total int) {
 	}
 }
 
-// follow reports, until the returned function is called, the phases that
-// the director's status page shows for the election, prefixed by what.
+// follow is Follow with o.Phases.
 func (o *Options) follow(ctx context.Context, h *Harness, electionID, what string) (stop func()) {
-	if o.Phases == nil {
+	return Follow(ctx, h, electionID, what, o.Phases)
+}
+
+// Follow reports to phases, every PollEvery until the returned function
+// is called, the phases that the director's status page (h.Status) shows
+// for the election, named "what: phase". A nil phases follows nothing.
+func Follow(ctx context.Context, h *Harness, electionID, what string, phases func(phase string, done, total int)) (stop func()) {
+	if phases == nil {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -141,7 +147,7 @@ func (o *Options) follow(ctx context.Context, h *Harness, electionID, what strin
 						continue
 					}
 					for _, p := range e.Phases {
-						o.Phases(what+": "+p.Name, p.Done, p.Total)
+						phases(what+": "+p.Name, p.Done, p.Total)
 					}
 				}
 			}

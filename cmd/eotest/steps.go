@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eo-mixnet/eo/eotest"
+	"github.com/eo-mixnet/eo/internal/progress"
 )
 
 // The step commands run one phase of an election each against running
@@ -153,15 +154,35 @@ decrypted votes are exactly those encrypted.`,
 					return fmt.Errorf("votes.plain.json: %w", err)
 				}
 			}
-			h, err := f.harness(cmd)
+			// On a terminal, a bar for the tally and each of the
+			// director's phases.
+			var meter *progress.Meter
+			if progress.IsTerminal(cmd.ErrOrStderr()) {
+				meter = progress.New(cmd.ErrOrStderr(), true)
+				defer meter.Close()
+			}
+			progressTo := cmd.ErrOrStderr()
+			if meter != nil {
+				progressTo = meter.Writer() // above the bars
+			}
+			h, err := eotest.NewHarness(eotest.HarnessOptions{Dir: f.dir, Listen: f.listen, Progress: progressTo})
 			if err != nil {
 				return err
 			}
 			defer h.Close()
+			var phases func(string, int, int)
+			if meter != nil {
+				phases = meter.Phase
+				phases("tally", 0, 1)
+			}
+			stop := eotest.Follow(cmd.Context(), h, args[0], "tally", phases)
 			url, hash, err := h.Tally(cmd.Context(), args[0], data)
+			stop()
 			if err != nil {
 				return err
 			}
+			meter.Phase("tally", 1, 1)
+			meter.Close()
 			tgz, err := h.Download(cmd.Context(), url, hash)
 			if err != nil {
 				return err
