@@ -81,3 +81,36 @@ func TestStatusTemplate(t *testing.T) {
 	}
 	require.NotContains(t, html, "e<1>")
 }
+
+// What reportProgress records is in the election's report: phases in the
+// order first reported, done, total, an ETA while running, the duration
+// once done; a trustee awaited is listed.
+func TestStatusElectionReportProgress(t *testing.T) {
+	s := &Server{log: slog.New(slog.DiscardHandler), cfg: Config{}.withDefaults()}
+	e := &election{srv: s, id: "e1", st: state{Status: statusTallying, Setup: setup{ElectionID: "e1", Director: "a1", Threshold: 2,
+		Questions: 2, Widths: []int{1, 3}, Authorities: []authority{{Name: "a1"}, {Name: "a2"}}}, Absent: []string{"a2"}}}
+	e.approvals.others = map[approvalKey]*peerWaits{{from: 2, kind: "tally"}: {first: time.Now(), last: time.Now()}}
+	s.reportProgress("e1", "validate", 100, 100)
+	s.reportProgress("e1", "mix", 1, 2)
+	s.reportProgress("other", "mix", 1, 2)
+	r := s.electionReport(e, time.Now().Add(time.Second))
+	require.Equal(t, statusTallying, r.Status)
+	require.Equal(t, []QuestionReport{{"q0", 1}, {"q1", 3}}, r.Questions)
+	require.Equal(t, []string{"a2"}, r.Absent)
+	require.Len(t, r.Phases, 2)
+	require.Equal(t, "validate", r.Phases[0].Name)
+	require.NotNil(t, r.Phases[0].Finished)
+	require.Nil(t, r.Phases[0].ETASeconds)
+	require.Equal(t, "mix", r.Phases[1].Name)
+	require.Equal(t, 50.0, r.Phases[1].Percent)
+	require.NotNil(t, r.Phases[1].ETASeconds)
+	require.Nil(t, r.Phases[1].Finished)
+	require.Equal(t, []ApprovalReport{{Authority: "a2", Kind: "tally", Since: r.Approvals[0].Since}}, r.Approvals)
+	require.Empty(t, r.Record)
+
+	// A phase that reports again from the start after it ended restarts.
+	s.reportProgress("e1", "validate", 0, 50)
+	r = s.electionReport(e, time.Now())
+	require.Nil(t, r.Phases[0].Finished)
+	require.Equal(t, 50, r.Phases[0].Total)
+}
