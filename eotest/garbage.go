@@ -12,14 +12,14 @@ import (
 // Spoiled says how Spoil changed a vote file: the exclusions the ballot
 // rule must make, by reason.
 type Spoiled struct {
-	Garbage    int // lines that are not ballots
-	Superseded int // earlier lines of voters whose line was repeated
-	BadProofs  int // ballots whose proof was broken (their votes are not cast)
+	Garbage   int // lines that are not ballots
+	Repeated  int // later copies of voters' lines: excluded as duplicates (doc/verify.md, the ballot rule)
+	BadProofs int // ballots whose proof was broken (their votes are not cast)
 }
 
 // Spoil turns about fraction of a vote file's lines bad, in three equal
 // parts: garbage lines inserted, voters' lines repeated later in the file
-// (the earlier one is superseded), and ballots whose proof is broken
+// (the later copy is a duplicate: a replayed ballot cancels nothing), and ballots whose proof is broken
 // (their votes leave Want). It returns the new file and updates v.Want.
 func Spoil(v *Votes, fraction float64) (*Spoiled, error) {
 	lines := bytes.SplitAfter(v.File, []byte("\n"))
@@ -36,7 +36,7 @@ func Spoil(v *Votes, fraction float64) (*Spoiled, error) {
 	}
 	perm := mrand.Perm(n)
 	broken, repeated := perm[:k], perm[k:2*k]
-	s := &Spoiled{Garbage: k, Superseded: k, BadProofs: k}
+	s := &Spoiled{Garbage: k, Repeated: k, BadProofs: k}
 	for _, i := range broken {
 		// Change a low-order character of every proof's response: the
 		// line still parses, every question's proof fails.
@@ -84,22 +84,22 @@ func Spoil(v *Votes, fraction float64) (*Spoiled, error) {
 // did: every question excludes exactly that many lines for each reason.
 func CheckExclusions(excluded [][]ballot.Exclusion, s *Spoiled) error {
 	for q, ex := range excluded {
-		var garbage, superseded, bad int
+		var garbage, repeated, bad int
 		for _, x := range ex {
 			switch {
 			case x.Reason == ballot.ReasonMalformed:
 				garbage++
 			case x.Reason == ballot.ReasonProof:
 				bad++
-			case len(x.Reason) > 13 && x.Reason[:13] == "superseded by":
-				superseded++
+			case x.Reason == ballot.ReasonDuplicate:
+				repeated++
 			default:
 				return fmt.Errorf("eotest: question %d: line %d excluded for an unexpected reason %q", q, x.Line, x.Reason)
 			}
 		}
-		if garbage != s.Garbage || superseded != s.Superseded || bad != s.BadProofs {
-			return fmt.Errorf("eotest: question %d: excluded %d malformed, %d superseded, %d invalid proofs; spoiled %d, %d, %d",
-				q, garbage, superseded, bad, s.Garbage, s.Superseded, s.BadProofs)
+		if garbage != s.Garbage || repeated != s.Repeated || bad != s.BadProofs {
+			return fmt.Errorf("eotest: question %d: excluded %d malformed, %d duplicates, %d invalid proofs; spoiled %d, %d, %d",
+				q, garbage, repeated, bad, s.Garbage, s.Repeated, s.BadProofs)
 		}
 	}
 	return nil

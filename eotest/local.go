@@ -248,7 +248,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		if spoiled, err = Spoil(votes, o.Spoil); err != nil {
 			return nil, err
 		}
-		o.logf("spoiled %d lines: %d garbage, %d repeated voters, %d broken proofs", 3*spoiled.Garbage, spoiled.Garbage, spoiled.Superseded, spoiled.BadProofs)
+		o.logf("spoiled %d lines: %d garbage, %d repeated voters, %d broken proofs", 3*spoiled.Garbage, spoiled.Garbage, spoiled.Repeated, spoiled.BadProofs)
 	}
 	res.Times.Encryption = time.Since(start).Seconds()
 	if err := ctx.Err(); err != nil {

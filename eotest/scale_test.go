@@ -21,7 +21,7 @@ func TestSpoiledVotesAtScale(t *testing.T) {
 	defer cancel()
 	res, err := Full(ctx, Options{Local: 2, Votes: 100000, Spoil: 0.01})
 	require.NoError(t, err)
-	require.Equal(t, 999, res.Excluded, "333 garbage, 333 superseded, 333 broken proofs")
+	require.Equal(t, 999, res.Excluded, "333 garbage, 333 repeated lines (duplicates), 333 broken proofs")
 	total := 0
 	for _, c := range res.Counts[0] {
 		total += c.Count

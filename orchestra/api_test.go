@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eo-mixnet/eo/ballot"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eotest"
@@ -246,7 +248,7 @@ func TestGarbageBallotsExcluded(t *testing.T) {
 	require.NoError(t, err)
 	lines := bytes.SplitAfter(votes.File, []byte("\n"))
 	file := append([]byte("garbage\n\n"), votes.File...)
-	file = append(file, lines[4]...) // a duplicate voter line: supersedes line 7
+	file = append(file, lines[4]...) // a replayed line (line 7 again): a duplicate, it cancels nothing
 	tallyURL, tallyHash, err := func() (string, string, error) {
 		if err := e.h.RequestTally(e.ctx, "g1", file, "", ""); err != nil {
 			return "", "", err
@@ -267,7 +269,8 @@ func TestGarbageBallotsExcluded(t *testing.T) {
 		require.Len(t, excl, 3)
 		require.Equal(t, "malformed", excl[0]["reason"])
 		require.Equal(t, "empty line", excl[1]["reason"])
-		require.Equal(t, "superseded by line 33", excl[2]["reason"])
+		require.Equal(t, ballot.ReasonDuplicate, excl[2]["reason"])
+		require.EqualValues(t, 33, excl[2]["line"])
 	}
 	// Every authority wrote the same tally.tar.gz.
 	for _, d := range e.c.Dirs {
