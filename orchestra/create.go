@@ -156,6 +156,7 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		e.sendOutbox(ctx, k, out)
 	}
+	e.srv.reportProgress(e.id, "keygen", q, q)
 	var pks []string
 	var quals [][]int
 	var hashes []byte // every question's transcript hash

@@ -127,6 +127,7 @@ func (e *election) runTally(ctx context.Context) error {
 		}
 		qs[k] = qu
 		rec.Questions = append(rec.Questions, qu.rec)
+		e.srv.reportProgress(e.id, "validate", k+1, su.Questions)
 		e.log.Info("ballots validated", eolog.Phase("validate"), eolog.Session(qc.SessionID), "accepted", qu.chain.Current().Len(), "excluded", len(qu.rec.Excluded))
 	}
 	phase("validate", t0)
@@ -158,11 +159,14 @@ func (e *election) runTally(ctx context.Context) error {
 	// The mixes: authority j takes the j-th turn, every other authority
 	// verifies; at least t mixes must stand.
 	t0 = time.Now()
+	mixes := 0
 	for _, qu := range qs {
 		for j := 1; j <= len(su.Authorities); j++ {
 			if err := e.mix(ctx, qu, j); err != nil {
 				return err
 			}
+			mixes++
+			e.srv.reportProgress(e.id, "mix", mixes, su.Questions*len(su.Authorities))
 		}
 		qu.rec.Mixes = qu.chain.Accepted()
 		for _, r := range qu.chain.Rejected() {
@@ -180,10 +184,11 @@ func (e *election) runTally(ctx context.Context) error {
 
 	// Decryption by every qualified authority; every share is verified.
 	t0 = time.Now()
-	for _, qu := range qs {
+	for k, qu := range qs {
 		if err := e.decrypt(ctx, qu); err != nil {
 			return err
 		}
+		e.srv.reportProgress(e.id, "decrypt", k+1, su.Questions)
 	}
 	phase("decrypt", t0)
 
