@@ -264,3 +264,19 @@ func (c *Chain) Final() (*elgamal.List, error) {
 func Digest(electionID string, question, position int, input, output, proof []byte) [32]byte {
 	return recdigest.Sum("eo/record/v1 mix", electionID, question, position, input, output, proof)
 }
+
+// Clone returns a copy of the chain that moves on independently: a
+// daemon that follows several candidate continuations of one list (a
+// mixer that was skipped and mixed late, package tally) judges each on its
+// own copy. The lists are immutable and shared.
+func (c *Chain) Clone() *Chain {
+	d := *c
+	d.inputs = append([]*elgamal.List(nil), c.inputs...)
+	d.accepted = append([]Mix(nil), c.accepted...)
+	d.rejected = append([]Rejection(nil), c.rejected...)
+	d.offered = make(map[int]bool, len(c.offered))
+	for k, v := range c.offered {
+		d.offered[k] = v
+	}
+	return &d
+}

@@ -240,3 +240,18 @@ func TestDigestKnownAnswer(t *testing.T) {
 // digestKAT is Digest("e", 1, 2, "in", "out", "proof"), as the first
 // version of the record format computed it.
 const digestKAT = "34b9e4a72b50769c32a6f0503eaec58a320e01021eae6ded35c48ea9107131b5"
+
+// TestCloneIndependent: a clone moves on without its original.
+func TestCloneIndependent(t *testing.T) {
+	f := newFixture(t, 3, 2, 4)
+	c, err := New(f.cfg, f.input)
+	require.NoError(t, err)
+	d := c.Clone()
+	v, err := d.Offer(f.mix(t, d, 1, 1))
+	require.NoError(t, err)
+	require.True(t, v.Accepted)
+	require.Equal(t, 1, c.Next(), "the original stays")
+	require.Equal(t, 2, d.Next())
+	require.False(t, c.Offered(1))
+	require.True(t, d.Offered(1))
+}
