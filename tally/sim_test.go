@@ -633,7 +633,7 @@ func (w *world) judge(want [][]string, down map[int]bool) simResult {
 			return res
 		}
 	}
-	owed := honestLive >= w.t && len(w.cut) == 0 && w.loss < 0.4
+	owed := honestLive >= max(w.t, w.n/2+1) && len(w.cut) == 0 && w.loss < 0.4
 	ended := 0
 	for _, a := range w.auths[1:] {
 		if a.adversary != "" || down[a.i] {

@@ -231,6 +231,10 @@ type Machine struct {
 	signedAt time.Time
 	started  time.Time // a (re)started authority listens a Grace before it mixes or closes
 	listened bool
+	// signedFinals are the final lists of the parameters this authority
+	// signed: it never signs parameters of other final lists, so two
+	// records with different final lists cannot both gather a quorum.
+	signedFinals []key
 	lastAsk  time.Time
 	out      Output
 	result   *Result
@@ -368,11 +372,13 @@ func (m *Machine) restore(now time.Time) error {
 		}
 		m.signedAt = now
 		m.own = record.ParametersDigest(msg.Fields[0])
+		m.signedFinals = finalsOf(msg.Fields[0])
 		m.handleParams(msg, now)
 	}
 	for k := 0; k <= 2*m.n; k++ {
 		if b, ok := m.st.Get(adoptedName(m.self(), k)); ok {
 			if msg, err := DecodeMessage(b); err == nil {
+				m.signedFinals = finalsOf(msg.Fields[0])
 				m.handleParams(msg, now)
 			}
 		}
@@ -668,7 +674,7 @@ func (m *Machine) advance(now time.Time) {
 		return
 	}
 	for _, v := range m.versions {
-		if v.signed && v.rec != nil && len(v.sigs) >= m.t {
+		if v.signed && v.rec != nil && len(v.sigs) >= m.quorum() {
 			// Another record that t authorities signed and this one
 			// verified (an authority catching up): it is the outcome.
 			m.finish(now)
@@ -705,6 +711,9 @@ func (m *Machine) advance(now time.Time) {
 		if !qs.done {
 			return
 		}
+	}
+	if m.signedAt.IsZero() && m.signedFinals != nil {
+		m.signedAt = now // it signed another's parameters already: those are its outcome
 	}
 	if m.signedAt.IsZero() {
 		if err := m.signOwn(now); err != nil {
@@ -835,6 +844,7 @@ func (m *Machine) handleMix(qs *qstate, msg *Message, now time.Time) {
 	qs.nodes[k] = &node{key: k, parent: parent.key, msg: msg, c: c}
 	m.emit(slog.LevelInfo, "mix verified", "question", q, "mixer", m.name(k.mixer), "mix", k.pos, "input", m.inputName(parent.key))
 	m.updateTip(qs, now)
+	m.converge(q, qs, now)
 	// Mixes that waited for this one, and shares of its list.
 	for _, p := range sortedPendingKeys(qs.pending) {
 		if pm := qs.pending[p]; pm != nil && parentOf(pm) == k {
@@ -1015,8 +1025,8 @@ func (m *Machine) handleShare(qs *qstate, msg *Message, now time.Time) {
 // chain): the authorities that closed on different lists (a late mix
 // reached some before they closed) end on one.
 func (m *Machine) converge(q int, qs *qstate, now time.Time) {
-	if !qs.closed || m.result != nil {
-		return
+	if !qs.closed || m.result != nil || m.signedFinals != nil {
+		return // an authority signs the parameters of one set of final lists, ever
 	}
 	var target *node
 	for _, fk := range sortedShareKeys(qs.shares) {
@@ -1030,19 +1040,24 @@ func (m *Machine) converge(q int, qs *qstate, now time.Time) {
 			target = f
 		}
 	}
+	if v, _ := m.validOn(qs, qs.final.key); target != nil && v >= m.t && !better(target.key, qs.final.key) {
+		target = nil // its own list is decrypted, and the other is not better
+	}
+	// Else a longer chain than the one it closed on (a late mix), while
+	// its own list is not decrypted: it moves there too, so that all end
+	// on the longest.
+	if v, _ := m.validOn(qs, qs.final.key); target == nil && v < m.t && better(qs.tip.key, qs.final.key) && qs.tip.pos >= m.t {
+		target = qs.tip
+	}
 	if target == nil || target == qs.final {
 		return
 	}
-	if v, _ := m.validOn(qs, qs.final.key); v >= m.t && !better(target.key, qs.final.key) {
-		return
-	}
-	m.emit(slog.LevelInfo, "another final list is decrypted by t authorities; decrypting it", "question", q, "final", m.inputName(target.key), "was", m.inputName(qs.final.key))
+	m.emit(slog.LevelInfo, "moving to another final list: a longer chain, or one that t authorities decrypt", "question", q, "final", m.inputName(target.key), "was", m.inputName(qs.final.key))
 	if err := m.st.Put(finalName(q), []byte{byte(target.mixer), byte(target.pos)}); err != nil {
 		m.fail(err, nil)
 		return
 	}
 	qs.final, qs.finalAt, qs.tReached, qs.done = target, now, time.Time{}, false
-	m.signedAt = time.Time{} // its parameters change: sign again
 	m.shareOn(q, qs, target)
 }
 
@@ -1225,7 +1240,7 @@ func (m *Machine) signOwn(now time.Time) error {
 		return err
 	}
 	m.crash("params-stored")
-	m.signedAt, m.own = now, digest
+	m.signedAt, m.own, m.signedFinals = now, digest, finalsOf(params)
 	m.send(0, msg)
 	m.crash("params-published")
 	m.handleParams(msg, now)
@@ -1264,10 +1279,10 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 	if i == m.self() {
 		v.signed = true
 	}
-	if len(v.sigs) >= m.t && v.tAt.IsZero() {
+	if len(v.sigs) >= m.quorum() && v.tAt.IsZero() {
 		v.tAt = now
 	}
-	if digest != m.own && (!m.signedAt.IsZero() || len(v.sigs) >= m.t) {
+	if digest != m.own && (!m.signedAt.IsZero() || len(v.sigs) >= m.quorum()) {
 		m.adopt(digest, v, now)
 	}
 }
@@ -1276,6 +1291,9 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 // exactly them from what it verified.
 func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
 	if v.signed {
+		return
+	}
+	if fs := finalsOf(v.params); m.signedFinals != nil && !slices.Equal(fs, m.signedFinals) {
 		return
 	}
 	var p record.Parameters
@@ -1327,9 +1345,31 @@ func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
 		m.fail(err, nil)
 		return
 	}
+	m.signedFinals = finalsOf(params)
 	m.send(0, msg)
 	m.emit(slog.LevelInfo, "signed the parameters of another authority's record (another choice of shares)")
 	m.handleParams(msg, now)
+}
+
+// quorum is how many authorities must sign the parameters of a record:
+// the threshold, and a majority, so that two quorums share an authority
+// (which signs one set of final lists only).
+func (m *Machine) quorum() int { return max(m.t, m.n/2+1) }
+
+// finalsOf returns the final list of each question that parameters
+// name: the last accepted mix.
+func finalsOf(params []byte) []key {
+	var p record.Parameters
+	if json.Unmarshal(params, &p) != nil {
+		return []key{}
+	}
+	fs := make([]key, len(p.Questions))
+	for q, pq := range p.Questions {
+		if l := len(pq.Mixes); l > 0 {
+			fs[q] = key{pq.Mixes[l-1].Mixer, pq.Mixes[l-1].Position}
+		}
+	}
+	return fs
 }
 
 func (m *Machine) hasAdopted(k int) bool {
@@ -1363,7 +1403,7 @@ func (m *Machine) finish(now time.Time) {
 	})
 	for _, d := range order {
 		v := m.versions[d]
-		if !v.signed || v.rec == nil || len(v.sigs) < m.t {
+		if !v.signed || v.rec == nil || len(v.sigs) < m.quorum() {
 			continue
 		}
 		all := true
@@ -1417,7 +1457,7 @@ func (m *Machine) finish(now time.Time) {
 				missing = append(missing, i)
 			}
 		}
-		m.fail(fmt.Errorf("fewer than the threshold %d authorities signed the parameters of this record; no signature from %s", m.t, m.names(missing)), missing)
+		m.fail(fmt.Errorf("fewer than %d authorities (the quorum: the threshold, and a majority) signed the parameters of this record; no signature from %s", m.quorum(), m.names(missing)), missing)
 	}
 }
 
