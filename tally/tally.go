@@ -235,10 +235,10 @@ type Machine struct {
 	// signed: it never signs parameters of other final lists, so two
 	// records with different final lists cannot both gather a quorum.
 	signedFinals []key
-	lastAsk  time.Time
-	out      Output
-	result   *Result
-	err      error
+	lastAsk      time.Time
+	out          Output
+	result       *Result
+	err          error
 }
 
 // New makes the machine of cfg, restoring what st holds from an earlier
