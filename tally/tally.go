@@ -35,23 +35,25 @@
 // and rejected shares, absent authorities) and sends them with the
 // signature. It signs too the parameters of another authority that it
 // can rebuild from what it verified itself (the same outcome with another
-// choice of shares), and assembles the record of the first parameters
-// that at least t authorities signed, after waiting Grace for the
-// others' signatures.
+// choice of shares) — but never parameters of other final lists than the
+// first it signed — and assembles the record of parameters that a quorum
+// signed, max(t, ⌊n/2⌋+1), after waiting Grace for the others'
+// signatures. Two quorums share an authority, which signed one set of
+// final lists: two records never decrypt different lists (unless an
+// authority of both quorums misbehaves; even then each record is a valid
+// one: t valid mixes, the same plaintexts).
 //
 // Every wait is bounded: a question with fewer than t mixes when it
-// closes, fewer than t valid shares Step after it closed, or fewer than t
-// signatures Step after this authority signed, stops the tally with a
+// closes, fewer than t valid shares Step after it closed, or fewer than a
+// quorum of signatures Step after this authority signed, stops the tally with a
 // reason naming the authorities missing.
 //
 // # Status
 //
 // Work in progress (issue #14): the daemon does not drive this machine
 // yet (its tally is still the n-of-n one of package orchestra), and the
-// simulator still finds seeds where two honest authorities end on
-// different final lists or stop where liveness was owed; the rule above
-// is the design they are measured against, and doc/daemon.md says what
-// the daemon guarantees today.
+// simulator runs on demand (go test ./tally -run TestSimulation
+// -sim.seeds=N); doc/daemon.md says what the daemon guarantees today.
 package tally
 
 import (
