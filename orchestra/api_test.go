@@ -41,7 +41,9 @@ func newEnvConfig(t *testing.T, n int, cfg *orchestra.Config) *env {
 // with its first authority's identity.
 func newEnvCluster(t *testing.T, o eotest.ClusterOptions) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// A bound against hangs, not a speed requirement: the race tier on a
+	// loaded 2-core machine ran one of these for over 3 minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	o.Dir = t.TempDir()
 	c, err := eotest.StartCluster(ctx, o)
