@@ -35,25 +35,31 @@
 // and rejected shares, absent authorities) and sends them with the
 // signature. It signs too the parameters of another authority that it
 // can rebuild from what it verified itself (the same outcome with another
-// choice of shares) — but never parameters of other final lists than the
-// first it signed — and assembles the record of parameters that a quorum
-// signed, max(t, ⌊n/2⌋+1), after waiting Grace for the others'
-// signatures. Two quorums share an authority, which signed one set of
-// final lists: two records never decrypt different lists (unless an
-// authority of both quorums misbehaves; even then each record is a valid
-// one: t valid mixes, the same plaintexts).
+// choice of shares) — but, for Step after it signed, never parameters of
+// other final lists than the first it signed (it keeps, without signing,
+// a record of other lists that a quorum signed) — and assembles the record
+// of parameters that a quorum signed, max(t, ⌊n/2⌋+1), after waiting Grace
+// for the others' signatures. Two quorums share an authority: while
+// signatures are exclusive, two records never decrypt different lists.
+// When no quorum formed in Step (the signatures split between lists and
+// too few authorities remain to break the tie), an authority signs any
+// record it rebuilds; then two complete records of different final lists
+// may exist — each verifies, each has t valid mixes, both decrypt to the
+// same votes — and an authority keeps the one most signed (then the
+// longer chain, then the lower digest).
 //
 // Every wait is bounded: a question with fewer than t mixes when it
 // closes, fewer than t valid shares Step after it closed, or fewer than a
-// quorum of signatures Step after this authority signed, stops the tally with a
-// reason naming the authorities missing.
+// quorum of signatures 2·Step after this authority signed, stops the tally
+// with a reason naming the authorities missing.
 //
 // # Status
 //
 // Work in progress (issue #14): the daemon does not drive this machine
-// yet (its tally is still the n-of-n one of package orchestra), and the
-// simulator runs on demand (go test ./tally -run TestSimulation
-// -sim.seeds=N); doc/daemon.md says what the daemon guarantees today.
+// yet (its tally is still the n-of-n one of package orchestra).
+// go test ./tally runs 2 000 seeded elections of the simulator (16 with
+// -short); -sim.seeds=N runs any number; doc/daemon.md says what the
+// daemon guarantees today.
 package tally
 
 import (
@@ -213,12 +219,12 @@ type qstate struct {
 }
 
 type version struct {
-	params []byte
-	rec    *record.ElectionRecord // nil until rebuilt here
-	sigs   map[int][]byte
-	msgs   map[int]*Message
-	signed bool // by this authority
-	tAt    time.Time
+	params   []byte
+	rec      *record.ElectionRecord // nil until rebuilt here
+	sigs     map[int][]byte
+	msgs     map[int]*Message
+	accepted bool // signed by this authority, or kept without signing (it is absent from it, or a quorum signed it)
+	tAt      time.Time
 }
 
 // Machine is one authority's tally. It is not safe for concurrent use.
@@ -234,10 +240,12 @@ type Machine struct {
 	started  time.Time // a (re)started authority listens a Grace before it mixes or closes
 	listened bool
 	// signedFinals are the final lists of the parameters this authority
-	// signed: it never signs parameters of other final lists, so two
-	// records with different final lists cannot both gather a quorum.
+	// signed first: for Step it signs no parameters of other final lists,
+	// so two records with different final lists cannot both gather a
+	// quorum unless the signatures split (see adopt).
 	signedFinals []key
 	lastAsk      time.Time
+	clock        time.Time // the latest time the driver gave
 	out          Output
 	result       *Result
 	err          error
@@ -380,7 +388,9 @@ func (m *Machine) restore(now time.Time) error {
 	for k := 0; k <= 2*m.n; k++ {
 		if b, ok := m.st.Get(adoptedName(m.self(), k)); ok {
 			if msg, err := DecodeMessage(b); err == nil {
-				m.signedFinals = finalsOf(msg.Fields[0])
+				if m.signedFinals == nil {
+					m.signedFinals = finalsOf(msg.Fields[0])
+				}
 				m.handleParams(msg, now)
 			}
 		}
@@ -551,11 +561,15 @@ func (m *Machine) Wake() time.Time {
 		}
 	}
 	if !m.signedAt.IsZero() {
-		if d := m.signedAt.Add(m.cfg.Step); d.Before(w) {
+		d := m.signedAt.Add(m.cfg.Step) // relax, then stop (finish)
+		if !d.After(m.clock) {
+			d = d.Add(m.cfg.Step)
+		}
+		if d.Before(w) {
 			w = d
 		}
 		for _, v := range m.versions {
-			if v.signed && v.rec != nil && !v.tAt.IsZero() && v.tAt.Add(m.cfg.Grace).Before(w) {
+			if v.accepted && v.rec != nil && !v.tAt.IsZero() && v.tAt.Add(m.cfg.Grace).Before(w) {
 				w = v.tAt.Add(m.cfg.Grace)
 			}
 		}
@@ -672,11 +686,14 @@ func (m *Machine) updateTip(qs *qstate, now time.Time) {
 
 // advance does whatever is due: mix, close, decide, sign, finish.
 func (m *Machine) advance(now time.Time) {
+	if now.After(m.clock) {
+		m.clock = now
+	}
 	if m.err != nil || m.result != nil {
 		return
 	}
 	for _, v := range m.versions {
-		if v.signed && v.rec != nil && len(v.sigs) >= m.quorum() {
+		if v.accepted && v.rec != nil && len(v.sigs) >= m.quorum() {
 			// Another record that t authorities signed and this one
 			// verified (an authority catching up): it is the outcome.
 			m.finish(now)
@@ -1229,7 +1246,7 @@ func (m *Machine) signOwn(now time.Time) error {
 		// the record that others sign.
 		m.signedAt, m.own = now, digest
 		v := m.versionOf(digest, params)
-		v.rec, v.signed = rec, true
+		v.rec, v.accepted = rec, true
 		m.emit(slog.LevelInfo, "took no part in the outcome; waiting for the others' signatures")
 		return nil
 	}
@@ -1279,7 +1296,7 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 	}
 	v.sigs[i], v.msgs[i] = sig, msg
 	if i == m.self() {
-		v.signed = true
+		v.accepted = true
 	}
 	if len(v.sigs) >= m.quorum() && v.tAt.IsZero() {
 		v.tAt = now
@@ -1292,11 +1309,24 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 // adopt signs the parameters of another authority if this one rebuilds
 // exactly them from what it verified.
 func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
-	if v.signed {
+	if v.accepted {
 		return
 	}
-	if fs := finalsOf(v.params); m.signedFinals != nil && !slices.Equal(fs, m.signedFinals) {
-		return
+	// An authority signs the parameters of one set of final lists only,
+	// for Step: it keeps a record of other final lists without signing
+	// once a quorum signed it (that quorum has none of the authorities
+	// that signed this one's lists). When no quorum formed in Step (the
+	// signatures split between lists, and too few authorities remain to
+	// break the tie), it signs any record it rebuilds: then two records of
+	// different final lists may both be complete — each verifies, and both
+	// decrypt to the same votes (doc/daemon.md, "Liveness").
+	keepOnly := false
+	if fs := finalsOf(v.params); m.signedFinals != nil && !slices.Equal(fs, m.signedFinals) &&
+		(m.signedAt.IsZero() || now.Before(m.signedAt.Add(m.cfg.Step))) {
+		if len(v.sigs) < m.quorum() {
+			return
+		}
+		keepOnly = true
 	}
 	var p record.Parameters
 	if err := json.Unmarshal(v.params, &p); err != nil || len(p.Questions) != len(m.qs) {
@@ -1329,8 +1359,11 @@ func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
 		return
 	}
 	v.rec = rec
-	if slices.Contains(rec.Absent, m.self()) {
-		v.signed = true // it may keep this record, and signs nothing
+	if keepOnly || slices.Contains(rec.Absent, m.self()) {
+		v.accepted = true // it keeps this record, and signs nothing
+		if keepOnly {
+			m.emit(slog.LevelInfo, "keeping the record a quorum signed, of other final lists than this authority signed")
+		}
 		return
 	}
 	sig, err := m.cfg.Sign(digest)
@@ -1347,9 +1380,11 @@ func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
 		m.fail(err, nil)
 		return
 	}
-	m.signedFinals = finalsOf(params)
+	if m.signedFinals == nil {
+		m.signedFinals = finalsOf(params)
+	}
 	m.send(0, msg)
-	m.emit(slog.LevelInfo, "signed the parameters of another authority's record (another choice of shares)")
+	m.emit(slog.LevelInfo, "signed the parameters of another authority's record")
 	m.handleParams(msg, now)
 }
 
@@ -1374,6 +1409,20 @@ func finalsOf(params []byte) []key {
 	return fs
 }
 
+// chainLength is the number of accepted mixes that parameters name, over
+// all questions.
+func chainLength(params []byte) int {
+	var p record.Parameters
+	if json.Unmarshal(params, &p) != nil {
+		return 0
+	}
+	l := 0
+	for _, pq := range p.Questions {
+		l += len(pq.Mixes)
+	}
+	return l
+}
+
 func (m *Machine) hasAdopted(k int) bool {
 	_, ok := m.st.Get(adoptedName(m.self(), k))
 	return ok
@@ -1395,17 +1444,16 @@ func (m *Machine) finish(now time.Time) {
 		if d := len(m.versions[b].sigs) - len(m.versions[a].sigs); d != 0 {
 			return d
 		}
-		switch {
-		case a == m.own:
-			return -1
-		case b == m.own:
-			return 1
+		// Then the longer chains, then the digest: every authority
+		// orders the same records the same way.
+		if d := chainLength(m.versions[b].params) - chainLength(m.versions[a].params); d != 0 {
+			return d
 		}
-		return 0
+		return bytes.Compare(a[:], b[:])
 	})
 	for _, d := range order {
 		v := m.versions[d]
-		if !v.signed || v.rec == nil || len(v.sigs) < m.quorum() {
+		if !v.accepted || v.rec == nil || len(v.sigs) < m.quorum() {
 			continue
 		}
 		all := true
@@ -1451,7 +1499,7 @@ func (m *Machine) finish(now time.Time) {
 		m.emit(slog.LevelInfo, "record complete", "signers", m.names(signers), "absent", m.names(v.rec.Absent))
 		return
 	}
-	if !m.signedAt.IsZero() && now.Sub(m.signedAt) >= m.cfg.Step {
+	if !m.signedAt.IsZero() && now.Sub(m.signedAt) >= 2*m.cfg.Step {
 		own := m.versions[m.own]
 		var missing []int
 		for i := 1; i <= m.n; i++ {
@@ -1527,7 +1575,7 @@ func (m *Machine) ask(now time.Time, first bool) {
 	}
 	for _, d := range sortedDigests(m.versions) {
 		v := m.versions[d]
-		if v.signed {
+		if v.accepted {
 			continue
 		}
 		var p record.Parameters
