@@ -21,7 +21,7 @@
 // leader; a skipped mixer that comes back mixes later, on the tip. An
 // authority closes the chain when every mixer is on it, or when the last
 // turn passed; it then decrypts the tip's list if at least t mixes stand.
-// A (re)started authority listens for Grace before it mixes or closes.
+// A restarted authority listens for Grace before it mixes or closes.
 //
 // Decryption. A qualified authority publishes its share of the final list
 // it closed on; it collects shares (each signed and proven) of that list,
@@ -229,16 +229,17 @@ type version struct {
 
 // Machine is one authority's tally. It is not safe for concurrent use.
 type Machine struct {
-	cfg      Config
-	st       Store
-	n, t     int
-	qs       []*qstate
-	stopped  map[int]bool // authorities that said they stopped
-	versions map[[32]byte]*version
-	own      [32]byte
-	signedAt time.Time
-	started  time.Time // a (re)started authority listens a Grace before it mixes or closes
-	listened bool
+	cfg       Config
+	st        Store
+	n, t      int
+	qs        []*qstate
+	stopped   map[int]bool // authorities that said they stopped
+	versions  map[[32]byte]*version
+	own       [32]byte
+	signedAt  time.Time
+	started   time.Time // a (re)started authority listens a Grace before it mixes or closes
+	listened  bool
+	restarted bool // the store held a machine's state at New
 	// signedFinals are the final lists of the parameters this authority
 	// signed first: for Step it signs no parameters of other final lists,
 	// so two records with different final lists cannot both gather a
@@ -274,6 +275,13 @@ func New(cfg Config, st Store, now time.Time) (*Machine, error) {
 			sessions: map[key]*threshold.DecryptionSession{}, shared: map[key]bool{}}
 		m.qs = append(m.qs, qs)
 	}
+	// A restarted machine listens a Grace before it mixes or closes: the
+	// others may have gone on meanwhile.
+	if _, ok := st.Get(startedName); ok {
+		m.restarted = true
+	} else if err := st.Put(startedName, []byte("started\n")); err != nil {
+		return nil, err
+	}
 	if err := m.restore(now); err != nil {
 		return nil, err
 	}
@@ -289,6 +297,9 @@ func finalName(q int) string { return fmt.Sprintf("q%d.final", q) }
 func shareName(q, i int, f key) string {
 	return fmt.Sprintf("q%d.dec-%d-of-%d-at-%d.msg", q, i, f.mixer, f.pos)
 }
+
+const startedName = "started"
+
 func paramsName(i int) string        { return fmt.Sprintf("params-%d.msg", i) }
 func adoptedName(i, k int) string    { return fmt.Sprintf("params-%d-signed-%d.msg", i, k) }
 func (m *Machine) self() int         { return m.cfg.Self }
@@ -662,7 +673,7 @@ func (m *Machine) deadlines(qs *qstate) []time.Time {
 		}
 		return []time.Time{qs.finalAt.Add(m.cfg.Step)}
 	}
-	if !m.listened {
+	if !m.listened && m.restarted {
 		return []time.Time{m.started.Add(m.cfg.Grace)}
 	}
 	out := []time.Time{m.closing(qs)}
@@ -703,7 +714,7 @@ func (m *Machine) advance(now time.Time) {
 			break
 		}
 	}
-	listening := now.Before(m.started.Add(m.cfg.Grace))
+	listening := m.restarted && now.Before(m.started.Add(m.cfg.Grace))
 	m.listened = !listening
 	for q, qs := range m.qs {
 		if !qs.closed && !listening {
