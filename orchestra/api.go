@@ -256,18 +256,32 @@ func (s *Server) handleTally(w http.ResponseWriter, r *http.Request) {
 	}
 	tr := tallyRequest{Director: s.Hostname(), VotesURL: req.VotesURL, VotesHash: req.VotesHash}
 	e.mu.Lock()
-	status := e.st.Status
-	if status == statusCreated {
+	status, same := e.st.Status, e.st.Tally != nil && e.st.Tally.VotesURL == req.VotesURL && e.st.Tally.VotesHash == req.VotesHash
+	switch {
+	case status == statusCreated:
 		e.st.Status, e.st.Tally, e.st.TallyCB = statusTallying, &tr, req.CallbackURL
+		err = e.save()
+	case same && (status == statusTallying || status == statusTallied):
+		// The owner fails over from another authority (down, or slow to
+		// answer): this one calls back when its tally ends, or now.
+		e.st.TallyCB, e.st.CallbackSent = req.CallbackURL, false
 		err = e.save()
 	}
 	e.mu.Unlock()
-	if status != statusCreated {
-		s.apiError(w, r, http.StatusConflict, "election %s is %s, not created", id, status)
-		return
-	}
 	if err != nil {
 		s.apiError(w, r, http.StatusInternalServerError, "election %s: state not written: %v", id, err)
+		return
+	}
+	if status != statusCreated {
+		if !same || (status != statusTallying && status != statusTallied) {
+			s.apiError(w, r, http.StatusConflict, "election %s is %s, not created", id, status)
+			return
+		}
+		e.log.Info("tally asked for again by its owner; this authority calls back", eolog.Phase("tally"), "status", status)
+		accepted(w, id)
+		if status == statusTallied {
+			e.callbackTallied(e.status().TallyHash)
+		}
 		return
 	}
 	s.metrics.sessionStarted("tally")

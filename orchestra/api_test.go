@@ -365,5 +365,5 @@ func TestConcurrentElectionsAndMetrics(t *testing.T) {
 	require.Contains(t, m, `eo_sessions_started_total{kind="tally"} 2`)
 	require.Contains(t, m, `eo_sessions_ended_total{status="tallied"} 2`)
 	require.Contains(t, m, `eo_phase_seconds_count{phase="mix"} 2`)
-	require.Contains(t, m, `eo_messages_received_total{peer="local-a2",type="mix"}`)
+	require.Contains(t, m, `eo_messages_received_total{peer="local-a2",type="tally-msg"}`)
 }

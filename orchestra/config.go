@@ -115,6 +115,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// grace is how long the tally waits for stragglers once a step has what it
+// needs (a decryption's t-th share, a quorum of signatures), and how long
+// a restarted tally listens before it mixes: two resend_after, within
+// 1 s … step_timeout/2.
+func (c *Config) grace() time.Duration {
+	return min(max(2*time.Duration(c.ResendAfter), time.Second), time.Duration(c.StepTimeout)/2)
+}
+
 func (c *Config) check() error {
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

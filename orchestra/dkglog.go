@@ -36,8 +36,6 @@ const resendDKG = "dkg"
 // resendCreated is the field of a msgResend asking for msgCreated.
 const resendCreated = "created"
 
-// resendDone is the field of a msgResend asking for the record's hash.
-const resendDone = "done"
 
 type dkgEntry struct {
 	expire bool

@@ -18,6 +18,7 @@ import (
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
 	"github.com/eo-mixnet/eo/peers"
+	"github.com/eo-mixnet/eo/tally"
 	"github.com/eo-mixnet/eo/threshold"
 )
 
@@ -38,6 +39,14 @@ type election struct {
 	sends   sync.WaitGroup // background sends of the key generation
 
 	approvals approvals // the trustees' approvals (approval.go)
+
+	// The tally machine once its tally ended (tallydrive.go), kept a
+	// while to answer the authorities that catch up.
+	tallyMu     sync.Mutex
+	ended       *tally.Machine
+	endedSender *tallySender
+	heardMu     sync.Mutex
+	heardFrom   map[int]bool // authorities that sent a tally message
 }
 
 func sessionID(q int) string { return fmt.Sprintf("q%d", q) }
@@ -250,9 +259,15 @@ func (e *election) deliver(host string, t peers.MessageType, env *envelope) {
 		e.log.Warn("message from an authority that is not in this election; dropped", eolog.Peer(host), "type", msgName(t))
 		return
 	}
-	if t == msgTally {
+	switch t {
+	case msgTally:
 		e.startTally(host, env)
 		return
+	case msgTallyMsg:
+		e.heard(from)
+		if e.answerEnded(host, env) {
+			return // the tally ended here: the machine answers asks
+		}
 	}
 	e.box.put(&inbound{from: from, host: host, typ: t, env: env})
 }
@@ -337,7 +352,7 @@ func (e *election) resume() {
 		e.log.Info("resuming the tally", eolog.Phase("tally"))
 		e.start(e.runTally)
 	case statusTallied:
-		if e.isTallyDirector() && !st.CallbackSent {
+		if st.TallyCB != "" && !st.CallbackSent {
 			e.callbackTallied(st.TallyHash)
 		}
 	case statusCreated:
@@ -454,12 +469,6 @@ func (e *election) await(ctx context.Context, what string, from int, resend *env
 	}
 }
 
-// isTallyDirector reports whether this authority directs the tally.
-func (e *election) isTallyDirector() bool {
-	st := e.status()
-	return st.Tally != nil && strings.EqualFold(st.Tally.Director, e.srv.Hostname())
-}
-
 // resend answers msgResend: the author of a persisted message sends it
 // again. Field 0 names the file; only this election's own published
 // messages can be named.
@@ -483,16 +492,6 @@ func (s *Server) resend(host string, env *envelope) {
 			ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
 			defer cancel()
 			s.send(ctx, host, msgCreated, body)
-		}
-		return
-	}
-	if name == resendDone {
-		// The director lost this authority's record hash (a restart).
-		if st := e.status(); st.Status == statusTallied && st.TallyHash != "" {
-			body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{[]byte(st.TallyHash)}}).bytes()
-			ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
-			defer cancel()
-			s.send(ctx, host, msgDone, body)
 		}
 		return
 	}
@@ -521,27 +520,6 @@ func (s *Server) resend(host string, env *envelope) {
 			}
 		}
 		return
-	}
-	var typ peers.MessageType
-	var q, j int
-	switch {
-	case scan(name, "q%d.mix-%d.msg", &q, &j) && j == e.self:
-		typ = msgMix
-	case scan(name, "q%d.dec-%d.msg", &q, &j) && j == e.self:
-		typ = msgShare
-	case scan(name, "params-%d.sig", &j) && j == e.self:
-		typ = msgParamSig
-	default:
-		return
-	}
-	body, err := os.ReadFile(filepath.Join(e.dir, name))
-	if err != nil {
-		return // not published yet: it will be sent when it is
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, time.Duration(s.cfg.StepTimeout))
-	defer cancel()
-	if err := s.send(ctx, host, typ, body); err != nil {
-		e.log.Warn("resend failed", eolog.Peer(host), "what", name, eolog.Err(err))
 	}
 }
 

@@ -29,14 +29,14 @@ func TestRestartResumes(t *testing.T) {
 	require.NoError(t, err)
 	e.check(t, "r1", url, hash, votes)
 
-	// Stop authority 2 once it has published its parameters signature,
-	// in the middle of the tally.
+	// Stop authority 2 once it has stored its parameters signature, in
+	// the middle of the tally.
 	pks, err = e.h.Create(e.ctx, "r2", e.c.Names, 2, 1)
 	require.NoError(t, err)
 	votes, err = eotest.Encrypt("r2", pks, 3000, 3)
 	require.NoError(t, err)
 	require.NoError(t, e.h.RequestTally(e.ctx, "r2", votes.File, "", ""))
-	sig := filepath.Join(e.c.Dirs[1], "elections", "r2", "params-2.sig")
+	sig := filepath.Join(e.c.Dirs[1], "elections", "r2", "tally", "params-2.msg")
 	for {
 		if _, err := os.Stat(sig); err == nil {
 			break
@@ -63,6 +63,6 @@ func TestPeerDownFailsWithReason(t *testing.T) {
 	votes, err := eotest.Encrypt("d1", pks, 10, 3)
 	require.NoError(t, err)
 	_, _, err = e.h.Tally(e.ctx, "d1", votes.File)
-	require.ErrorContains(t, err, "cannot reach local-a2")
+	require.ErrorContains(t, err, "only 1 mixes stand, fewer than the threshold 2; no mix from local-a2")
 	require.NoError(t, e.c.Start(2)) // for a clean Close
 }

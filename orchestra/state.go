@@ -75,7 +75,7 @@ type state struct {
 	Reason        string        `json:"reason,omitempty"`
 	CreateCB      string        `json:"create_callback_url,omitempty"` // director of the creation only
 	Tally         *tallyRequest `json:"tally,omitempty"`
-	TallyCB       string        `json:"tally_callback_url,omitempty"` // director of the tally only
+	TallyCB       string        `json:"tally_callback_url,omitempty"` // the authority the owner asked (any may be)
 	TallyHash     string        `json:"tally_hash,omitempty"`
 	CallbackSent  bool          `json:"callback_sent,omitempty"`
 	PublicKeys    []string      `json:"public_keys,omitempty"` // per question, once created
@@ -95,12 +95,12 @@ const (
 	fileState   = "election.json"
 	fileVotes   = "votes.jsonl"
 	fileTallyGz = "tally.tar.gz"
+	// dirTally is the tally machine's store (package tally names its
+	// files: mixes, verdicts, shares, signed parameters).
+	dirTally = "tally"
 )
 
-func fileDKG(q int) string      { return fmt.Sprintf("q%d.dkg", q) }
-func fileMix(q, j int) string   { return fmt.Sprintf("q%d.mix-%d.msg", q, j) }
-func fileDec(q, i int) string   { return fmt.Sprintf("q%d.dec-%d.msg", q, i) }
-func fileParamSig(i int) string { return fmt.Sprintf("params-%d.sig", i) }
+func fileDKG(q int) string { return fmt.Sprintf("q%d.dkg", q) }
 
 func saveJSON(path string, v any, perm os.FileMode) error {
 	b, err := json.MarshalIndent(v, "", "  ")

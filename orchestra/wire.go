@@ -14,14 +14,13 @@ const (
 	msgSetup    peers.MessageType = 1  // director → all: the election's configuration (JSON)
 	msgDKG      peers.MessageType = 2  // a key-generation message of one question (package threshold's encoding)
 	msgTally    peers.MessageType = 3  // director → all: start the tally (JSON)
-	msgMix      peers.MessageType = 4  // mixer → all: output list, proof and signature of one mix
-	msgShare    peers.MessageType = 5  // a decryption share of one question's last list
-	msgParamSig peers.MessageType = 6  // an authority's signature of parameters.json
-	msgDone     peers.MessageType = 7  // authority → director: SHA-256 of its tally.tar.gz
+	// 4 … 7 were the n-of-n tally's mix, share, parameters signature and
+	// record hash; retired, never reused.
 	msgAbort    peers.MessageType = 8  // the session failed, with the reason
 	msgResend   peers.MessageType = 9  // ask the author of a message to send it again
 	msgCreated  peers.MessageType = 10 // authority → director: key generation done, transcript hashes
 	msgApproval peers.MessageType = 11 // authority → all: it waits for its trustee's approval, or got it
+	msgTallyMsg peers.MessageType = 12 // a message of package tally's protocol (field 0: tally.Message bytes)
 )
 
 func msgName(t peers.MessageType) string {
@@ -32,14 +31,8 @@ func msgName(t peers.MessageType) string {
 		return "dkg"
 	case msgTally:
 		return "tally"
-	case msgMix:
-		return "mix"
-	case msgShare:
-		return "share"
-	case msgParamSig:
-		return "param-sig"
-	case msgDone:
-		return "done"
+	case msgTallyMsg:
+		return "tally-msg"
 	case msgAbort:
 		return "abort"
 	case msgResend:
@@ -73,8 +66,7 @@ type envelope struct {
 
 // fieldCount is how many fields each message type carries.
 var fieldCount = map[peers.MessageType]int{
-	msgSetup: 1, msgDKG: 1, msgTally: 1, msgMix: 3, msgShare: 2,
-	msgParamSig: 1, msgDone: 1, msgAbort: 1, msgResend: 1, msgCreated: 1, msgApproval: 1,
+	msgSetup: 1, msgDKG: 1, msgTally: 1, msgAbort: 1, msgResend: 1, msgCreated: 1, msgApproval: 1, msgTallyMsg: 1,
 }
 
 func (e *envelope) bytes() []byte {

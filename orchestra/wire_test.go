@@ -38,8 +38,10 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	ok := (&envelope{Election: "x", Fields: [][]byte{nil}}).bytes()
 	_, err := decodeEnvelope(peers.MessageType(99), ok)
 	require.ErrorIs(t, err, errWire, "unknown type")
-	_, err = decodeEnvelope(msgMix, ok)
+	_, err = decodeEnvelope(msgTallyMsg, (&envelope{Election: "x", Fields: [][]byte{nil, nil}}).bytes())
 	require.ErrorIs(t, err, errWire, "field count")
+	_, err = decodeEnvelope(peers.MessageType(4), ok)
+	require.ErrorIs(t, err, errWire, "a retired type")
 	for _, id := range []string{"", "../x", ".hidden", "a/b", "é", string(bytes.Repeat([]byte{'a'}, 65))} {
 		_, err := decodeEnvelope(msgAbort, (&envelope{Election: id, Fields: [][]byte{nil}}).bytes())
 		require.ErrorIs(t, err, errWire, "id %q", id)
@@ -52,7 +54,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 }
 
 func FuzzDecodeEnvelope(f *testing.F) {
-	f.Add(uint16(msgMix), (&envelope{Election: "e", Q: 1, J: 2, Fields: [][]byte{{1}, {2, 3}, nil}}).bytes())
+	f.Add(uint16(msgTallyMsg), (&envelope{Election: "e", Q: 1, J: 2, Fields: [][]byte{{1, 2, 3}}}).bytes())
 	f.Add(uint16(msgSetup), (&envelope{Election: "7", Fields: [][]byte{[]byte(`{"election_id":"7"}`)}}).bytes())
 	f.Add(uint16(msgAbort), []byte{0, 1, 'x', 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, typ uint16, b []byte) {

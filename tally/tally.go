@@ -913,7 +913,14 @@ func (m *Machine) close(q int, qs *qstate, now time.Time) bool {
 				missing = append(missing, k)
 			}
 		}
-		m.fail(fmt.Errorf("question %d: only %d mixes stand, fewer than the threshold %d; no mix from %s", q, best.pos, m.t, m.names(missing)), missing)
+		var rejected []int
+		for k := range qs.rejected {
+			if !slices.Contains(rejected, k.mixer) {
+				rejected = append(rejected, k.mixer)
+			}
+		}
+		sort.Ints(rejected)
+		m.fail(fmt.Errorf("question %d: only %d mixes stand, fewer than the threshold %d; no mix from %s (rejected: %s)", q, best.pos, m.t, m.names(missing), m.names(rejected)), missing)
 		return false
 	}
 	if err := m.st.Put(finalName(q), []byte{byte(best.mixer), byte(best.pos)}); err != nil {

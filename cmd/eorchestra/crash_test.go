@@ -149,7 +149,7 @@ func TestCrashResume(t *testing.T) {
 		point string
 	}{
 		{2, "dkg-message:1"}, {2, "dkg-message:3"}, {1, "dkg-message:2"}, {2, "created"}, {1, "created"},
-		{2, "votes"}, {2, "param-sig-stored"}, {1, "param-sig-published"},
+		{2, "votes"}, {2, "params-stored"}, {1, "params-published"},
 		{1, "mix-start"}, {2, "mix-start"}, {1, "mix-stored"}, {1, "mix-published"}, {2, "mix-verified"}, {2, "mix-stored"}, {2, "mix-published"},
 		{1, "mix-verified"}, {1, "share-start"}, {2, "share-stored"}, {1, "share-published"}, {2, "record"}, {1, "record"},
 	} {
@@ -185,7 +185,7 @@ func TestCrashResume(t *testing.T) {
 			var stored []string
 			for _, e := range after {
 				if !slices.Contains(before, e) {
-					stored, _ = filepath.Glob(filepath.Join(e, "q0.mix-*.msg"))
+					stored, _ = filepath.Glob(filepath.Join(e, "tally", "q0.mix-*-at-*.msg"))
 				}
 			}
 			mixes := map[string][]byte{}
@@ -204,10 +204,10 @@ func TestCrashResume(t *testing.T) {
 			f, err := record.ReadDir(filepath.Join(out, "record"))
 			require.NoError(t, err)
 			for name, msg := range mixes {
-				var j int
-				_, err := fmt.Sscanf(name, "q0.mix-%d.msg", &j)
+				var j, p int
+				_, err := fmt.Sscanf(name, "q0.mix-%d-at-%d.msg", &j, &p)
 				require.NoError(t, err)
-				require.True(t, bytes.Contains(msg, f[fmt.Sprintf("q0/mix-%d/output.bin", j)]), "mix %d changed after the crash", j)
+				require.True(t, bytes.Contains(msg, f[fmt.Sprintf("q0/mix-%d/output.bin", p)]), "mix %d of %d changed after the crash", p, j)
 			}
 		})
 	}
