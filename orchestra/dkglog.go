@@ -36,7 +36,6 @@ const resendDKG = "dkg"
 // resendCreated is the field of a msgResend asking for msgCreated.
 const resendCreated = "created"
 
-
 type dkgEntry struct {
 	expire bool
 	from   int

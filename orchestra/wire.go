@@ -11,9 +11,9 @@ import (
 
 // Message types of the peer protocol (the transport's MessageType).
 const (
-	msgSetup    peers.MessageType = 1  // director → all: the election's configuration (JSON)
-	msgDKG      peers.MessageType = 2  // a key-generation message of one question (package threshold's encoding)
-	msgTally    peers.MessageType = 3  // director → all: start the tally (JSON)
+	msgSetup peers.MessageType = 1 // director → all: the election's configuration (JSON)
+	msgDKG   peers.MessageType = 2 // a key-generation message of one question (package threshold's encoding)
+	msgTally peers.MessageType = 3 // director → all: start the tally (JSON)
 	// 4 … 7 were the n-of-n tally's mix, share, parameters signature and
 	// record hash; retired, never reused.
 	msgAbort    peers.MessageType = 8  // the session failed, with the reason
