@@ -41,7 +41,7 @@ func (e *election) callbackCreated() {
 		return
 	}
 	cb := Callback{Status: "finished", Reference: map[string]any{"election_id": e.id, "action": "POST /election"},
-		Data: map[string]any{"threshold": st.Setup.Threshold, "authorities": authorityFingerprints(&st.Setup)}}
+		Data: map[string]any{"threshold": st.Setup.Threshold, "authorities": authorityFingerprints(&st.Setup), "absent": nonNil(st.Absent)}}
 	for k, pk := range st.PublicKeys {
 		cb.SessionData = append(cb.SessionData, SessionData{SessionID: sessionID(k), PublicKey: pk})
 	}
@@ -54,7 +54,8 @@ func (e *election) callbackTallied(hash string) {
 		return
 	}
 	cb := Callback{Status: "finished", Reference: map[string]any{"election_id": e.id, "action": "POST /tally"},
-		Data: map[string]any{"tally_url": e.srv.publicURL() + "/public_data/" + url.PathEscape(e.id) + "/" + fileTallyGz, "tally_hash": hash}}
+		Data: map[string]any{"tally_url": e.srv.publicURL() + "/public_data/" + url.PathEscape(e.id) + "/" + fileTallyGz, "tally_hash": hash,
+			"absent": nonNil(st.Absent), "blamed": nonNil(st.Blamed)}}
 	e.postCallback(st.TallyCB, cb)
 }
 
@@ -155,4 +156,12 @@ func authorityFingerprints(su *setup) []CallbackAuthority {
 		}
 	}
 	return out
+}
+
+// nonNil makes a nil list an empty one, so JSON says [] and not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

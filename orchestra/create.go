@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/eo-mixnet/eo/eolog"
@@ -25,10 +26,17 @@ func (e *election) runCreate(ctx context.Context) error {
 	e.sum = newSummary()
 	start := time.Now()
 	if su.Director == e.srv.Hostname() {
-		// Tell every authority, then take part like them.
+		// Tell every authority, then take part like them. One that cannot
+		// be reached takes no part: the key generation disqualifies it
+		// (GJKR), and the election is created if t qualify.
+		// It does not wait for them: the key generation's rounds run on.
 		body := (&envelope{Election: e.id, Fields: [][]byte{mustJSON(su)}}).bytes()
-		if err := e.broadcast(ctx, msgSetup, body); err != nil {
-			return err
+		for _, i := range e.others() {
+			go func(i int) {
+				if err := e.sendTo(ctx, i, msgSetup, body); err != nil && ctx.Err() == nil {
+					log.Warn("the setup did not reach an authority; the key generation goes on without it", eolog.Peer(e.name(i)), eolog.Err(err))
+				}
+			}(i)
 		}
 	}
 	if err := e.approve(ctx, TaskCreate, nil, nil); err != nil {
@@ -125,7 +133,10 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		switch in.typ {
 		case msgAbort:
-			return &abortError{from: in.host, reason: fmt.Sprintf("%s stopped: %s", in.host, string(in.env.Fields[0]))}
+			// An authority that stops takes no part: its rounds expire
+			// and it is disqualified; the others go on while t remain.
+			log.Warn("an authority stopped; the key generation goes on without it", eolog.Peer(in.host), "reason", string(in.env.Fields[0]))
+			continue
 		case msgResend:
 			// A restarted authority asks for everything sent to it.
 			for k, d := range dkgs {
@@ -203,9 +214,10 @@ func (e *election) runCreate(ctx context.Context) error {
 	}
 	e.srv.crashPoint("created")
 	if su.Director != e.srv.Hostname() {
+		// The director asks again (resendCreated) if this is lost.
 		body := (&envelope{Election: e.id, J: uint32(e.self), Fields: [][]byte{hashes}}).bytes()
 		if err := e.sendTo(ctx, su.index(su.Director), msgCreated, body); err != nil {
-			return err
+			log.Warn("the end of the key generation did not reach the director; it asks again", eolog.Err(err))
 		}
 	} else if err := e.confirmCreated(ctx); err != nil {
 		return err
@@ -222,24 +234,74 @@ func (e *election) runCreate(ctx context.Context) error {
 }
 
 // confirmCreated is the director's last step of a creation: it announces
-// the keys only once every authority holds its share of them, with the
-// same transcripts.
+// the keys once at least t authorities (itself included) hold their share
+// of them with the same transcripts — every authority that answers within
+// step_timeout; the others are named absent (in the state, the log and
+// the callback), not blamed.
 func (e *election) confirmCreated(ctx context.Context) error {
 	hashes, err := e.transcriptHashes()
 	if err != nil {
 		return err
 	}
-	for _, i := range e.others() {
-		in, err := e.await(ctx, "the end of its key generation", i, &envelope{Election: e.id, Fields: [][]byte{[]byte(resendCreated)}},
-			func(in *inbound) bool { return in.typ == msgCreated && in.from == i })
-		if err != nil {
+	st := e.status()
+	cfg := e.srv.cfg
+	confirmed := map[int]bool{e.self: true}
+	other := map[int]bool{} // ended with other transcripts
+	deadline := time.Now().Add(time.Duration(cfg.StepTimeout))
+	var lastAsk time.Time
+	for len(confirmed)+len(other) < e.n() {
+		in, overflow := e.box.take(func(in *inbound) bool { return in.typ == msgCreated })
+		if overflow {
+			return errors.New("too many unexpected messages from the other authorities")
+		}
+		if in != nil {
+			if confirmed[in.from] || other[in.from] {
+				continue
+			}
+			if bytes.Equal(in.env.Fields[0], hashes) {
+				confirmed[in.from] = true
+			} else {
+				other[in.from] = true
+				e.log.Error("an authority ended the key generation with other transcripts; it is left out", eolog.Phase("keygen"), eolog.Peer(in.host))
+			}
+			continue
+		}
+		now := time.Now()
+		deadline = e.holdDeadline(now, deadline)
+		if now.After(deadline) {
+			break
+		}
+		if now.Sub(lastAsk) >= time.Duration(cfg.ResendAfter) {
+			lastAsk = now
+			ask := (&envelope{Election: e.id, Fields: [][]byte{[]byte(resendCreated)}}).bytes()
+			for _, i := range e.others() {
+				if !confirmed[i] && !other[i] {
+					go func(i int) {
+						sctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.ResendAfter))
+						defer cancel()
+						e.srv.send(sctx, e.name(i), msgResend, ask)
+					}(i)
+				}
+			}
+		}
+		if _, err := e.box.wait(ctx, min(time.Until(deadline), time.Duration(cfg.ResendAfter))); err != nil {
 			return err
 		}
-		if !bytes.Equal(in.env.Fields[0], hashes) {
-			return fmt.Errorf("%s ended the key generation with other transcripts", e.name(i))
+	}
+	var absent []int
+	for i := 1; i <= e.n(); i++ {
+		if !confirmed[i] {
+			absent = append(absent, i)
 		}
 	}
-	return nil
+	if len(confirmed) < st.Setup.Threshold {
+		return fmt.Errorf("only %d authorities ended the key generation with the same transcripts, fewer than the threshold %d; missing: %s",
+			len(confirmed), st.Setup.Threshold, strings.Join(e.names(absent), ", "))
+	}
+	if len(absent) > 0 {
+		e.log.Warn("election created without some authorities; they are absent", eolog.Phase("keygen"), "absent", strings.Join(e.names(absent), ","))
+	}
+	return e.update(func(st *state) { st.Absent = e.names(absent) })
 }
 
 // sendOutbox sends a key-generation outbox in the background: the state
