@@ -52,8 +52,9 @@ func TestNoSecretInAnythingWritten(t *testing.T) {
 	tgz, err := h.Download(ctx, url, hash)
 	require.NoError(t, err)
 	require.NoError(t, WriteOut(filepath.Join(root, "out"), tgz))
-	// A failing request, so that errors are written too.
-	_, _, err = h.Tally(ctx, "s1", votes.File)
+	// A failing request (another vote file for a tallied election), so
+	// that errors are written too.
+	_, _, err = h.Tally(ctx, "s1", votes.File[:bytes.IndexByte(votes.File, '\n')+1])
 	require.Error(t, err)
 	errText := err.Error()
 
