@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"strings"
 
+	mrand "math/rand/v2"
+
 	"github.com/eo-mixnet/eo/ballot"
+	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/group"
 )
 
@@ -19,6 +22,7 @@ const (
 	ExpectMalformed        = "malformed"
 	ExpectInvalidChallenge = "invalid-challenge"
 	ExpectInvalidEquation  = "invalid-equation"
+	ExpectWrongWidth       = "wrong-width"
 )
 
 // BallotProofFile is ballot-proof.json.
@@ -150,6 +154,24 @@ func ballotProofFile(e *election) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A ballot of width 3, with valid proofs, for this width-2 question
+	// (its own randomness, so that the other files do not change).
+	wide, err := func() (*ballot.Ballot, error) {
+		var seed [32]byte
+		copy(seed[:], "eo/test vectors: width 3")
+		ctx := e.ctx
+		ctx.Width = 3
+		m := make([]*group.Element, 3)
+		for k := range m {
+			if m[k], err = elgamal.EncodeUint64(uint64(k + 1)); err != nil {
+				return nil, err
+			}
+		}
+		return ballot.Encrypt(mrand.NewChaCha8(seed), ctx, m, "dave")
+	}()
+	if err != nil {
+		return nil, err
+	}
 	// The two choices and the two proofs of alice's line swapped.
 	swapped := func() string {
 		b := e.ballots[0]
@@ -208,9 +230,10 @@ func ballotProofFile(e *election) (any, error) {
 		{"a space after a colon", strings.Replace(alice, `"alpha":"`, `"alpha": "`, 1), ExpectMalformed},
 		{"keys in another order", strings.Replace(strings.Replace(alice, `"choices"`, `"x"`, 1), `"proofs"`, `"choices"`, 1), ExpectMalformed},
 		{"no choice", `{"choices":[],"proofs":[]}|alice`, ExpectMalformed},
+		{"three choices for a question of width 2, valid proofs", string(wide.MarshalLine()), ExpectWrongWidth},
 	}
 	f := &BallotProofFile{
-		Description: "Ballot lines of question 0 and their proofs (doc/verify.md §3.1, §3.2): for each line that parses, every choice's values (hex), the transcript bytes hashed for its challenge, the recomputed challenge and both sides of s·B = R + c·α. expect: valid, malformed (§3.1), invalid-challenge or invalid-equation (§3.2), with the first failing choice.",
+		Description: "Ballot lines of question 0 and their proofs (doc/verify.md §3.1, §3.2): for each line that parses, every choice's values (hex), the transcript bytes hashed for its challenge, the recomputed challenge and both sides of s·B = R + c·α. expect: valid, malformed (§3.1), wrong-width (the line parses with a width other than the question's: the ballot rule of §3.3 excludes it as `wrong number of choices` before any proof is checked; its proofs, listed, are valid), invalid-challenge or invalid-equation (§3.2), with the first failing choice: every choice's challenge is compared, in index order, before any equation is checked.",
 		Election:    ElectionID, Question: Question, Width: Width, PublicKey: hx(e.pk.Bytes()), Base: el(group.NewGeneratorElement()),
 	}
 	for _, c := range cases {
@@ -223,7 +246,13 @@ func ballotProofFile(e *election) (any, error) {
 			bc.Voter = b.VoterID()
 			bc.Choices = ballotTranscripts(e.ctx, b)
 			got := ExpectValid
+			if b.Width() != Width {
+				got = ExpectWrongWidth
+			}
 			for j, ch := range bc.Choices {
+				if got != ExpectValid {
+					break
+				}
 				if !ch.ChallengeMatch {
 					got, bc.Choice = ExpectInvalidChallenge, &j
 					break
@@ -262,6 +291,12 @@ func CheckBallotVerdict(ctx ballot.Context, b *ballot.Ballot, expect string, cho
 	switch expect {
 	case ExpectValid:
 		return err
+	case ExpectWrongWidth:
+		want := fmt.Sprintf("%d choices, the question has %d", b.Width(), ctx.Width)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			return fmt.Errorf("ballot.Verify: %v, want %q", err, want)
+		}
+		return nil
 	case ExpectInvalidChallenge, ExpectInvalidEquation:
 		if err == nil {
 			return errors.New("ballot.Verify accepts it")

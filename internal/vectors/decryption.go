@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/elgamal"
@@ -32,6 +33,8 @@ type DecryptionFile struct {
 	Combinations     []Combination `json:"combinations"`
 	Plaintexts       []string      `json:"plaintexts_txt"`
 	Negative         []ShareCase   `json:"negative"`
+	// DKGFaults is a second key generation, with faults (verify.md §6).
+	DKGFaults *DKGFaultsVector `json:"dkg_with_faults"`
 }
 
 // ShareVector is one authority's decryption share and its proof's
@@ -66,6 +69,11 @@ type ShareCase struct {
 	Authority int    `json:"authority"`
 	Message   string `json:"message"`
 	Expect    string `json:"expect"`
+	// Fails is the first check that fails (threshold.md §5, in its
+	// order): "decoding" (the message does not decode as authority i's
+	// share for this list), "challenge", "s·B = R1 + c·VK_i" or
+	// "s·H* = R2 + c·Y*".
+	Fails string `json:"fails"`
 }
 
 // shareSpec rebuilds a share's proof from doc/threshold.md §5 and reports
@@ -217,21 +225,129 @@ func decryptionFile(e *election) (any, error) {
 			return nil, fmt.Errorf("plaintext %d is %q (spec %v), want %q", j, line, parts, want)
 		}
 	}
-	// Negative: factors swapped (the share decodes, its proof fails), and
-	// a challenge changed.
+	// Negative: factors swapped (the share decodes, its proof fails), a
+	// share presented for another index, and a wrong factor proved with
+	// the authority's true key share (the challenge and the first equation
+	// hold, only the second fails).
 	m2 := msgs[1]
 	swb := swapBytes(m2.Bytes(), len(m2.Bytes())-128-32*len(m2.Factors), 32)
+	second, err := wrongFactorShare(pub, list, e.keys.Shares[0], msgs[0])
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range []ShareCase{
-		{Name: "authority 2's factors d_0 and d_1 swapped", Authority: 2, Message: hx(swb), Expect: "invalid"},
-		{Name: "authority 3's share presented for authority 1's index", Authority: 1, Message: hx(msgs[2].Bytes()), Expect: "invalid"},
+		{Name: "authority 2's factors d_0 and d_1 swapped", Authority: 2, Message: hx(swb), Expect: "invalid", Fails: FailsChallenge},
+		{Name: "authority 3's share presented for authority 1's index", Authority: 1, Message: hx(msgs[2].Bytes()), Expect: "invalid", Fails: FailsDecoding},
+		{Name: "authority 1's factor d_0 replaced by d_0 + B, proved with x_1: only the second equation fails", Authority: 1, Message: hx(second), Expect: "invalid", Fails: FailsSecond},
 	} {
 		b, _ := unhex(c.Message)
 		if err := CheckShareVerdict(pub, list, c.Authority, b, false); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
+		if got := shareFails(pub, list, c.Authority, b); got != c.Fails {
+			return nil, fmt.Errorf("%s: fails %q by the spec, want %q", c.Name, got, c.Fails)
+		}
 		f.Negative = append(f.Negative, c)
 	}
+	if f.DKGFaults, err = dkgFaultsVector(); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// What a negative share fails first (ShareCase.Fails).
+const (
+	FailsDecoding  = "decoding"
+	FailsChallenge = "challenge"
+	FailsFirst     = "s·B = R1 + c·VK_i"
+	FailsSecond    = "s·H* = R2 + c·Y*"
+)
+
+// shareFails returns the first check of threshold.md §5 that the share
+// fails, computed from the spec ("" if it verifies); for the proof's
+// checks it also asks package threshold for the same answer.
+func shareFails(pub *threshold.DKGPublic, list *elgamal.List, i int, msg []byte) string {
+	m, err := threshold.DecodeMessage(msg)
+	if err != nil {
+		return FailsDecoding
+	}
+	ds, ok := m.(*threshold.DecryptionShareMessage)
+	if !ok || ds.Sender != i || ds.ElectionID != pub.ElectionID || ds.SessionID != pub.SessionID || ds.Width != list.Width() || len(ds.Factors) != list.Len()*list.Width() {
+		return FailsDecoding
+	}
+	p := ds.Proof
+	v := shareSpec(pub, list, i, ds.Factors, p.Commitment1, p.Commitment2, p.Challenge, p.Response)
+	hs, _ := unhex(v.HStar)
+	ys, _ := unhex(v.YStar)
+	Hs, err1 := group.DecodeElement(hs)
+	Ys, err2 := group.DecodeElement(ys)
+	if err1 != nil || err2 != nil {
+		panic("vectors: H* or Y*")
+	}
+	_, verr := threshold.VerifyDecryptionShare(pub, list, ds)
+	want := func(got, text string) string {
+		if verr == nil || !strings.Contains(verr.Error(), text) {
+			return fmt.Sprintf("%s (threshold says %v)", got, verr)
+		}
+		return got
+	}
+	switch {
+	case v.Computed != v.C:
+		return want(FailsChallenge, "challenge mismatch")
+	case new(group.Element).ScalarBaseMult(p.Response).Equal(new(group.Element).Add(p.Commitment1, new(group.Element).ScalarMult(p.Challenge, pub.VerificationKey(i)))) != 1:
+		return want(FailsFirst, "s·G = R1 + c·X")
+	case new(group.Element).ScalarMult(p.Response, Hs).Equal(new(group.Element).Add(p.Commitment2, new(group.Element).ScalarMult(p.Challenge, Ys))) != 1:
+		return want(FailsSecond, "s·H = R2 + c·Y")
+	}
+	return ""
+}
+
+// wrongFactorShare returns share m of authority ks with its first factor
+// replaced by d_0 + B and a proof made honestly with x_i over the wrong
+// factors: the challenge and s·B = R1 + c·VK_i hold, s·H* = R2 + c·Y*
+// does not.
+func wrongFactorShare(pub *threshold.DKGPublic, list *elgamal.List, ks *threshold.KeyShare, m *threshold.DecryptionShareMessage) ([]byte, error) {
+	x, err := group.DecodeScalar(ks.Bytes()[1:])
+	if err != nil {
+		return nil, err
+	}
+	i := ks.Index()
+	factors := slices.Clone(m.Factors)
+	factors[0] = new(group.Element).Add(factors[0], group.NewGeneratorElement())
+	var wide [64]byte
+	copy(wide[:], "eo/test vectors: the nonce r of the wrong-factor share")
+	r, err := group.NewScalar().SetUniformBytes(wide[:])
+	if err != nil {
+		return nil, err
+	}
+	zero := group.NewScalar()
+	B := group.NewGeneratorElement()
+	v := shareSpec(pub, list, i, factors, B, B, zero, zero)
+	hs, _ := unhex(v.HStar)
+	Hs, err := group.DecodeElement(hs)
+	if err != nil {
+		return nil, err
+	}
+	R1 := new(group.Element).ScalarBaseMult(r)
+	R2 := new(group.Element).ScalarMult(r, Hs)
+	v = shareSpec(pub, list, i, factors, R1, R2, zero, zero)
+	cb, _ := unhex(v.Computed)
+	c, err := group.DecodeScalar(cb)
+	if err != nil {
+		return nil, err
+	}
+	s := group.NewScalar().Multiply(c, x)
+	s.Add(s, r)
+	b := m.Bytes()
+	off := len(b) - 128 - 32*len(factors)
+	out := slices.Clone(b[:off])
+	for _, d := range factors {
+		out = append(out, d.Bytes()...)
+	}
+	for _, part := range [][]byte{R1.Bytes(), R2.Bytes(), c.Bytes(), s.Bytes()} {
+		out = append(out, part...)
+	}
+	return out, nil
 }
 
 func swapBytes(b []byte, off, size int) []byte {

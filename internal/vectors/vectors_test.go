@@ -145,6 +145,25 @@ func TestDecryptionVectors(t *testing.T) {
 	}
 	for _, c := range f.Negative {
 		require.NoError(t, CheckShareVerdict(pub, list, c.Authority, mustHex(t, c.Message), false), c.Name)
+		require.Equal(t, c.Fails, shareFails(pub, list, c.Authority, mustHex(t, c.Message)), c.Name)
+	}
+	// The key generation with faults: its replay gives the file's QUAL, Y,
+	// VK_i and faults.
+	g := f.DKGFaults
+	require.NotNil(t, g)
+	gtr, err := threshold.DecodeDKGTranscript(mustHex(t, g.Transcript))
+	require.NoError(t, err)
+	gpub, faults, err := threshold.VerifyDKGTranscript(gtr)
+	require.NoError(t, err)
+	require.Equal(t, g.Hash, hx(gpub.TranscriptHash[:]))
+	require.Equal(t, g.Qualified, gpub.Qualified)
+	require.Equal(t, g.PublicKey, hx(gpub.PublicKey.Bytes()))
+	for i, vk := range g.VerificationKeys {
+		require.Equal(t, vk, el(gpub.VerificationKey(i+1)))
+	}
+	require.Len(t, faults, len(g.Faults))
+	for i, fl := range faults {
+		require.Equal(t, g.Faults[i], DKGFault{Party: fl.Party, Kind: fl.Kind.String(), Phase: int(fl.Phase), Detail: fl.Detail})
 	}
 	for _, c := range f.Combinations {
 		var sub []*threshold.DecryptionShareMessage

@@ -12,9 +12,10 @@
 //     challenges and the equations (A)–(F), each checked alone (no batching)
 //   - the plaintext embedding and its decoding (§5.1, §5.2)
 //   - the decryption shares' batched Chaum–Pedersen proof (threshold.md §5),
-//     the Lagrange combination (§7) and plaintexts.txt (§5.3); of the key
-//     generation only the parts needed to recompute Y and VK_i when no
-//     dealer was disqualified or reconstructed (threshold.md §4, partial).
+//     the Lagrange combination (§7) and plaintexts.txt (§5.3); the
+//     key-generation transcript and its replay (threshold.md §4, verify.md
+//     §6): echoes, complaints, justifications, QUAL, extraction, extraction
+//     complaints, reconstruction, Y and VK_i, and the faults.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -235,11 +236,12 @@ function verifyBallot(ballot, ctx) {
     const rhs = p.R.add(mul(ballot.choices[j].A, p.c));
     const equationHolds = lhs.equals(rhs);
     per.push({ transcript: tbytes, computedChallenge: bigToLe32(c2), challengeMatches, equationHolds, sB: encPt(lhs), RcA: encPt(rhs) });
-    if (verdict === 'valid') {
-      if (!challengeMatches) { verdict = 'invalid-challenge'; failingChoice = j; }
-      else if (!equationHolds) { verdict = 'invalid-equation'; failingChoice = j; }
-    }
   }
+  // verify.md §3.2: every choice's challenge first, then every equation.
+  const c = per.findIndex((x) => !x.challengeMatches);
+  const e = per.findIndex((x) => !x.equationHolds);
+  if (c >= 0) { verdict = 'invalid-challenge'; failingChoice = c; }
+  else if (e >= 0) { verdict = 'invalid-equation'; failingChoice = e; }
   return { verdict, failingChoice, per };
 }
 
@@ -256,9 +258,10 @@ function runBallotProof(dir) {
     let verdict, failingChoice = null, res = null, ballot = null;
     try {
       ballot = parseBallotLine(utf8(c.line));
-      if (ballot.choices.length !== v.width) errs.push(`width ${ballot.choices.length}, the question's is ${v.width} (wrong number of choices)`);
       res = verifyBallot(ballot, ctx);
       verdict = res.verdict; failingChoice = res.failingChoice;
+      // The ballot rule (§3.3 step 2) excludes a line of the wrong width before its proofs are checked.
+      if (ballot.choices.length !== v.width) { verdict = 'wrong-width'; failingChoice = null; }
     } catch (e) {
       if (!(e instanceof Malformed)) throw e;
       verdict = 'malformed';
@@ -871,10 +874,11 @@ function verifyShare(msg, i, ctx) {
   return { ok: true, trace };
 }
 
-// The parts of the key-generation transcript (threshold.md §4) needed to
-// recompute Y and VK_j when every dealer is in QUAL and sent its Feldman values:
-// decoding, the echoes, and the sums. Returns {Y, VK, qual, note} or throws.
-function partialDKG(bytes, expect) {
+// The key-generation transcript (threshold.md §2–§4) and its replay
+// (verify.md §6): decoding, silence, the echoes, complaints, justifications
+// and QUAL, extraction, extraction complaints, reconstruction, then Y and
+// VK_j. Returns {Y, VK, qual, faults} or throws Malformed (K1/K2 fail).
+function replayDKG(bytes, expect) {
   let o = 0;
   const need = (n) => { if (o + n > bytes.length) throw new Malformed('dkg.bin too short'); };
   need(1); const ll = bytes[o++]; need(ll); const label = Buffer.from(bytes.subarray(o, o + ll)).toString(); o += ll;
@@ -893,6 +897,10 @@ function partialDKG(bytes, expect) {
   }
   if (o !== bytes.length) throw new Malformed('bytes after the transcript');
   if (E !== expect.election || S !== expect.session || n !== expect.n || t !== expect.t) throw new Malformed('transcript of another session');
+  // Silence: no message after a missing one.
+  for (let k = 0; k < n; k++) for (let q = 1; q < phases.length; q++) {
+    if (msgs[phases[q]][k] && !msgs[phases[q - 1]][k]) throw new Malformed(`authority ${k + 1} speaks in phase ${phases[q]} after a silent phase ${phases[q - 1]}`);
+  }
   // Echoes: phase 3 echoes 1, 4 echoes 3, 5 echoes 4, 6 echoes 5, 7 echoes 6.
   const prevOf = { 3: 1, 4: 3, 5: 4, 6: 5, 7: 6 };
   const bodies = {};
@@ -916,28 +924,113 @@ function partialDKG(bytes, expect) {
       return body;
     });
   }
-  // Only the simple path: no complaint, every dealer dealt and extracted.
-  for (let k = 0; k < n; k++) {
-    if (!bodies[1][k]) return { note: `dealer ${k + 1} silent: the full replay is not implemented` };
-    if (bodies[3][k] && bodies[3][k][0] !== 0) return { note: 'complaints present: the full replay is not implemented' };
-    for (const ph of [6, 7]) if (bodies[ph][k] && bodies[ph][k][0] !== 0) return { note: `phase ${ph} content present: the full replay is not implemented` };
+  // Bodies (threshold.md §2), after the echo.
+  const elems = (b, o, k, what) => Array.from({ length: k }, (_, m) => decodeElement(b.subarray(o + 32 * m, o + 32 * m + 32), `${what}_${m}`, { allowIdentity: false }));
+  const opened = (b, what) => {
+    const c = b[0];
+    if (b.length !== 1 + 65 * c) throw new Malformed(`${what}: length`);
+    const out = [];
+    for (let q = 0; q < c; q++) {
+      const o = 1 + 65 * q, party = b[o];
+      if (party < 1 || party > n || (q > 0 && party <= out[q - 1].party)) throw new Malformed(`${what}: party ${party}`);
+      out.push({ party, s: decodeScalar(b.subarray(o + 1, o + 33), `${what} s`), sp: decodeScalar(b.subarray(o + 33, o + 65), `${what} s'`) });
+    }
+    return out;
+  };
+  const Ed = utf8(E), Sd = utf8(S);
+  const Hped = hashToRistretto(hashInput(concat(utf8('eo/dkg/v1'), u32(Ed.length), Ed, u32(Sd.length), Sd), 0)).P;
+  const C = {}, accused = {}, just = {}, A = {}, xc = {}, rec = {};
+  for (let k = 1; k <= n; k++) {
+    const b1 = bodies[1][k - 1];
+    if (b1) {
+      if (b1[0] !== t || b1.length !== 1 + 32 * t) throw new Malformed(`deal of ${k}: k ≠ t`);
+      C[k] = elems(b1, 1, t, `C_${k}`);
+    }
+    const b3 = bodies[3][k - 1];
+    if (b3) {
+      const c = b3[0];
+      if (b3.length !== 1 + c) throw new Malformed(`complaints of ${k}: length`);
+      accused[k] = [...b3.subarray(1)];
+      accused[k].forEach((i, q) => { if (i < 1 || i > n || i === k || (q > 0 && i <= accused[k][q - 1])) throw new Malformed(`complaints of ${k}: dealer ${i}`); });
+    }
+    if (bodies[4][k - 1]) just[k] = opened(bodies[4][k - 1], `justifications of ${k}`);
+    const b5 = bodies[5][k - 1];
+    if (b5) {
+      if (!((b5[0] === 0 && b5.length === 1) || (b5[0] === t && b5.length === 1 + 32 * t))) throw new Malformed(`extraction of ${k}: k ∉ {0, t}`);
+      A[k] = elems(b5, 1, b5[0], `A_${k}`);
+    }
+    if (bodies[6][k - 1]) xc[k] = opened(bodies[6][k - 1], `extraction complaints of ${k}`);
+    if (bodies[7][k - 1]) rec[k] = opened(bodies[7][k - 1], `reconstruction of ${k}`);
   }
-  let Y = ZERO;
-  const VK = Array.from({ length: n }, () => ZERO);
+  const pw = (j, m) => { let x = 1n; for (let q = 0; q < m; q++) x = mod(x * BigInt(j)); return x; };
+  const sumPow = (V, j) => V.reduce((acc, P, m) => acc.add(mul(P, pw(j, m))), ZERO);
+  const eq4 = (i, j, sh) => mul(B, sh.s).add(mul(Hped, sh.sp)).equals(sumPow(C[i], j));
+  const eq5 = (i, j, sh) => mul(B, sh.s).equals(sumPow(A[i], j));
+  const faults = [];
+  // Complaints (phase 3) and justifications (phase 4): QUAL.
   const qual = [];
-  for (let k = 0; k < n; k++) {
-    const b5 = bodies[5][k];
-    if (!b5 || b5[0] !== t || b5.length !== 1 + 32 * t) return { note: `dealer ${k + 1} sent no Feldman values: reconstruction not implemented` };
-    qual.push(k + 1);
-    const A = Array.from({ length: t }, (_, m) => decodeElement(b5.subarray(1 + 32 * m, 33 + 32 * m), `A_${k + 1},${m}`, { allowIdentity: false }));
-    Y = Y.add(A[0]);
-    for (let j = 1; j <= n; j++) {
-      let acc = ZERO, pw = 1n;
-      for (let m = 0; m < t; m++) { acc = acc.add(mul(A[m], pw)); pw = mod(pw * BigInt(j)); }
-      VK[j - 1] = VK[j - 1].add(acc);
+  for (let i = 1; i <= n; i++) {
+    if (!C[i]) continue;
+    const complainers = [];
+    for (let j = 1; j <= n; j++) if (accused[j]?.includes(i)) complainers.push(j);
+    const entries = just[i] ?? [];
+    let ok = entries.length === complainers.length && entries.every((e, q) => e.party === complainers[q]);
+    if (ok) for (const e of entries) if (!eq4(i, e.party, e)) ok = false;
+    if (ok) { qual.push(i); entries.forEach((e) => faults.push({ party: e.party, kind: 'complaint refuted', phase: 3 })); }
+    else faults.push({ party: i, kind: 'disqualified', phase: 4 });
+  }
+  for (let j = 1; j <= n; j++) for (const i of accused[j] ?? []) if (!C[i]) throw new Malformed(`${j} complains against ${i}, who dealt nothing`);
+  // Extraction (phase 5).
+  const reconstruct = new Set();
+  for (let i = 1; i <= n; i++) {
+    const k = A[i]?.length ?? 0;
+    if (!qual.includes(i)) { if (k) throw new Malformed(`Feldman values from ${i}, outside QUAL`); continue; }
+    if (!k) { reconstruct.add(i); faults.push({ party: i, kind: 'bad extraction', phase: 5 }); }
+  }
+  // Extraction complaints (phase 6): Party is the dealer.
+  for (let j = 1; j <= n; j++) for (const e of xc[j] ?? []) {
+    const i = e.party;
+    if (i === j || !qual.includes(i) || !A[i]?.length) throw new Malformed(`extraction complaint of ${j} against ${i}`);
+    if (eq4(i, j, e) && !eq5(i, j, e)) { if (!reconstruct.has(i)) faults.push({ party: i, kind: 'bad extraction', phase: 6 }); reconstruct.add(i); }
+    else faults.push({ party: j, kind: 'false complaint', phase: 6 });
+  }
+  // Reconstruction (phase 7): Party is the dealer being reconstructed.
+  const points = {};
+  let present = 0;
+  for (let j = 1; j <= n; j++) {
+    if (bodies[7][j - 1]) present++;
+    for (const e of rec[j] ?? []) {
+      if (!reconstruct.has(e.party)) throw new Malformed(`reconstruction share of ${j} for ${e.party}, not being reconstructed`);
+      if (!eq4(e.party, j, e)) { faults.push({ party: j, kind: 'bad reconstruction share', phase: 7 }); continue; }
+      (points[e.party] ??= []).push({ j, s: e.s });
     }
   }
-  return { Y, VK, qual, n, t };
+  if (reconstruct.size && present < t) throw new Malformed(`${present} authorities in phase 7, fewer than t`);
+  // f_i(x) from the first t valid shares, in increasing order of sender.
+  const interp = (pts, x) => {
+    const inv = (v) => { v = mod(v); let r = 1n, b = v, e = L - 2n; while (e > 0n) { if (e & 1n) r = (r * b) % L; b = (b * b) % L; e >>= 1n; } return r; };
+    let acc = 0n;
+    for (const p of pts) {
+      let num = 1n, den = 1n;
+      for (const q of pts) if (q.j !== p.j) { num = mod(num * BigInt(x - q.j)); den = mod(den * BigInt(p.j - q.j)); }
+      acc = mod(acc + p.s * num * inv(den));
+    }
+    return acc;
+  };
+  let Y = ZERO;
+  const VK = Array.from({ length: n }, () => ZERO);
+  for (const i of qual) {
+    if (reconstruct.has(i)) {
+      const pts = (points[i] ?? []).slice(0, t);
+      if (pts.length < t) throw new Malformed(`dealer ${i}: ${pts.length} valid reconstruction shares, fewer than t`);
+      Y = Y.add(mul(B, interp(pts, 0)));
+      for (let j = 1; j <= n; j++) VK[j - 1] = VK[j - 1].add(mul(B, interp(pts, j)));
+    } else {
+      Y = Y.add(A[i][0]);
+      for (let j = 1; j <= n; j++) VK[j - 1] = VK[j - 1].add(sumPow(A[i], j));
+    }
+  }
+  return { Y, VK, qual, faults, n, t };
 }
 
 function lagrange(set) {
@@ -959,16 +1052,33 @@ function runDecryption(dir) {
     const errs = [];
     cmp(errs, 'dkg_transcript_sha512', h, v.dkg_transcript_sha512);
     let r;
-    try { r = partialDKG(dkg, v); } catch (e) { if (!(e instanceof Malformed)) throw e; errs.push(`dkg.bin: ${e.message}`); }
+    try { r = replayDKG(dkg, v); } catch (e) { if (!(e instanceof Malformed)) throw e; errs.push(`dkg.bin: ${e.message}`); }
     let detail = '';
-    if (r && r.note) detail = `Y and VK not recomputed (${r.note})`;
-    else if (r) {
+    if (r) {
       cmp(errs, 'qual', r.qual.join(','), v.qual.join(','));
       cmp(errs, 'Y', encPt(r.Y), v.public_key);
       v.verification_keys.forEach((w, j) => cmp(errs, `VK_${j + 1}`, encPt(r.VK[j]), w));
-      detail = 'SHA-512, echoes, QUAL, Y and VK_1 … VK_n recomputed (simple path: no complaint, no reconstruction)';
+      if (r.faults.length) errs.push(`faults ${JSON.stringify(r.faults)} in an honest run`);
+      detail = 'SHA-512, echoes, QUAL, Y and VK_1 … VK_n recomputed (full replay)';
     }
     report(file, 'key-generation transcript', errs.length === 0, errs.length ? errs.join('; ') : detail);
+  }
+  if (v.dkg_with_faults) {
+    const g = v.dkg_with_faults;
+    const errs = [];
+    const b = unhex(g.dkg_transcript);
+    cmp(errs, 'dkg_transcript_sha512', sha512(b), g.dkg_transcript_sha512);
+    let r;
+    try { r = replayDKG(b, { ...v, session: g.session }); } catch (e) { if (!(e instanceof Malformed)) throw e; errs.push(`dkg.bin: ${e.message}`); }
+    if (r) {
+      cmp(errs, 'qual', r.qual.join(','), g.qual.join(','));
+      cmp(errs, 'Y', encPt(r.Y), g.public_key);
+      g.verification_keys.forEach((w, j) => cmp(errs, `VK_${j + 1}`, encPt(r.VK[j]), w));
+      // The faults as a set (their order is eo's, not the spec's).
+      const key = (f) => `${f.party}:${f.kind}:${f.phase}`;
+      cmp(errs, 'faults', r.faults.map(key).sort().join(' '), g.faults.map(key).sort().join(' '));
+    }
+    report(file, 'key-generation transcript with faults', errs.length === 0, errs.length ? errs.join('; ') : `QUAL {${r.qual.join(', ')}}, Y and VK_1 … VK_n recomputed; faults: ${r.faults.map((f) => `${f.kind} (${f.party})`).join(', ')}`);
   }
   const list = unhex(v.list);
   const ctx = {
@@ -999,6 +1109,8 @@ function runDecryption(dir) {
     const r = verifyShare(unhex(c.message), c.authority, ctx);
     const got = r.ok ? 'valid' : 'invalid';
     if (got !== c.expect) errs.push(`${got}, expected ${c.expect}`);
+    const fails = r.ok ? '' : { 'challenge differs': 'challenge', 's·B ≠ R1 + c·VK_i': 's·B = R1 + c·VK_i', 's·H* ≠ R2 + c·Y*': 's·H* = R2 + c·Y*' }[r.why] ?? 'decoding';
+    if (c.fails !== undefined && fails !== c.fails) errs.push(`fails at ${fails}, expected ${c.fails}`);
     report(file, c.name, errs.length === 0, errs.length ? errs.join('; ') : `${got}: ${r.why}`);
   }
   const cts = decodeList(list, v.width, 'list');
