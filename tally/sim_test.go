@@ -50,10 +50,16 @@ var (
 
 // regressionSeeds are seeds that once found a bug, kept for ever.
 var regressionSeeds = []uint64{
-	529,  // an authority that signed other final lists stopped, short of a quorum, though a quorum had signed a record it verified
-	840,  // the same, with duplication
-	980,  // signatures split 2–2 between two final lists, one authority down: nobody could reach the quorum (now: relax after Step)
-	1453, // n = 7: an authority catching up on a record of other final lists
+	529,   // an authority that signed other final lists stopped, short of a quorum, though a quorum had signed a record it verified
+	840,   // the same, with duplication
+	980,   // signatures split 2–2 between two final lists, one authority down: nobody could reach the quorum (now: relax after Step)
+	1453,  // n = 7: an authority catching up on a record of other final lists
+	5578,  // a slow authority closed before a late mix arrived (slots skew by the delay): closing waits a Grace, and a Step more below t
+	6597,  // signatures short of a quorum (the same skew)
+	12150, // fewer than t shares when a slow authority's share came late: the share wait is 2·Step
+	18384, // the same, n = 4
+	19166, // signatures short of a quorum (skew)
+	21289, // the same, t = 4
 }
 
 func TestSimulation(t *testing.T) {

@@ -48,10 +48,12 @@
 // same votes — and an authority keeps the one most signed (then the
 // longer chain, then the lower digest).
 //
-// Every wait is bounded: a question with fewer than t mixes when it
-// closes, fewer than t valid shares Step after it closed, or fewer than a
-// quorum of signatures 2·Step after this authority signed, stops the tally
-// with a reason naming the authorities missing.
+// Every wait is bounded: a question with fewer than t mixes a Step after
+// its last turn, fewer than t valid shares 2·Step after it closed, or
+// fewer than a quorum of signatures 2·Step after this authority signed,
+// stops the tally with a reason naming the authorities missing. (The
+// margins are for skew: authorities learn of the tip, and so close, at
+// times that differ by the network's delay and an authority's slowness.)
 //
 // # Status
 //
@@ -658,8 +660,17 @@ func (m *Machine) slot(qs *qstate, j int) (time.Time, bool) {
 }
 
 // closing returns when the mixing of a question closes.
+//
+// The last turn ends after Step, and a Grace more for its mix to arrive:
+// the authorities learn of the tip at different times, so their slots are
+// skewed by the network's delay. A chain shorter than t waits a Step more
+// before the tally stops: a late mix still saves the election.
 func (m *Machine) closing(qs *qstate) time.Time {
-	return qs.since.Add(time.Duration(len(m.waitingFor(qs))) * m.cfg.Step)
+	at := qs.since.Add(time.Duration(len(m.waitingFor(qs)))*m.cfg.Step + m.cfg.Grace)
+	if qs.tip.pos < m.t {
+		at = at.Add(m.cfg.Step)
+	}
+	return at
 }
 
 // deadlines returns a question's next times.
@@ -671,7 +682,7 @@ func (m *Machine) deadlines(qs *qstate) []time.Time {
 		if !qs.tReached.IsZero() {
 			return []time.Time{qs.tReached.Add(m.cfg.Grace)}
 		}
-		return []time.Time{qs.finalAt.Add(m.cfg.Step)}
+		return []time.Time{qs.finalAt.Add(2 * m.cfg.Step)}
 	}
 	if !m.listened && m.restarted {
 		return []time.Time{m.started.Add(m.cfg.Grace)}
@@ -731,6 +742,12 @@ func (m *Machine) advance(now time.Time) {
 			}
 		}
 		if qs.closed && !qs.done {
+			// Its share of the final list (again after a crash before it
+			// was stored: shareOn does it once).
+			m.shareOn(q, qs, qs.final)
+			if m.err != nil {
+				return
+			}
 			m.decideQuestion(q, qs, now)
 			if m.err != nil {
 				return
@@ -1136,7 +1153,7 @@ func (m *Machine) decideQuestion(q int, qs *qstate, now time.Time) {
 	case v >= m.t && (answered >= expected || !now.Before(qs.tReached.Add(m.cfg.Grace))):
 		qs.done = true
 		m.emit(slog.LevelInfo, "question decrypted", "question", q, "valid_shares", v, "answered", answered, "qualified", len(qs.Public.Qualified))
-	case v < m.t && (answered >= len(qs.Public.Qualified) || !now.Before(qs.finalAt.Add(m.cfg.Step))):
+	case v < m.t && (answered >= len(qs.Public.Qualified) || !now.Before(qs.finalAt.Add(2*m.cfg.Step))):
 		var missing []int
 		for _, i := range qs.Public.Qualified {
 			if s := qs.shares[qs.final.key][i]; s == nil || !s.valid {
