@@ -1336,8 +1336,46 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 	if len(v.sigs) >= m.quorum() && v.tAt.IsZero() {
 		v.tAt = now
 	}
+	if digest != m.own && m.signedFinals == nil && m.result == nil && m.err == nil {
+		m.join(v, now)
+	}
 	if digest != m.own && (!m.signedAt.IsZero() || len(v.sigs) >= m.quorum()) {
 		m.adopt(digest, v, now)
+	}
+}
+
+// join moves an authority that has signed nothing yet to the final lists
+// of parameters another authority signed, if it verified them: it shares
+// on them, so that it takes part in that record (an authority absent
+// from a record cannot sign it, and the quorum may need it: one that
+// returns after a crash, or lags). It then signs its own parameters of
+// those lists, which the others sign too (the same lists).
+func (m *Machine) join(v *version, now time.Time) {
+	fs := finalsOf(v.params)
+	if len(fs) != len(m.qs) {
+		return
+	}
+	for q, fk := range fs {
+		if m.qs[q].nodes[fk] == nil || fk.pos < m.t {
+			return // not (yet) verified here; ask fetches it
+		}
+	}
+	for q, fk := range fs {
+		qs := m.qs[q]
+		if qs.closed && qs.final.key == fk {
+			continue
+		}
+		target := qs.nodes[fk]
+		m.emit(slog.LevelInfo, "joining the final list of parameters another authority signed", "question", q, "final", m.inputName(fk))
+		if err := m.st.Put(finalName(q), []byte{byte(target.mixer), byte(target.pos)}); err != nil {
+			m.fail(err, nil)
+			return
+		}
+		qs.closed, qs.final, qs.finalAt, qs.tReached, qs.done = true, target, now, time.Time{}, false
+		m.shareOn(q, qs, target)
+		if m.err != nil {
+			return
+		}
 	}
 }
 
@@ -1363,36 +1401,11 @@ func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
 		}
 		keepOnly = true
 	}
-	var p record.Parameters
-	if err := json.Unmarshal(v.params, &p); err != nil || len(p.Questions) != len(m.qs) {
-		return
-	}
-	choice := make([]map[int]bool, len(m.qs))
-	finals := make([]*node, len(m.qs))
-	for q, pq := range p.Questions {
-		if len(pq.Mixes) == 0 {
-			return
-		}
-		last := pq.Mixes[len(pq.Mixes)-1]
-		if finals[q] = m.qs[q].nodes[key{last.Mixer, last.Position}]; finals[q] == nil {
-			return // not (yet) verified here
-		}
-		choice[q] = map[int]bool{}
-		for _, i := range append(append([]int(nil), pq.Shares...), pq.RejectedShares...) {
-			if i < 1 || i > m.n {
-				return
-			}
-			choice[q][i] = true
-		}
-	}
-	rec, err := m.build(finals, choice)
-	if err != nil {
+	rec := m.rebuild(v)
+	if rec == nil {
 		return // not (yet) what this authority verified
 	}
-	params, err := record.ParametersOf(rec, m.cfg.Authorities)
-	if err != nil || !bytes.Equal(params, v.params) {
-		return
-	}
+	params := v.params
 	v.rec = rec
 	if keepOnly || slices.Contains(rec.Absent, m.self()) {
 		v.accepted = true // it keeps this record, and signs nothing
@@ -1421,6 +1434,42 @@ func (m *Machine) adopt(digest [32]byte, v *version, now time.Time) {
 	m.send(0, msg)
 	m.emit(slog.LevelInfo, "signed the parameters of another authority's record")
 	m.handleParams(msg, now)
+}
+
+// rebuild returns the record of v's parameters built from what this
+// authority verified, or nil if it cannot build exactly them.
+func (m *Machine) rebuild(v *version) *record.ElectionRecord {
+	var p record.Parameters
+	if err := json.Unmarshal(v.params, &p); err != nil || len(p.Questions) != len(m.qs) {
+		return nil
+	}
+	choice := make([]map[int]bool, len(m.qs))
+	finals := make([]*node, len(m.qs))
+	for q, pq := range p.Questions {
+		if len(pq.Mixes) == 0 {
+			return nil
+		}
+		last := pq.Mixes[len(pq.Mixes)-1]
+		if finals[q] = m.qs[q].nodes[key{last.Mixer, last.Position}]; finals[q] == nil {
+			return nil // not (yet) verified here
+		}
+		choice[q] = map[int]bool{}
+		for _, i := range append(append([]int(nil), pq.Shares...), pq.RejectedShares...) {
+			if i < 1 || i > m.n {
+				return nil
+			}
+			choice[q][i] = true
+		}
+	}
+	rec, err := m.build(finals, choice)
+	if err != nil {
+		return nil
+	}
+	params, err := record.ParametersOf(rec, m.cfg.Authorities)
+	if err != nil || !bytes.Equal(params, v.params) {
+		return nil
+	}
+	return rec
 }
 
 // quorum is how many authorities must sign the parameters of a record:
@@ -1488,6 +1537,9 @@ func (m *Machine) finish(now time.Time) {
 	})
 	for _, d := range order {
 		v := m.versions[d]
+		if v.accepted && v.rec == nil && len(v.sigs) >= m.quorum() {
+			v.rec = m.rebuild(v) // signed before a restart
+		}
 		if !v.accepted || v.rec == nil || len(v.sigs) < m.quorum() {
 			continue
 		}
