@@ -30,6 +30,11 @@
 // decrypt moves it there if its own has fewer, or if that list's chain is
 // longer; it shares that list too.
 //
+// Joining. An authority that has signed nothing yet and receives
+// parameters another signed, whose final lists it verified, moves to
+// those lists and shares on them: it then takes part in that record and
+// can sign it (an absent authority cannot), which a quorum may need.
+//
 // Parameters. When every question is done, an authority signs the
 // parameters of its record (the outcome: the chain, rejected mixes, shares
 // and rejected shares, absent authorities) and sends them with the
@@ -55,13 +60,13 @@
 // margins are for skew: authorities learn of the tip, and so close, at
 // times that differ by the network's delay and an authority's slowness.)
 //
-// # Status
+// # Drivers
 //
-// Work in progress (issue #14): the daemon does not drive this machine
-// yet (its tally is still the n-of-n one of package orchestra).
-// go test ./tally runs 2 000 seeded elections of the simulator (16 with
-// -short); -sim.seeds=N runs any number; doc/daemon.md says what the
-// daemon guarantees today.
+// The daemon (package orchestra, tallydrive.go) drives it with the peer
+// protocol's tally-msg messages, the wall clock and a directory store;
+// the simulator (sim_test.go) with a seeded network and virtual time:
+// go test ./tally runs 2 000 seeded elections (16 with -short),
+// -sim.seeds=N any number, -sim.seed=S -v one with its trace.
 package tally
 
 import (
