@@ -82,6 +82,12 @@ func TestStatusPageInBrowser(t *testing.T) {
 		s, _ := chromedp.Run(browser, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector('section[data-election=%q]')||{dataset:{}}).dataset.status||""`, id)))
 		return s
 	}
+	// innerText reads an election's section in one evaluation (the page
+	// replaces its nodes as it refreshes).
+	innerText := func(id string) string {
+		s, _ := chromedp.Run(browser, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector('section[data-election=%q]')||{innerText:""}).innerText`, id)))
+		return s
+	}
 	text := func(sel string) string {
 		s, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(sel)))
 		require.NoError(t, err)
@@ -108,7 +114,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	for !seen["tallied"] {
 		s := status("browser-ok")
 		seen[s] = true
-		if s == "tallying" && !midShot {
+		// The mid-tally shot: once the mixes show their progress.
+		if s == "tallying" && !midShot && strings.Contains(innerText("browser-ok"), "mix") {
 			shot("status-tallying.png")
 			midShot = true
 		}

@@ -167,6 +167,12 @@ func (e *election) driveTally(ctx context.Context, m *tally.Machine, ts *tallySe
 			e.sum.phase(phase, time.Since(phaseStart))
 			e.srv.metrics.phase(phase, time.Since(phaseStart))
 			phase, phaseStart = p, time.Now()
+			switch p {
+			case "decrypt":
+				e.srv.reportProgress(e.id, "decrypt", 0, 1)
+			case "signing", "tallied":
+				e.srv.reportProgress(e.id, "decrypt", 1, 1)
+			}
 		} else if p == "mix" {
 			e.srv.reportProgress(e.id, "mix", mixes, mixesTotal)
 		}
