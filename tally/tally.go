@@ -209,20 +209,21 @@ type shareRec struct {
 
 type qstate struct {
 	Question
-	nodes    map[key]*node // {0, 0} is the ballots
-	rejected map[key]*rejection
-	pending  map[key]*Message // mixes whose input is not known yet
-	tip      *node
-	since    time.Time
-	closed   bool
-	final    *node
-	finalAt  time.Time
-	shares   map[key]map[int]*shareRec // final list → author → share
-	waiting  map[key]map[int]*Message  // shares of a list not known yet
-	sessions map[key]*threshold.DecryptionSession
-	shared   map[key]bool // final lists this authority shared
-	tReached time.Time
-	done     bool
+	nodes     map[key]*node // {0, 0} is the ballots
+	rejected  map[key]*rejection
+	pending   map[key]*Message // mixes whose input is not known yet
+	tip       *node
+	since     time.Time
+	closed    bool
+	final     *node
+	finalAt   time.Time
+	shares    map[key]map[int]*shareRec // final list → author → share
+	waiting   map[key]map[int]*Message  // shares of a list not known yet
+	sessions  map[key]*threshold.DecryptionSession
+	decrypted map[key]*threshold.Decryption // the plaintexts of a final list, once combined
+	shared    map[key]bool                  // final lists this authority shared
+	tReached  time.Time
+	done      bool
 }
 
 type version struct {
@@ -279,7 +280,7 @@ func New(cfg Config, st Store, now time.Time) (*Machine, error) {
 		root := &node{c: q.Chain}
 		qs := &qstate{Question: q, nodes: map[key]*node{{}: root}, rejected: map[key]*rejection{}, pending: map[key]*Message{},
 			tip: root, since: now, shares: map[key]map[int]*shareRec{}, waiting: map[key]map[int]*Message{},
-			sessions: map[key]*threshold.DecryptionSession{}, shared: map[key]bool{}}
+			sessions: map[key]*threshold.DecryptionSession{}, shared: map[key]bool{}, decrypted: map[key]*threshold.Decryption{}}
 		m.qs = append(m.qs, qs)
 	}
 	// A restarted machine listens a Grace before it mixes or closes: the
@@ -1261,12 +1262,23 @@ func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.Election
 	return rec, nil
 }
 
+// result0 decrypts a final list with t of its valid shares (any t give
+// the same plaintexts: the result is kept, a record is built more than
+// once).
 func (m *Machine) result0(qs *qstate, fk key) (*threshold.Decryption, error) {
+	if d := qs.decrypted[fk]; d != nil {
+		return d, nil
+	}
 	ds := qs.sessions[fk]
 	if ds == nil {
 		return nil, errors.New("no share of this list")
 	}
-	return ds.Result()
+	d, err := ds.Result()
+	if err != nil {
+		return nil, err
+	}
+	qs.decrypted[fk] = d
+	return d, nil
 }
 
 // signOwn builds this authority's record, signs its parameters, stores
