@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/eo-mixnet/eo/ballot"
@@ -56,6 +57,9 @@ type Options struct {
 	// Adversaries, with Local, makes authorities misbehave (1-based index
 	// to one of drill.Kinds; see ClusterOptions.Adversaries).
 	Adversaries map[int]string
+	// Down, with Local, stops authorities at a phase of the election and
+	// maybe starts them again (operator drills; see Down).
+	Down []Down
 }
 
 // QuestionWidths resolves the widths of an election's questions from a
@@ -111,6 +115,14 @@ type Result struct {
 	Blame       []record.Blame   `json:"blame,omitempty"`  // the misbehaviour the record proves
 	Events      []record.Event   `json:"events,omitempty"` // what it shows without proving misbehaviour
 	Excluded    int              `json:"excluded"`         // ballot lines excluded, all questions
+	// Down are the Options.Down drills carried out, "local-a3@mix" (and
+	// ":10s" when it restarted after 10 s).
+	Down []string `json:"down,omitempty"`
+	// Absent are the authorities the record names absent (no part in the
+	// tally); Unsigned those that took part but whose signature over the
+	// record's parameters it lacks (at least t signed).
+	Absent   []string `json:"absent,omitempty"`
+	Unsigned []string `json:"unsigned,omitempty"`
 }
 
 // PollEvery is how often Full reads the director's status during a phase.
@@ -182,6 +194,17 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	o.Questions = len(widths)
+	if len(o.Down) > 0 {
+		if o.Local == 0 {
+			return nil, errors.New("eotest: --down needs --local")
+		}
+		if err := CheckDowns(o.Down, o.Local); err != nil {
+			return nil, fmt.Errorf("eotest: %w", err)
+		}
+		if o.Progress != nil {
+			o.Progress = &lockedWriter{w: o.Progress}
+		}
+	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
@@ -189,6 +212,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	}
 	total := time.Now()
 	var authorities []string
+	var c *Cluster
 	if o.Local > 0 {
 		tmp, err := os.MkdirTemp("", "eotest-local-")
 		if err != nil {
@@ -196,7 +220,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		}
 		defer os.RemoveAll(tmp)
 		o.logf("starting %d authorities on loopback in %s", o.Local, tmp)
-		c, err := StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair, Adversaries: o.Adversaries})
+		c, err = StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair, Adversaries: o.Adversaries})
 		if err != nil {
 			return nil, err
 		}
@@ -218,7 +242,26 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		o.Threshold = len(authorities)
 	}
 	res := &Result{ElectionID: NewElectionID(), Authorities: authorities, Threshold: o.Threshold, Votes: o.Votes}
+	// The --down drill: its authorities stop at their phase (before the
+	// creation, before the tally request, watched during the tally); it
+	// ends with the tally, before the cluster closes.
+	drill := &downDrill{}
+	if len(o.Down) > 0 {
+		drill = newDownDrill(ctx, c, &o, res.ElectionID)
+		defer drill.close()
+		for _, d := range o.Down {
+			again := ""
+			if d.Restart > 0 {
+				again = fmt.Sprintf(", started again %s later", d.Restart)
+			}
+			o.logf("down: %s to stop at %s%s", authorities[d.Authority-1], d.Phase, again)
+		}
+		if k := StayDown(o.Down); k > len(authorities)-o.Threshold {
+			o.logf("down: %d authorities stay down, more than n − t = %d: the election cannot finish; expect it to stop cleanly", k, len(authorities)-o.Threshold)
+		}
+	}
 
+	drill.at("create")
 	o.logf("create: election %s, authorities %v, threshold %d, %d question(s) of widths %v", res.ElectionID, authorities, o.Threshold, o.Questions, widths)
 	start := time.Now()
 	o.phase("keygen", 0, 1)
@@ -231,10 +274,15 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	}
 	stop()
 	if err != nil {
-		return nil, err
+		return nil, drill.wrap(err)
 	}
 	o.phase("keygen", 1, 1)
 	res.Times.KeyGeneration = time.Since(start).Seconds()
+	if cb := h.CreationCallback(res.ElectionID); cb != nil {
+		if absent, _ := cb.Data["absent"].([]any); len(absent) > 0 {
+			o.logf("create: absent %v", absent)
+		}
+	}
 
 	o.logf("encrypt: %d voters", o.Votes)
 	start = time.Now()
@@ -258,11 +306,21 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	o.logf("tally: download and validation at every authority, %d mixes with cross-verification, decryption, record", len(authorities))
 	start = time.Now()
 	o.phase("tally", 0, 1)
+	drill.at("tally")
+	drill.watch()
 	stop = o.follow(ctx, h, res.ElectionID, "tally")
 	tallyURL, tallyHash, err := h.Tally(ctx, res.ElectionID, votes.File)
 	stop()
+	down, downErr := drill.close()
+	res.Down = down
 	if err != nil {
+		if down != nil {
+			return res, drill.wrap(err)
+		}
 		return nil, err
+	}
+	if downErr != nil {
+		return res, downErr
 	}
 	o.phase("tally", 1, 1)
 	res.Times.Tally = time.Since(start).Seconds()
@@ -288,6 +346,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	res.Times.Verification = time.Since(start).Seconds()
 	if rep != nil {
 		res.Checks, res.Blame, res.Events = rep.Checks, rep.Blame, rep.Events
+		res.Absent, res.Unsigned = absentUnsigned(rep, authorities)
 	}
 	if err != nil {
 		return res, err
@@ -315,4 +374,33 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Times.Total = time.Since(total).Seconds()
 	return res, nil
+}
+
+// absentUnsigned names the authorities a record's report says were
+// absent, and those that took part but did not sign it.
+func absentUnsigned(rep *record.Report, authorities []string) (absent, unsigned []string) {
+	name := func(i int) string {
+		for _, a := range rep.Authorities {
+			if a.Index == i && a.Name != "" {
+				return a.Name
+			}
+		}
+		if i >= 1 && i <= len(authorities) {
+			return authorities[i-1]
+		}
+		return fmt.Sprintf("authority %d", i)
+	}
+	for _, i := range rep.Absent {
+		absent = append(absent, name(i))
+	}
+	if len(rep.Signers) == 0 { // a record that did not get that far
+		return absent, nil
+	}
+	n := max(len(rep.Authorities), len(authorities))
+	for i := 1; i <= n; i++ {
+		if !slices.Contains(rep.Absent, i) && !slices.Contains(rep.Signers, i) {
+			unsigned = append(unsigned, name(i))
+		}
+	}
+	return absent, unsigned
 }

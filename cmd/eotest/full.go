@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/eo-mixnet/eo/eotest"
 	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/internal/progress"
+	"github.com/eo-mixnet/eo/orchestra"
 )
 
 func fullCmd() *cobra.Command {
@@ -23,7 +25,8 @@ func fullCmd() *cobra.Command {
 	var local int
 	var asJSON, verbose, vmnd bool
 	var imp eotest.Impairment
-	var adversaries []string
+	var stepTimeout time.Duration
+	var adversaries, downs []string
 	cmd := &cobra.Command{
 		Use:   "full",
 		Short: "Run a whole election: create, encrypt, tally, verify",
@@ -36,7 +39,21 @@ With --local N, N authorities start on loopback in a temporary directory
 (real certificates, peer packages, QUIC and HTTPS) and stop at the end.
 With --peers HOST…, the election runs against running authorities: the
 one in --dir (the local authority, whose certificate eotest presents)
-directs, the peers take part.`,
+directs, the peers take part.
+
+With --local, --down AUTHORITY@PHASE[:RESTART] is an operator drill: it
+stops that authority (2 … N; authority 1 directs the election here) at
+PHASE — create (before the key generation), tally (after the creation,
+before the tally request), mix (once it verified another's mix, before
+its own), decrypt (once its decryption share is stored) — and starts it
+again RESTART later (a duration), or never. The authorities wait
+--step-timeout (10s with --down) for a silent peer's step. With any t
+authorities left the election ends and the record names the absent;
+with fewer it stops cleanly, and eotest reports that as the failure it is:
+
+  eotest full --local 3 --threshold 2 --down 3@mix
+  eotest full --local 3 --threshold 2 --down 2@mix:2s
+  eotest full --local 3 --threshold 2 --down 2@tally --down 3@tally   (fails)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if vmnd {
@@ -68,6 +85,30 @@ directs, the peers take part.`,
 					}
 					o.Adversaries[i] = kind
 				}
+			}
+			if len(downs) > 0 {
+				if local == 0 {
+					return errors.New("--down needs --local")
+				}
+				for _, s := range downs {
+					d, err := eotest.ParseDown(s, local)
+					if err != nil {
+						return err
+					}
+					o.Down = append(o.Down, d)
+				}
+				if err := eotest.CheckDowns(o.Down, local); err != nil {
+					return err
+				}
+				if !cmd.Flags().Changed("step-timeout") {
+					stepTimeout = downStepTimeout
+				}
+			}
+			if stepTimeout < 0 || stepTimeout > 0 && local == 0 {
+				return errors.New("--step-timeout is a positive duration, with --local")
+			}
+			if stepTimeout > 0 {
+				o.Config = stepConfig(stepTimeout)
 			}
 			if imp != (eotest.Impairment{}) {
 				if local == 0 {
@@ -116,6 +157,8 @@ directs, the peers take part.`,
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "with --local, show the authorities' events (warnings and errors otherwise)")
 	cmd.Flags().Float64Var(&o.Spoil, "spoil", 0, "spoil this fraction of the vote file's lines (garbage, repeated voters, broken proofs) and check that exactly those are excluded")
 	cmd.Flags().StringArrayVar(&adversaries, "adversary", nil, "with --local: KIND:AUTHORITY makes that authority misbehave, KIND one of "+strings.Join(drill.Kinds, ", ")+" (repeatable)")
+	cmd.Flags().StringArrayVar(&downs, "down", nil, "with --local: AUTHORITY@PHASE[:RESTART] stops that authority (2 … N) at PHASE, one of "+strings.Join(eotest.DownPhases, ", ")+", and starts it again RESTART (a duration) later, or never (repeatable)")
+	cmd.Flags().DurationVar(&stepTimeout, "step-timeout", 0, "with --local: the authorities' step_timeout, how long they wait for a silent peer's step (default: the daemon's, 20m; with --down, 10s)")
 	cmd.Flags().Float64Var(&imp.Drop, "drop", 0, "with --local: drop this fraction of the datagrams between authorities")
 	cmd.Flags().Float64Var(&imp.Duplicate, "duplicate", 0, "with --local: duplicate this fraction of them")
 	cmd.Flags().DurationVar(&imp.MaxDelay, "delay", 0, "with --local: delay each by up to this long (reordering them)")
@@ -124,6 +167,18 @@ directs, the peers take part.`,
 	// whole record.
 	cmd.Flags().BoolVar(&vmnd, "vmnd", false, "accepted for compatibility with the old eotest; does nothing")
 	return cmd
+}
+
+// downStepTimeout is the authorities' step_timeout in a --down drill
+// unless --step-timeout says otherwise: the daemon's 20 minutes would
+// keep the drill waiting that long for the authority down.
+const downStepTimeout = 10 * time.Second
+
+// stepConfig is the local authorities' configuration for a step_timeout:
+// the key generation's rounds and the resends shorten with it.
+func stepConfig(step time.Duration) *orchestra.Config {
+	return &orchestra.Config{StepTimeout: orchestra.Duration(step),
+		RoundTimeout: orchestra.Duration(min(30*time.Second, step/2)), ResendAfter: orchestra.Duration(min(15*time.Second, step/8))}
 }
 
 // widthsHelp is the help of --widths, for full, create and encrypt.
@@ -146,6 +201,15 @@ func printResult(w io.Writer, r *eotest.Result) {
 	}
 	for _, ev := range r.Events {
 		fmt.Fprintf(w, "  event: authority %d (%s), question %d, %s: %s\n", ev.Authority, ev.Name, ev.Question, ev.Phase, ev.Reason)
+	}
+	if len(r.Down) > 0 {
+		fmt.Fprintf(w, "  down: %s\n", strings.Join(r.Down, ", "))
+	}
+	if len(r.Absent) > 0 {
+		fmt.Fprintf(w, "  absent from the tally: %s\n", strings.Join(r.Absent, ", "))
+	}
+	if len(r.Unsigned) > 0 {
+		fmt.Fprintf(w, "  did not sign the record: %s\n", strings.Join(r.Unsigned, ", "))
 	}
 	if r.TallyHash != "" {
 		fmt.Fprintf(w, "  tally hash %s\n", r.TallyHash)

@@ -68,3 +68,52 @@ func TestFullWidthsFlag(t *testing.T) {
 	cmd.SetArgs([]string{"full", "--local", "2", "--widths", "x"})
 	require.ErrorContains(t, cmd.Execute(), "--widths")
 }
+
+// TestFullDownFlag checks --down's parsing; the drills themselves are
+// eotest's TestDown.
+func TestFullDownFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--local", "3", "--down", "0@mix"}, `--down "0@mix": AUTHORITY is 2 … 3`},
+		{[]string{"--local", "3", "--down", "9@mix"}, `--down "9@mix": AUTHORITY is 2 … 3`},
+		{[]string{"--local", "3", "--down", "x@mix"}, `AUTHORITY is 2 … 3`},
+		{[]string{"--local", "3", "--down", "1@mix"}, "authority 1 directs the election in eotest; down another"},
+		{[]string{"--local", "3", "--down", "3@nowhere"}, "PHASE is one of create, tally, mix, decrypt"},
+		{[]string{"--local", "3", "--down", "3@mix:xyz"}, "RESTART is a positive duration"},
+		{[]string{"--local", "3", "--down", "3@mix:-1s"}, "RESTART is a positive duration"},
+		{[]string{"--local", "3", "--down", "3mix"}, "want AUTHORITY@PHASE[:RESTART]"},
+		{[]string{"--local", "3", "--down", "2@mix", "--down", "2@tally"}, "authority 2 twice"},
+		{[]string{"--peers", "prod-a2", "--down", "3@mix"}, "--down needs --local"},
+		{[]string{"--peers", "prod-a2", "--step-timeout", "5s"}, "--step-timeout is a positive duration, with --local"},
+	} {
+		var out bytes.Buffer
+		cmd := rootCmd()
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(append([]string{"full", "--vcount", "4"}, c.args...))
+		require.ErrorContains(t, cmd.Execute(), c.want, "%v", c.args)
+	}
+}
+
+// A drill from the command line: its JSON names the authority down and
+// the record's absent; the other fields keep their names.
+func TestFullDownJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an election with an authority down")
+	}
+	var out, errOut bytes.Buffer
+	cmd := rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"full", "--local", "3", "--threshold", "2", "--vcount", "6", "--down", "3@tally", "--step-timeout", "4s", "--json"})
+	require.NoError(t, cmd.Execute(), errOut.String())
+	var res map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
+	require.EqualValues(t, 6, res["votes"])
+	require.Contains(t, res, "times")
+	require.Contains(t, res, "counts")
+	require.Equal(t, []any{"local-a3@tally"}, res["down"])
+	require.Equal(t, []any{"local-a3"}, res["absent"])
+}
