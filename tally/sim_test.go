@@ -60,6 +60,10 @@ var regressionSeeds = []uint64{
 	18384, // the same, n = 4
 	19166, // signatures short of a quorum (skew)
 	21289, // the same, t = 4
+	40470, // a returning authority was absent from the only record, so it could not sign it: it joins (shares on) the lists another signed
+	40601, // an authority back from crashes after the others signed: the quorum waited for it
+	40276, // parameters signed before a restart: the version is rebuilt from them
+	51469, // joining flapped between two signed versions: an authority joins one, once
 }
 
 func TestSimulation(t *testing.T) {

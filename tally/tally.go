@@ -248,6 +248,7 @@ type Machine struct {
 	started   time.Time // a (re)started authority listens a Grace before it mixes or closes
 	listened  bool
 	restarted bool // the store held a machine's state at New
+	joined    bool // it joined the final lists of another's parameters
 	// signedFinals are the final lists of the parameters this authority
 	// signed first: for Step it signs no parameters of other final lists,
 	// so two records with different final lists cannot both gather a
@@ -672,7 +673,11 @@ func (m *Machine) slot(qs *qstate, j int) (time.Time, bool) {
 // skewed by the network's delay. A chain shorter than t waits a Step more
 // before the tally stops: a late mix still saves the election.
 func (m *Machine) closing(qs *qstate) time.Time {
-	at := qs.since.Add(time.Duration(len(m.waitingFor(qs)))*m.cfg.Step + m.cfg.Grace)
+	w := len(m.waitingFor(qs))
+	if w == 0 {
+		return qs.since // nobody can extend the chain
+	}
+	at := qs.since.Add(time.Duration(w)*m.cfg.Step + m.cfg.Grace)
 	if qs.tip.pos < m.t {
 		at = at.Add(m.cfg.Step)
 	}
@@ -729,6 +734,28 @@ func (m *Machine) advance(now time.Time) {
 				return
 			}
 			break
+		}
+	}
+	if m.signedFinals == nil && !m.joined {
+		// Parameters another signed, whose lists this authority verified:
+		// it joins the best of them (the most signed, the longer chain,
+		// the lower digest), once.
+		var bv *version
+		for _, d := range sortedDigests(m.versions) {
+			v := m.versions[d]
+			if d == m.own || len(v.sigs) == 0 || !m.joinable(v) {
+				continue
+			}
+			if bv == nil || len(v.sigs) > len(bv.sigs) || (len(v.sigs) == len(bv.sigs) && chainLength(v.params) > chainLength(bv.params)) {
+				bv = v
+			}
+		}
+		if bv != nil {
+			m.join(bv, now)
+			m.joined = true
+			if m.err != nil {
+				return
+			}
 		}
 	}
 	listening := m.restarted && now.Before(m.started.Add(m.cfg.Grace))
@@ -1085,8 +1112,8 @@ func (m *Machine) handleShare(qs *qstate, msg *Message, now time.Time) {
 // chain): the authorities that closed on different lists (a late mix
 // reached some before they closed) end on one.
 func (m *Machine) converge(q int, qs *qstate, now time.Time) {
-	if !qs.closed || m.result != nil || m.signedFinals != nil {
-		return // an authority signs the parameters of one set of final lists, ever
+	if !qs.closed || m.result != nil || m.signedFinals != nil || m.joined {
+		return // an authority signs the parameters of one set of final lists (and one that joined stays)
 	}
 	var target *node
 	for _, fk := range sortedShareKeys(qs.shares) {
@@ -1353,12 +1380,24 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 	if len(v.sigs) >= m.quorum() && v.tAt.IsZero() {
 		v.tAt = now
 	}
-	if digest != m.own && m.signedFinals == nil && m.result == nil && m.err == nil {
-		m.join(v, now)
-	}
 	if digest != m.own && (!m.signedAt.IsZero() || len(v.sigs) >= m.quorum()) {
 		m.adopt(digest, v, now)
 	}
+}
+
+// joinable reports whether this authority verified the final lists of
+// v's parameters (else ask fetches them).
+func (m *Machine) joinable(v *version) bool {
+	fs := finalsOf(v.params)
+	if len(fs) != len(m.qs) {
+		return false
+	}
+	for q, fk := range fs {
+		if m.qs[q].nodes[fk] == nil || fk.pos < m.t {
+			return false
+		}
+	}
+	return true
 }
 
 // join moves an authority that has signed nothing yet to the final lists
@@ -1368,16 +1407,7 @@ func (m *Machine) handleParams(msg *Message, now time.Time) {
 // returns after a crash, or lags). It then signs its own parameters of
 // those lists, which the others sign too (the same lists).
 func (m *Machine) join(v *version, now time.Time) {
-	fs := finalsOf(v.params)
-	if len(fs) != len(m.qs) {
-		return
-	}
-	for q, fk := range fs {
-		if m.qs[q].nodes[fk] == nil || fk.pos < m.t {
-			return // not (yet) verified here; ask fetches it
-		}
-	}
-	for q, fk := range fs {
+	for q, fk := range finalsOf(v.params) {
 		qs := m.qs[q]
 		if qs.closed && qs.final.key == fk {
 			continue
