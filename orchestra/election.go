@@ -398,25 +398,6 @@ func (e *election) fail(err error) {
 	e.callbackError(reason)
 }
 
-// broadcast sends a message to every other authority of the election, in
-// parallel; it returns the first failure.
-func (e *election) broadcast(ctx context.Context, t peers.MessageType, body []byte) error {
-	var wg sync.WaitGroup
-	errs := make([]error, e.n()+1)
-	for i := 1; i <= e.n(); i++ {
-		if i == e.self {
-			continue
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			errs[i] = e.sendTo(ctx, i, t, body)
-		}(i)
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
 func (e *election) sendTo(ctx context.Context, i int, t peers.MessageType, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(e.srv.cfg.StepTimeout))
 	defer cancel()
@@ -425,48 +406,6 @@ func (e *election) sendTo(ctx context.Context, i int, t peers.MessageType, body 
 	}
 	e.sum.addSent(e.name(i), len(body))
 	return nil
-}
-
-// await waits for the message that match accepts from authority from,
-// asking it to send again after ResendAfter of silence and giving up
-// after StepTimeout. An abort from any authority ends the wait.
-func (e *election) await(ctx context.Context, what string, from int, resend *envelope, match func(*inbound) bool) (*inbound, error) {
-	cfg := e.srv.cfg
-	deadline := time.Now().Add(time.Duration(cfg.StepTimeout))
-	lastAsk := time.Now()
-	every := time.Duration(cfg.ResendAfter) // doubles after each ask, up to 8×
-	for {
-		in, overflow := e.box.take(func(in *inbound) bool { return in.typ == msgAbort || match(in) })
-		if overflow {
-			return nil, errors.New("too many unexpected messages from the other authorities")
-		}
-		if in != nil {
-			if in.typ == msgAbort {
-				return nil, &abortError{from: in.host, reason: fmt.Sprintf("%s stopped: %s", in.host, string(in.env.Fields[0]))}
-			}
-			e.sum.addReceived(in.host, in.env)
-			return in, nil
-		}
-		now := time.Now()
-		deadline = e.holdDeadline(now, deadline) // while a trustee decides
-		if now.After(deadline) {
-			return nil, fmt.Errorf("timed out after %v waiting for %s from %s", time.Duration(cfg.StepTimeout), what, e.name(from))
-		}
-		if resend != nil && now.Sub(lastAsk) >= every {
-			lastAsk = now
-			every = min(2*every, 8*time.Duration(cfg.ResendAfter))
-			e.log.Info("asking again", "what", what, eolog.Peer(e.name(from)))
-			go func() {
-				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				e.srv.send(sctx, e.name(from), msgResend, resend.bytes())
-			}()
-		}
-		wait := min(time.Until(deadline), every)
-		if _, err := e.box.wait(ctx, max(wait, time.Millisecond)); err != nil {
-			return nil, err
-		}
-	}
 }
 
 // resend answers msgResend: the author of a persisted message sends it
@@ -521,22 +460,6 @@ func (s *Server) resend(host string, env *envelope) {
 		}
 		return
 	}
-}
-
-func scan(s, format string, args ...any) bool {
-	n, err := fmt.Sscanf(s, format, args...)
-	if err != nil || n != len(args) {
-		return false
-	}
-	return fmt.Sprintf(format, derefInts(args)...) == s
-}
-
-func derefInts(args []any) []any {
-	out := make([]any, len(args))
-	for i, a := range args {
-		out[i] = *(a.(*int))
-	}
-	return out
 }
 
 // others lists the indices of the other authorities.

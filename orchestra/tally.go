@@ -340,11 +340,6 @@ func (e *election) verifySignature(j int, digest [32]byte, sig []byte) error {
 	return a.VerifySignature(digest, sig)
 }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
 // takePrecomputed returns the offline phase made for this mixer, if it
 // was made for the position it now takes (use), and drops it otherwise.
 func (qu *question) takePrecomputed(use bool) *shuffle.Precomputed {

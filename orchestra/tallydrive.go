@@ -196,6 +196,9 @@ func (e *election) driveTally(ctx context.Context, m *tally.Machine, ts *tallySe
 				if err != nil {
 					e.log.Warn("tally message dropped", eolog.Peer(in.host), eolog.Err(err))
 				} else {
+					if msg.Kind == tally.KindMix && len(msg.Fields) == 3 {
+						e.sum.proof(len(msg.Fields[1]))
+					}
 					out = m.Handle(clock.now(), in.from, msg)
 				}
 			}
