@@ -19,8 +19,11 @@ import (
 // accepted a setup does not start its key generation, and one that has
 // downloaded and validated a tally's ballots does not sign, mix or
 // decrypt, until its trustee accepts the task it wrote in the tasks
-// directory (task.go, eotasks). Rejection, expiry after approval_timeout
-// and an abort from another authority end the wait and the election.
+// directory (task.go, eotasks). Rejection and expiry after
+// approval_timeout end this authority's part, with an abort the others
+// hear: they go on without it while enough remain (doc/daemon.md,
+// "Liveness"). Another authority's refusal of the setup ends the wait and
+// the election.
 //
 // The others must not give up on an authority while its trustee reads the
 // task: it tells them that it waits (msgApproval "waiting <kind>", again
@@ -200,8 +203,24 @@ func (e *election) approve(ctx context.Context, kind string, votes []byte, qs []
 	var err error
 	var next, noticed time.Time
 	for {
+		// A refusal of the setup ends the election; another authority's
+		// failure takes it out, and ends the wait only when too few
+		// authorities remain to finish (t for a creation, the tally's
+		// quorum for a tally).
 		if in, _ := e.box.take(func(in *inbound) bool { return in.typ == msgAbort }); in != nil {
 			reason := fmt.Sprintf("%s stopped: %s", in.host, string(in.env.Fields[0]))
+			if in.env.J != abortRefusal {
+				out := e.noteStopped(in.from, reason)
+				su := e.status().Setup
+				need := su.Threshold
+				if kind == TaskTally {
+					need = max(su.Threshold, len(su.Authorities)/2+1)
+				}
+				if e.n()-out >= need {
+					log.Warn("an authority stopped; waiting for the trustee still", eolog.Peer(in.host), "reason", string(in.env.Fields[0]))
+					continue
+				}
+			}
 			if _, err := decideTask(dir, id, TaskCancelled, "the election ended: "+reason, "eorchestra", time.Now()); err == nil {
 				log.Warn("task cancelled: the election ended before the trustee decided", "reason", reason)
 			}

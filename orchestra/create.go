@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/eo-mixnet/eo/eolog"
@@ -29,15 +30,24 @@ func (e *election) runCreate(ctx context.Context) error {
 		// Tell every authority, then take part like them. One that cannot
 		// be reached takes no part: the key generation disqualifies it
 		// (GJKR), and the election is created if t qualify.
-		// It does not wait for them: the key generation's rounds run on.
+		// It waits for each delivery half a round at most (so that the
+		// others start with it, and their trustees' notices arrive before
+		// its rounds can expire), then goes on: the rounds run without
+		// one that was not reached.
 		body := (&envelope{Election: e.id, Fields: [][]byte{mustJSON(su)}}).bytes()
+		var wg sync.WaitGroup
 		for _, i := range e.others() {
+			wg.Add(1)
 			go func(i int) {
-				if err := e.sendTo(ctx, i, msgSetup, body); err != nil && ctx.Err() == nil {
+				defer wg.Done()
+				sctx, cancel := context.WithTimeout(ctx, time.Duration(e.srv.cfg.RoundTimeout)/2)
+				defer cancel()
+				if err := e.sendTo(sctx, i, msgSetup, body); err != nil && ctx.Err() == nil {
 					log.Warn("the setup did not reach an authority; the key generation goes on without it", eolog.Peer(e.name(i)), eolog.Err(err))
 				}
 			}(i)
 		}
+		wg.Wait()
 	}
 	if err := e.approve(ctx, TaskCreate, nil, nil); err != nil {
 		return err
@@ -133,6 +143,12 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		switch in.typ {
 		case msgAbort:
+			if in.env.J == abortRefusal {
+				// An authority refuses the setup (its policy forbids
+				// it): the owner must hear it (threats.md A13), so the
+				// creation ends with its reason.
+				return &abortError{from: in.host, reason: string(in.env.Fields[0])}
+			}
 			// An authority that stops takes no part: its rounds expire
 			// and it is disqualified; the others go on while t remain.
 			log.Warn("an authority stopped; the key generation goes on without it", eolog.Peer(in.host), "reason", string(in.env.Fields[0]))

@@ -46,7 +46,8 @@ type election struct {
 	ended       *tally.Machine
 	endedSender *tallySender
 	heardMu     sync.Mutex
-	heardFrom   map[int]bool // authorities that sent a tally message
+	heardFrom   map[int]bool   // authorities that sent a tally message
+	stoppedFrom map[int]string // authorities that stopped while this one awaited its trustee
 }
 
 func sessionID(q int) string { return fmt.Sprintf("q%d", q) }
@@ -206,7 +207,7 @@ func (s *Server) acceptSetup(host string, env *envelope) {
 	log := s.log.With(eolog.Election(env.Election), eolog.Peer(host))
 	if err != nil {
 		log.Error("election refused", eolog.Phase("setup"), eolog.Err(err))
-		s.sendAbort(host, env.Election, fmt.Sprintf("%s refused the election: %v", s.Hostname(), err))
+		s.sendAbortKind(host, env.Election, abortRefusal, fmt.Sprintf("%s refused the election: %v", s.Hostname(), err))
 		return
 	}
 	s.mu.Lock()
@@ -243,8 +244,20 @@ func sameSetup(a, b *setup) bool {
 	return string(x) == string(y)
 }
 
+// The kinds of an abort (its envelope's j): a failure, or a refusal of
+// the setup by the authority's checks or policy — which ends a creation,
+// where a failure only takes its authority out.
+const (
+	abortFailure = 0
+	abortRefusal = 1
+)
+
 func (s *Server) sendAbort(host, electionID, reason string) {
-	env := &envelope{Election: electionID, Fields: [][]byte{[]byte(reason)}}
+	s.sendAbortKind(host, electionID, abortFailure, reason)
+}
+
+func (s *Server) sendAbortKind(host, electionID string, kind uint32, reason string) {
+	env := &envelope{Election: electionID, J: kind, Fields: [][]byte{[]byte(reason)}}
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	defer cancel()
 	if err := s.send(ctx, host, msgAbort, env.bytes()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -158,6 +159,9 @@ func (e *election) driveTally(ctx context.Context, m *tally.Machine, ts *tallySe
 	clock := &tallyClock{e: e}
 	e.tallyMu.Lock()
 	e.dispatch(ts, m.Start(clock.now()))
+	for _, i := range e.stoppedSoFar() { // while this one waited for its trustee
+		e.dispatch(ts, m.Stopped(clock.now(), i))
+	}
 	e.tallyMu.Unlock()
 	mixesTotal := e.n() * e.status().Setup.Questions
 	phase, phaseStart := "mix", time.Now()
@@ -318,4 +322,29 @@ func (e *election) relayTally(ctx context.Context, body []byte) {
 			}
 		}(i)
 	}
+}
+
+// noteStopped records that authority i stopped (an abort it sent while
+// this one could not yet hand it to the tally machine), and returns how
+// many have.
+func (e *election) noteStopped(i int, reason string) int {
+	e.heardMu.Lock()
+	defer e.heardMu.Unlock()
+	if e.stoppedFrom == nil {
+		e.stoppedFrom = map[int]string{}
+	}
+	e.stoppedFrom[i] = reason
+	return len(e.stoppedFrom)
+}
+
+// stoppedSoFar returns the authorities noteStopped recorded.
+func (e *election) stoppedSoFar() []int {
+	e.heardMu.Lock()
+	defer e.heardMu.Unlock()
+	var out []int
+	for i := range e.stoppedFrom {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
 }
