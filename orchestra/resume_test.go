@@ -18,7 +18,11 @@ import (
 // send again what the authority lost).
 func TestRestartResumes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, 2)
+	// A restarted authority validates its ballots again before it answers:
+	// on a loaded machine in the race tier that took over 40 s, two steps
+	// of newEnv's. The step is a bound, not a speed: it is wide here.
+	e := newEnvConfig(t, 2, &orchestra.Config{StepTimeout: orchestra.Duration(2 * time.Minute), ResendAfter: orchestra.Duration(2 * time.Second),
+		RoundTimeout: orchestra.Duration(5 * time.Second)})
 	pks, err := e.h.Create(e.ctx, "r1", e.c.Names, 2, 1)
 	require.NoError(t, err)
 	require.NoError(t, e.c.Stop(2))
