@@ -177,6 +177,7 @@ type simAuth struct {
 	crashP    float64       // chance of a crash at each crash point
 	returns   bool          // comes back after a crash
 	downFor   time.Duration // the time it spent crashed, in all
+	crashed   int           // how many times it crashed
 	wakeAt    time.Time
 	done      bool
 	result    *Result
@@ -259,6 +260,7 @@ func (w *world) run(a *simAuth, f func() Output) {
 		if a.returns {
 			d := time.Duration(1+w.r.IntN(15)) * time.Second
 			a.downFor += d
+			a.crashed++
 			w.push(&simEvent{at: w.now.Add(d), kind: evRestart, to: a.i})
 		}
 		return
@@ -608,10 +610,11 @@ func (w *world) judge(want [][]string, down map[int]bool) simResult {
 	honestLive := 0
 	var finals [][]byte
 	// Liveness is owed to authorities that keep their steps: up from the
-	// start, never slower than half a step, and if they crash, back
-	// within a step in all (a longer absence may be waited out, or not).
+	// start, never slower than half a step, and if they crash, once and
+	// back within a step (a restarted mixer's slot counts from its
+	// restart: repeated crashes may lose it, as they may lose the work).
 	reliable := func(a *simAuth) bool {
-		return a.adversary == "" && !down[a.i] && (a.crashP == 0 || (a.returns && a.downFor <= 10*time.Second)) && a.slow < 5*time.Second
+		return a.adversary == "" && !down[a.i] && (a.crashP == 0 || (a.returns && a.crashed <= 1 && a.downFor <= 10*time.Second)) && a.slow < 5*time.Second
 	}
 	reports := map[[32]byte]*record.Report{}
 	for _, a := range w.auths[1:] {
