@@ -27,8 +27,11 @@ func TestAnyTwoOfThree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("six elections with authorities stopped and started")
 	}
+	// A round stalls after 6 s of silence: down-before-create waits that
+	// out, and a shorter one can give up on a live authority that a
+	// loaded machine starves (CI saw a 2 s round abort the creation).
 	e := newEnvConfig(t, 3, &orchestra.Config{StepTimeout: orchestra.Duration(4 * time.Second), ResendAfter: orchestra.Duration(500 * time.Millisecond),
-		RoundTimeout: orchestra.Duration(2 * time.Second)})
+		RoundTimeout: orchestra.Duration(6 * time.Second)})
 	election := func(t *testing.T, id string) ([]string, *eotest.Votes) {
 		t.Helper()
 		pks, err := e.h.Create(e.ctx, id, e.c.Names, 2, 1)
@@ -124,7 +127,7 @@ func TestOwnerFailsOver(t *testing.T) {
 		t.Skip("an election with its director stopped")
 	}
 	e := newEnvConfig(t, 3, &orchestra.Config{StepTimeout: orchestra.Duration(4 * time.Second), ResendAfter: orchestra.Duration(500 * time.Millisecond),
-		RoundTimeout: orchestra.Duration(2 * time.Second)})
+		RoundTimeout: orchestra.Duration(20 * time.Second)}) // nobody is down during the creation
 	// A web server, local-s1, installed at every authority (and they at
 	// it); its harness asks local-a1 first.
 	port := func(i int) int {

@@ -64,6 +64,7 @@ var regressionSeeds = []uint64{
 	40601, // an authority back from crashes after the others signed: the quorum waited for it
 	40276, // parameters signed before a restart: the version is rebuilt from them
 	51469, // joining flapped between two signed versions: an authority joins one, once
+	62319, // the signature a quorum's version needed was lost, and the authority only asked for those missing from its own version
 }
 
 func TestSimulation(t *testing.T) {

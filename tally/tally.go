@@ -1699,11 +1699,19 @@ func (m *Machine) ask(now time.Time, first bool) {
 	// authority catching up learns so the others' record), and the shares
 	// that others' parameters list and this authority lacks: it signs
 	// their parameters once it verified them.
+	// An authority's signature may be missing from another version than
+	// this one's own: a quorum of some other version may lack only it
+	// (seed 62319: a2's own version had a1's signature, and the
+	// version a quorum signed lost a1's on the way to a2).
 	for i := 1; i <= m.n; i++ {
 		if i == m.self() {
 			continue
 		}
-		if own := m.versions[m.own]; own == nil || own.sigs[i] == nil {
+		lacks := m.versions[m.own] == nil
+		for _, v := range m.versions {
+			lacks = lacks || v.sigs[i] == nil
+		}
+		if lacks {
 			m.send(0, &Message{Kind: KindAsk, Author: i, Parent: int(KindParams)})
 		}
 	}

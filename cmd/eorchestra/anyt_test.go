@@ -29,7 +29,7 @@ const anytStep = 6 * time.Second
 // anytSettings are crashSettings with the short timeouts of the any-t
 // test: a silent mixer is skipped after one step, a silent dealer after
 // its rounds expire.
-const anytSettings = `{"log_level":"warn","passphrase_file":"pass","step_timeout":"6s","resend_after":"500ms","round_timeout":"3s"}`
+const anytSettings = `{"log_level":"warn","passphrase_file":"pass","step_timeout":"6s","resend_after":"500ms","round_timeout":"5s"}`
 
 // anytElection is one `eotest full` run against the deployment.
 type anytElection struct {
