@@ -45,9 +45,12 @@ type election struct {
 	tallyMu     sync.Mutex
 	ended       *tally.Machine
 	endedSender *tallySender
-	heardMu     sync.Mutex
-	heardFrom   map[int]bool   // authorities that sent a tally message
-	stoppedFrom map[int]string // authorities that stopped while this one awaited its trustee
+	// storedSender answers asks from the tally store once no machine
+	// holds the ended tally (answerStored).
+	storedSender *tallySender
+	heardMu      sync.Mutex
+	heardFrom    map[int]bool   // authorities that sent a tally message
+	stoppedFrom  map[int]string // authorities that stopped while this one awaited its trustee
 }
 
 func sessionID(q int) string { return fmt.Sprintf("q%d", q) }

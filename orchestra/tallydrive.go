@@ -233,7 +233,7 @@ func (e *election) answerEnded(host string, env *envelope) bool {
 	m, ts := e.ended, e.endedSender
 	if m == nil {
 		e.tallyMu.Unlock()
-		return false
+		return e.answerStored(host, env)
 	}
 	msg, err := tally.DecodeMessage(env.Fields[0])
 	var out tally.Output
@@ -241,6 +241,38 @@ func (e *election) answerEnded(host string, env *envelope) bool {
 		out = m.Handle(time.Now(), e.st.Setup.index(host), msg)
 	}
 	e.tallyMu.Unlock()
+	e.dispatch(ts, out)
+	return true
+}
+
+// answerStored serves asks from the tally store of an election whose
+// tally ended before this process started: no machine runs for it, and
+// what this authority published before it stopped may never have left
+// (its signature, when it completed its record and stopped at once).
+func (e *election) answerStored(host string, env *envelope) bool {
+	st := e.status()
+	if st.Status != statusTallied && st.Status != statusFailed {
+		return false
+	}
+	dir := filepath.Join(e.dir, dirTally)
+	if _, err := os.Stat(dir); err != nil {
+		return false
+	}
+	msg, err := tally.DecodeMessage(env.Fields[0])
+	if err != nil || msg.Kind != tally.KindAsk {
+		return true // nothing to answer; the tally ended here
+	}
+	from := st.Setup.index(host)
+	e.tallyMu.Lock()
+	if e.storedSender == nil {
+		e.storedSender = newTallySender(e.srv.ctx, e)
+	}
+	ts := e.storedSender
+	e.tallyMu.Unlock()
+	var out tally.Output
+	for _, a := range tally.AnswerStored(fileStore{dir: dir}, e.self, e.n(), st.Setup.Questions, msg) {
+		out.Sends = append(out.Sends, tally.Send{To: from, Msg: a})
+	}
 	e.dispatch(ts, out)
 	return true
 }

@@ -1775,6 +1775,49 @@ func (m *Machine) answer(qs *qstate, from int, a *Message) {
 	}
 }
 
+// AnswerStored answers an ask from what store st holds, for authority
+// self of n whose tally of questions questions ended before a restart: it
+// runs no machine then, and an authority that misses what this one
+// published before it stopped — its mixes, its shares, its signatures
+// over parameters, which may have left in no message (it completed its
+// record and stopped before its send queue drained) — could otherwise
+// never complete. What the store does not hold gets no answer.
+func AnswerStored(st Store, self, n, questions int, ask *Message) []*Message {
+	if ask == nil || ask.Kind != KindAsk || ask.Q < 0 || ask.Q >= questions || ask.Author < 1 || ask.Author > n {
+		return nil
+	}
+	var names []string
+	switch Kind(ask.Parent) {
+	case KindMix:
+		for p := 1; p <= n; p++ {
+			names = append(names, mixName(ask.Q, key{ask.Author, p}))
+		}
+	case KindShare:
+		f := key{ask.Position >> 8, ask.Position & 0xff}
+		if f.mixer < 0 || f.mixer > n || f.pos < 0 || f.pos > n {
+			return nil
+		}
+		names = append(names, shareName(ask.Q, ask.Author, f))
+	case KindParams:
+		if ask.Author != self {
+			return nil // others' signatures are theirs to send
+		}
+		names = append(names, paramsName(self))
+		for k := 0; k <= 2*n; k++ {
+			names = append(names, adoptedName(self, k))
+		}
+	}
+	var out []*Message
+	for _, name := range names {
+		if b, ok := st.Get(name); ok {
+			if msg, err := DecodeMessage(b); err == nil {
+				out = append(out, msg)
+			}
+		}
+	}
+	return out
+}
+
 // fail stops the tally.
 func (m *Machine) fail(err error, missing []int) {
 	if m.err != nil {
