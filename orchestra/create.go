@@ -103,6 +103,12 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 	}
 	round := time.Duration(e.srv.cfg.RoundTimeout)
+	// The director starts its rounds up to half a round after the others
+	// (it waits for the setup's delivery): until its first message, an
+	// authority waits that much longer, or a loaded director would be
+	// given up on in the first round by some authorities and not others
+	// (CI: the key generation then aborted, "unrecoverable").
+	heardDirector := su.Director == e.srv.Hostname()
 	for {
 		done := true
 		for _, d := range dkgs {
@@ -118,7 +124,11 @@ func (e *election) runCreate(ctx context.Context) error {
 			return errors.New("too many unexpected messages from the other authorities")
 		}
 		if in == nil {
-			got, err := e.box.wait(ctx, round)
+			wait := round
+			if !heardDirector {
+				wait += round / 2
+			}
+			got, err := e.box.wait(ctx, wait)
 			if err != nil {
 				return fmt.Errorf("key generation: %w", err)
 			}
@@ -161,6 +171,7 @@ func (e *election) runCreate(ctx context.Context) error {
 			continue
 		}
 		e.sum.addReceived(in.host, in.env)
+		heardDirector = heardDirector || in.host == su.Director
 		k := int(in.env.Q)
 		if k >= q {
 			log.Warn("key-generation message for a question that does not exist; dropped", eolog.Peer(in.host))
