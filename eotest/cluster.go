@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/eo-mixnet/eo/internal/drill"
 	"github.com/eo-mixnet/eo/internal/memnet"
@@ -57,14 +58,17 @@ type ClusterOptions struct {
 	// (one of drill.Kinds), for drills: it becomes the authority's
 	// orchestra.Options.Drill.
 	Adversaries map[int]string
+	// LateStart maps an authority (1-based) to how late it starts its key
+	// generations, for drills (a starved machine).
+	LateStart map[int]time.Duration
 }
 
 // drillOf returns authority i's drill (1-based), nil for an honest one.
 func (o ClusterOptions) drillOf(i int) *drill.Authority {
-	if o.Adversaries[i] == "" {
+	if o.Adversaries[i] == "" && o.LateStart[i] == 0 {
 		return nil
 	}
-	return &drill.Authority{Kind: o.Adversaries[i]}
+	return &drill.Authority{Kind: o.Adversaries[i], LateStart: o.LateStart[i]}
 }
 
 // bindPair binds a TCP and a UDP socket on the same free loopback port.

@@ -52,6 +52,13 @@ func (e *election) runCreate(ctx context.Context) error {
 	if err := e.approve(ctx, TaskCreate, nil, nil); err != nil {
 		return err
 	}
+	if d := e.srv.drill.Late(); d > 0 { // a drill: a starved machine
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	e.garbage(ctx)
 	n, q := len(su.Authorities), su.Questions
 	dkgs := make([]*threshold.DKG, q)

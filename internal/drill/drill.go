@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The adversary kinds. An authority with one misbehaves that way; its
@@ -60,6 +61,18 @@ type Authority struct {
 	// of its run, "point" at its first passage or "point:n" at its n-th
 	// (doc/daemon.md lists the points); "" never.
 	CrashAt string
+	// LateStart makes the authority start its key generations this late
+	// (a director: after the setup's delivery), as a starved machine
+	// would.
+	LateStart time.Duration
+}
+
+// Late returns a's LateStart, 0 for a nil a.
+func (a *Authority) Late() time.Duration {
+	if a == nil {
+		return 0
+	}
+	return a.LateStart
 }
 
 // Check returns an error if a's kind or crash point is not well formed.
