@@ -187,8 +187,8 @@ func TestOwnerFailsOver(t *testing.T) {
 }
 
 // A director that starts its key generation late — a starved machine —
-// is not given up on: the others wait one and a half rounds for its
-// first message, since it may start half a round after them by design
+// is not given up on: the others wait one and a half rounds for every
+// authority's first message, since it may start half a round after them by design
 // (it waits that long for the setup's delivery). With one round, as
 // before, the director was expired at some authorities and not others
 // and the key generation aborted ("unrecoverable in dkg-reconstruction").

@@ -110,12 +110,14 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 	}
 	round := time.Duration(e.srv.cfg.RoundTimeout)
-	// The director starts its rounds up to half a round after the others
-	// (it waits for the setup's delivery): until its first message, an
-	// authority waits that much longer, or a loaded director would be
-	// given up on in the first round by some authorities and not others
-	// (CI: the key generation then aborted, "unrecoverable").
-	heardDirector := su.Director == e.srv.Hostname()
+	// An authority may start its rounds up to half a round after the
+	// others: the director waits that long for the setup's delivery, and
+	// one whose trustee just accepted starts when it learns so. Until
+	// every other authority's first message, the rounds wait that much
+	// longer, or a late starter would be given up on by some authorities
+	// and not others (CI, on a starved machine: the key generation then
+	// aborted, "unrecoverable").
+	heard := map[int]bool{}
 	for {
 		done := true
 		for _, d := range dkgs {
@@ -132,7 +134,7 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		if in == nil {
 			wait := round
-			if !heardDirector {
+			if len(heard) < len(e.others()) {
 				wait += round / 2
 			}
 			got, err := e.box.wait(ctx, wait)
@@ -178,7 +180,7 @@ func (e *election) runCreate(ctx context.Context) error {
 			continue
 		}
 		e.sum.addReceived(in.host, in.env)
-		heardDirector = heardDirector || in.host == su.Director
+		heard[in.from] = true
 		k := int(in.env.Q)
 		if k >= q {
 			log.Warn("key-generation message for a question that does not exist; dropped", eolog.Peer(in.host))
