@@ -197,7 +197,7 @@ func TestLateDirector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a creation with a director a round late")
 	}
-	const round = 4 * time.Second
+	const round = 8 * time.Second // the director comes 1 s after a round, 3 s before the wait ends
 	e := newEnvCluster(t, eotest.ClusterOptions{N: 3, Config: &orchestra.Config{StepTimeout: orchestra.Duration(4 * time.Second),
 		ResendAfter: orchestra.Duration(500 * time.Millisecond), RoundTimeout: orchestra.Duration(round)},
 		LateStart: map[int]time.Duration{1: round + round/8}})

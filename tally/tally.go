@@ -1696,13 +1696,12 @@ func (m *Machine) ask(now time.Time, first bool) {
 		}
 	}
 	// The signatures over parameters that this authority lacks (an
-	// authority catching up learns so the others' record), and the shares
-	// that others' parameters list and this authority lacks: it signs
-	// their parameters once it verified them.
-	// An authority's signature may be missing from another version than
-	// this one's own: a quorum of some other version may lack only it
-	// (seed 62319: a2's own version had a1's signature, and the
-	// version a quorum signed lost a1's on the way to a2).
+	// authority catching up learns so the others' record) — in any version
+	// it holds, not only its own: a quorum of another version may lack
+	// just one (seed 62319: a2's own version had a1's signature, and the
+	// version a quorum signed lost a1's on the way to a2) —, and the
+	// shares that others' parameters list and this authority lacks: it
+	// signs their parameters once it verified them.
 	for i := 1; i <= m.n; i++ {
 		if i == m.self() {
 			continue
