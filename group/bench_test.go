@@ -139,6 +139,54 @@ func BenchmarkMSM(b *testing.B) {
 	}
 }
 
+// BenchmarkMSMAffine is BenchmarkMSM over points held in affine form (as
+// lists of ciphertexts are): no batched inversion to load them.
+func BenchmarkMSMAffine(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			s, x := msmInputs(b, n)
+			aff := make([]Affine, n)
+			AffineFromElements(aff, x)
+			sm := measureSM(b)
+			e := new(Element)
+			b.ResetTimer()
+			for b.Loop() {
+				e.VarTimeMultiScalarMultAffine(s, aff, 1)
+			}
+			reportSM(b, sm, n, "point")
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+		})
+	}
+}
+
+// BenchmarkDecodeAffine compares decoding into affine form with decoding
+// into Elements, per element.
+func BenchmarkDecodeAffine(b *testing.B) {
+	const n = 4096
+	_, x := msmInputs(b, n)
+	enc := EncodeElements(x)
+	b.Run("affine", func(b *testing.B) {
+		sm := measureSM(b)
+		dst := make([]Affine, n)
+		for b.Loop() {
+			if err := DecodeAffine(dst, enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportSM(b, sm, n, "element")
+	})
+	b.Run("elements", func(b *testing.B) {
+		sm := measureSM(b)
+		els, ptrs := make([]Element, n), make([]*Element, n)
+		for b.Loop() {
+			if _, err := DecodeElementsInto(els, ptrs, enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportSM(b, sm, n, "element")
+	})
+}
+
 // BenchmarkMSMCrossover compares the bucket method with edwards25519's
 // Straus method around pippengerThreshold, on one core.
 func BenchmarkMSMCrossover(b *testing.B) {
@@ -158,7 +206,7 @@ func BenchmarkMSMCrossover(b *testing.B) {
 			sm := measureSM(b)
 			var out extPoint
 			for b.Loop() {
-				pippenger(&out, s, x)
+				pippenger(&out, s, 0, elementLoader(x))
 			}
 			reportSM(b, sm, n, "point")
 		})

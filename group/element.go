@@ -203,22 +203,45 @@ var errElementEncoding = wrapf("element is not a canonical ristretto255 encoding
 // non-canonical encoding is rejected with an error wrapping ErrEncoding, and
 // e is left unchanged.
 func (e *Element) SetCanonicalBytes(in []byte) (*Element, error) {
+	var X, Y, Z, T field.Element
+	if err := decodeAffine(&X, &Y, in); err != nil {
+		return nil, err
+	}
+	Z.One()
+	T.Multiply(&X, &Y)
+	if _, err := e.p.SetExtendedCoordinates(&X, &Y, &Z, &T); err != nil {
+		panic("group: internal error: decoding produced a point off the curve")
+	}
+	return e, nil
+}
+
+// decodeAffine decodes the 32 bytes in as RFC 9496, Section 4.3.1 does,
+// into the affine coordinates X, Y of the representative it names, or
+// returns an error wrapping ErrEncoding.
+func decodeAffine(X, Y *field.Element, in []byte) error {
 	if len(in) != ElementSize {
-		return nil, wrapf("element must be %d bytes, got %d", ElementSize, len(in))
+		return wrapf("element must be %d bytes, got %d", ElementSize, len(in))
 	}
 	var s field.Element
 	if _, err := s.SetBytes(in); err != nil {
-		return nil, errElementEncoding
+		return errElementEncoding
 	}
 	// Reject s ≥ p (and a set top bit, which SetBytes ignores).
 	if subtle.ConstantTimeCompare(s.Bytes(), in) != 1 {
-		return nil, errElementEncoding
+		return errElementEncoding
 	}
-	if s.IsNegative() == 1 {
-		return nil, errElementEncoding
+	if s.IsNegative() == 1 || !decodeXY(X, Y, &s) {
+		return errElementEncoding
 	}
-	var ss, u1, u2, u2sq, v, invSqrt, tmp, denX, denY, X, Y, Z, T field.Element
-	ss.Square(&s)
+	return nil
+}
+
+// decodeXY is the rest of RFC 9496's decoding (Section 4.3.1) from its
+// field element s ≥ 0: it sets X, Y to the affine coordinates of the
+// representative and reports whether the encoding is valid.
+func decodeXY(X, Y, s *field.Element) bool {
+	var ss, u1, u2, u2sq, v, invSqrt, tmp, denX, denY, T field.Element
+	ss.Square(s)
 	u1.Subtract(feOne, &ss)
 	u2.Add(feOne, &ss)
 	u2sq.Square(&u2)
@@ -233,19 +256,12 @@ func (e *Element) SetCanonicalBytes(in []byte) (*Element, error) {
 	denY.Multiply(&invSqrt, &denX)
 	denY.Multiply(&denY, &v)
 	// x = CT_ABS(2 * s * den_x); y = u1 * den_y; t = x * y
-	X.Add(&s, &s)
-	X.Multiply(&X, &denX)
-	X.Absolute(&X)
+	X.Add(s, s)
+	X.Multiply(X, &denX)
+	X.Absolute(X)
 	Y.Multiply(&u1, &denY)
-	Z.One()
-	T.Multiply(&X, &Y)
-	if wasSquare == 0 || T.IsNegative() == 1 || Y.Equal(feZero) == 1 {
-		return nil, errElementEncoding
-	}
-	if _, err := e.p.SetExtendedCoordinates(&X, &Y, &Z, &T); err != nil {
-		panic("group: internal error: decoding produced a point off the curve")
-	}
-	return e, nil
+	T.Multiply(X, Y)
+	return wasSquare == 1 && T.IsNegative() == 0 && Y.Equal(feZero) == 0
 }
 
 // SetUniformBytes sets e to the element derived from 64 uniformly random

@@ -66,3 +66,24 @@ func FuzzSetUniformBytes(f *testing.F) {
 		}
 	})
 }
+
+// DecodeAffine accepts exactly what DecodeElements accepts, and the same
+// elements.
+func FuzzDecodeAffine(f *testing.F) {
+	f.Add(append(NewGeneratorElement().Bytes(), NewIdentityElement().Bytes()...))
+	f.Add(bytes.Repeat([]byte{0xff}, 64))
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, werr := DecodeElements(b)
+		dst := make([]Affine, len(b)/ElementSize)
+		err := DecodeAffine(dst, b)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("DecodeAffine: %v, DecodeElements: %v", err, werr)
+		}
+		for i := range want {
+			if dst[i].Element(new(Element)).Equal(want[i]) != 1 {
+				t.Fatalf("element %d differs", i)
+			}
+		}
+	})
+}

@@ -45,9 +45,39 @@ func (e *Element) varTimeMSM(s []*Scalar, x []*Element, procs int) *Element {
 		e.p.VarTimeMultiScalarMult(s, pts)
 		return e
 	}
+	return e.bucketMSM(s, procs, func() loadFunc { return elementLoader(x) })
+}
+
+// loadFunc fills dst with the addends of points lo … lo+len(dst)−1 of a
+// multi-scalar multiplication; a worker's loadFunc may keep scratch.
+type loadFunc func(dst []affinePoint, lo int)
+
+// elementLoader loads Elements: one batched inversion per chunk.
+func elementLoader(x []*Element) loadFunc {
+	var pts []extPoint
+	var zInv []field.Element
+	return func(dst []affinePoint, lo int) {
+		if len(pts) < len(dst) {
+			pts, zInv = make([]extPoint, len(dst)), make([]field.Element, len(dst))
+		}
+		pts, zInv := pts[:len(dst)], zInv[:len(dst)]
+		for i := range dst {
+			pts[i].fromElement(x[lo+i])
+		}
+		batchInvertZ(zInv, pts)
+		for i := range dst {
+			dst[i].fromExtInv(&pts[i], &zInv[i])
+		}
+	}
+}
+
+// bucketMSM sets e = Σ s[i]·x_i by the bucket method on up to procs
+// goroutines, each loading its points with a loadFunc from newLoad.
+func (e *Element) bucketMSM(s []*Scalar, procs int, newLoad func() loadFunc) *Element {
+	n := len(s)
 	workers := max(1, min(procs, n/minPointsPerWorker))
 	results := make([]extPoint, workers)
-	par.Split(n, workers, func(w, lo, hi int) { pippenger(&results[w], s[lo:hi], x[lo:hi]) })
+	par.Split(n, workers, func(w, lo, hi int) { pippenger(&results[w], s[lo:hi], lo, newLoad()) })
 	var acc extPoint
 	acc.setIdentity()
 	var c cachedPoint
@@ -125,11 +155,11 @@ const chunkPoints = 2048
 // which stay live together, take at most about 7 MiB per worker.
 const maxWindowBits = 12
 
-// pippenger computes Σ s[i]·x[i] into out with one thread. Points are
-// taken chunkPoints at a time, converted to affine form with one batched
-// inversion, and added into the buckets of every window; memory is the
-// buckets plus one chunk, whatever n.
-func pippenger(out *extPoint, s []*Scalar, x []*Element) {
+// pippenger computes Σ s[i]·x_{base+i} into out with one thread. Points
+// are loaded chunkPoints at a time in affine form (an Element with one
+// batched inversion) and added into the buckets of every window; memory is
+// the buckets plus one chunk, whatever n.
+func pippenger(out *extPoint, s []*Scalar, base int, load loadFunc) {
 	n := len(s)
 	// Short scalars (such as 128-bit batch weights) need fewer windows.
 	bits := 0
@@ -149,8 +179,6 @@ func pippenger(out *extPoint, s []*Scalar, x []*Element) {
 	}
 
 	m := min(n, chunkPoints)
-	pts := make([]extPoint, m)
-	zInv := make([]field.Element, m)
 	aff := make([]affinePoint, m)
 	digits := make([]int32, m*nw)
 	var t completedPoint
@@ -158,13 +186,9 @@ func pippenger(out *extPoint, s []*Scalar, x []*Element) {
 		hi := min(lo+m, n)
 		cnt := hi - lo
 		for i := 0; i < cnt; i++ {
-			pts[i].fromElement(x[lo+i])
 			signedDigits(digits[i*nw:(i+1)*nw], s[lo+i], c, nw)
 		}
-		batchInvertZ(zInv[:cnt], pts[:cnt])
-		for i := 0; i < cnt; i++ {
-			aff[i].fromExtInv(&pts[i], &zInv[i])
-		}
+		load(aff[:cnt], base+lo)
 		for w := 0; w < nw; w++ {
 			bw := buckets[w*half : (w+1)*half]
 			for i := 0; i < cnt; i++ {
