@@ -652,6 +652,14 @@ var ErrDuplicate = errors.New("ballot: duplicate ballot")
 // count here, so an invalid copy placed first cannot push out the
 // original. The rule depends only on the order of the slice.
 func VerifyAll(ctx Context, ballots []*Ballot, rand io.Reader) []error {
+	errs := verifyProofs(ctx, ballots, rand)
+	markCopies(ballots, errs, make(map[[group.ElementSize]byte]int), 0)
+	return errs
+}
+
+// verifyProofs is VerifyAll without the copies: one error per ballot, nil
+// for those whose shape and proofs are valid.
+func verifyProofs(ctx Context, ballots []*Ballot, rand io.Reader) []error {
 	errs := make([]error, len(ballots))
 	prefix, err := ctx.transcript()
 	if err != nil {
@@ -712,26 +720,32 @@ func VerifyAll(ctx Context, ballots []*Ballot, rand io.Reader) []error {
 			}
 		})
 	}
-	// 4. Copies.
-	seen := make(map[[group.ElementSize]byte]int)
+	return errs
+}
+
+// markCopies is VerifyAll's last step: in order, a ballot without an
+// error that has an α in common with an earlier one gets an error
+// wrapping ErrDuplicate. seen maps the α of every earlier valid ballot
+// to its number, offset + its index here; ballots continue a sequence
+// whose first offset ballots seen already holds (Validate's chunks).
+func markCopies(ballots []*Ballot, errs []error, seen map[[group.ElementSize]byte]int, offset int) {
 	for i, b := range ballots {
 		if errs[i] != nil {
 			continue
 		}
 		for j := range b.Width() {
 			key := [group.ElementSize]byte(b.enc[j*elgamal.CiphertextSize:])
-			if first, dup := seen[key]; dup && first != i {
+			if first, dup := seen[key]; dup && first != offset+i {
 				errs[i] = fmt.Errorf("%w: choice %d repeats an α of ballot %d", ErrDuplicate, j, first)
 				break
 			}
 		}
 		if errs[i] == nil {
 			for j := range b.Width() {
-				seen[[group.ElementSize]byte(b.enc[j*elgamal.CiphertextSize:])] = i
+				seen[[group.ElementSize]byte(b.enc[j*elgamal.CiphertextSize:])] = offset + i
 			}
 		}
 	}
-	return errs
 }
 
 // malformed reports input that is not a canonical ballot line; it wraps

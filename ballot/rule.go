@@ -51,60 +51,162 @@ const (
 // It returns the accepted ballots in line order and the exclusions in line
 // order.
 func Validate(ctx Context, data []byte) ([]*Ballot, []Exclusion) {
+	var kept []*Ballot
 	lines := SplitLines(data)
-	excluded := map[int]string{}
-	parsed, perrs := ParseLines(lines)
-	var cand []*Ballot
-	var candLine []int
-	for i, l := range lines {
-		switch {
-		case len(l) == 0:
-			excluded[i] = ReasonEmpty
-		case perrs[i] != nil:
-			excluded[i] = ReasonMalformed
-		case parsed[i].Width() != ctx.Width:
-			excluded[i] = ReasonWidth
-		default:
-			cand = append(cand, parsed[i])
-			candLine = append(candLine, i)
-		}
-	}
-	// Steps 3 and 4: VerifyAll checks the proofs and, among the valid
-	// ballots in order, the copies.
-	errs := VerifyAll(ctx, cand, nil)
-	var valid []int // indices into cand
-	for k := range cand {
-		switch {
-		case errs[k] == nil:
-			valid = append(valid, k)
-		case errors.Is(errs[k], ErrDuplicate):
-			excluded[candLine[k]] = ReasonDuplicate
-		default:
-			excluded[candLine[k]] = ReasonProof
-		}
-	}
-	// Step 5: the last valid ballot of each voter id wins.
-	last := map[string]int{}
-	for _, k := range valid {
-		if id := cand[k].VoterID(); id != "" {
-			last[id] = candLine[k]
-		}
-	}
+	valid, excluded := checkLines(ctx, lines, func(b *Ballot) { kept = append(kept, b) })
 	var accepted []*Ballot
-	for _, k := range valid {
-		if id := cand[k].VoterID(); id != "" && last[id] != candLine[k] {
-			excluded[candLine[k]] = fmt.Sprintf(ReasonSuperseded, last[id]+1)
+	for _, k := range supersede(valid, excluded) {
+		accepted = append(accepted, kept[k])
+	}
+	return accepted, exclusions(len(lines), excluded)
+}
+
+// ValidateList is Validate for a mix: it returns the ciphertexts of the
+// accepted ballots, in line order, as the mix's input list (what
+// Ciphertexts makes of Validate's ballots, byte for byte), nil if no
+// ballot is accepted. It holds only the ciphertexts of the ballots that
+// passed so far and one chunk of parsed ballots, not every ballot with
+// its proofs.
+func ValidateList(ctx Context, data []byte) (*elgamal.List, []Exclusion) {
+	lines := SplitLines(data)
+	w := ctx.Width
+	if w < 1 || w > elgamal.MaxWidth {
+		// No ballot has this width: step 2 excludes every line.
+		_, excluded := checkLines(ctx, lines, func(*Ballot) {})
+		return nil, exclusions(len(lines), excluded)
+	}
+	// Room for every line: the blocks never move as they fill. The
+	// ciphertexts are kept in affine form (half the memory of Elements),
+	// converted a batch at a time with one inversion; pending holds the
+	// batch, in the list's order (α then β of each pair).
+	pts := make([]group.Affine, 0, 2*w*len(lines))
+	enc := make([]byte, 0, w*elgamal.CiphertextSize*len(lines))
+	const batch = 1024
+	pending := make([]*group.Element, 0, batch+2*w)
+	flush := func() {
+		pts = pts[:len(pts)+len(pending)]
+		group.AffineFromElements(pts[len(pts)-len(pending):], pending)
+		pending = pending[:0]
+	}
+	valid, excluded := checkLines(ctx, lines, func(b *Ballot) {
+		for j := range w {
+			pending = append(pending, b.ct.Alpha[j], b.ct.Beta[j])
+		}
+		if len(pending) >= batch {
+			flush()
+		}
+		enc = append(enc, b.enc...)
+	})
+	flush()
+	n := 0
+	for _, k := range supersede(valid, excluded) {
+		// In place: k ≥ n.
+		copy(pts[2*w*n:2*w*(n+1)], pts[2*w*k:2*w*(k+1)])
+		copy(enc[w*elgamal.CiphertextSize*n:], enc[w*elgamal.CiphertextSize*k:w*elgamal.CiphertextSize*(k+1)])
+		n++
+	}
+	out := exclusions(len(lines), excluded)
+	if n == 0 {
+		return nil, out
+	}
+	l, err := elgamal.NewListPoints(w, pts[:2*w*n:2*w*n], enc[:w*elgamal.CiphertextSize*n:w*elgamal.CiphertextSize*n])
+	if err != nil {
+		// Every ciphertext was decoded from enc and refused the
+		// identity: this cannot happen.
+		panic("ballot: internal error: " + err.Error())
+	}
+	return l, out
+}
+
+// validateChunk is how many lines the rule parses and verifies at once:
+// the parsed ballots and their proofs take memory for one chunk, not for
+// the whole file. Tests lower it to cross chunk boundaries.
+var validateChunk = 1 << 15
+
+// validLine is a ballot that passed steps 1 to 4 of the rule.
+type validLine struct {
+	line int // 0-based
+	id   string
+}
+
+// checkLines applies steps 1 to 4 of the rule to lines, a chunk at a
+// time, and calls keep with every ballot that passes them, in line order.
+// It returns those ballots' lines and the exclusions so far, by 0-based
+// line.
+func checkLines(ctx Context, lines [][]byte, keep func(*Ballot)) ([]validLine, map[int]string) {
+	excluded := map[int]string{}
+	var valid []validLine
+	seen := make(map[[group.ElementSize]byte]int)
+	cands := 0
+	for lo := 0; lo < len(lines); lo += validateChunk {
+		chunk := lines[lo:min(lo+validateChunk, len(lines))]
+		parsed, perrs := ParseLines(chunk)
+		var cand []*Ballot
+		var candLine []int
+		for i, l := range chunk {
+			switch {
+			case len(l) == 0:
+				excluded[lo+i] = ReasonEmpty
+			case perrs[i] != nil:
+				excluded[lo+i] = ReasonMalformed
+			case parsed[i].Width() != ctx.Width:
+				excluded[lo+i] = ReasonWidth
+			default:
+				cand = append(cand, parsed[i])
+				candLine = append(candLine, lo+i)
+			}
+		}
+		// Steps 3 and 4: the proofs, then, among the valid ballots in
+		// line order (across the chunks), the copies: VerifyAll over the
+		// whole file.
+		errs := verifyProofs(ctx, cand, nil)
+		markCopies(cand, errs, seen, cands)
+		cands += len(cand)
+		for k, b := range cand {
+			switch {
+			case errs[k] == nil:
+				valid = append(valid, validLine{candLine[k], b.VoterID()})
+				keep(b)
+			case errors.Is(errs[k], ErrDuplicate):
+				excluded[candLine[k]] = ReasonDuplicate
+			default:
+				excluded[candLine[k]] = ReasonProof
+			}
+		}
+	}
+	return valid, excluded
+}
+
+// supersede applies step 5 of the rule: of the valid ballots with one
+// voter id, the last one wins. It adds the others to excluded and returns
+// the indices into valid of the accepted ballots, in order.
+func supersede(valid []validLine, excluded map[int]string) []int {
+	last := map[string]int{}
+	for _, v := range valid {
+		if v.id != "" {
+			last[v.id] = v.line
+		}
+	}
+	var accepted []int
+	for k, v := range valid {
+		if v.id != "" && last[v.id] != v.line {
+			excluded[v.line] = fmt.Sprintf(ReasonSuperseded, last[v.id]+1)
 			continue
 		}
-		accepted = append(accepted, cand[k])
+		accepted = append(accepted, k)
 	}
+	return accepted
+}
+
+// exclusions returns the exclusions of a file of n lines in line order.
+func exclusions(n int, excluded map[int]string) []Exclusion {
 	out := make([]Exclusion, 0, len(excluded))
-	for i := range lines {
+	for i := range n {
 		if r, ok := excluded[i]; ok {
 			out = append(out, Exclusion{Line: i + 1, Reason: r})
 		}
 	}
-	return accepted, out
+	return out
 }
 
 // SplitLines cuts a ballot or vote file into its lines as the ballot rule

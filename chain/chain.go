@@ -93,9 +93,13 @@ type Config struct {
 
 // Chain is one question's mix chain. It is not safe for concurrent use.
 type Chain struct {
-	cfg      Config
-	gens     *shuffle.Generators
-	inputs   []*elgamal.List // inputs[p-1] is the input of position p
+	cfg  Config
+	gens *shuffle.Generators
+	// current is the input of the next position: the output of the last
+	// accepted mix, or the ballots. Earlier lists are not kept: nothing
+	// needs them once a mix of them is judged, and a large election's
+	// verifier would hold every list of the chain (#18).
+	current  *elgamal.List
 	accepted []Mix
 	rejected []Rejection
 	offered  map[int]bool
@@ -121,7 +125,7 @@ func New(cfg Config, input *elgamal.List) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Chain{cfg: cfg, gens: gens, inputs: []*elgamal.List{input}, offered: map[int]bool{}}, nil
+	return &Chain{cfg: cfg, gens: gens, current: input, offered: map[int]bool{}}, nil
 }
 
 // Next returns the position the next mix is offered for.
@@ -129,7 +133,7 @@ func (c *Chain) Next() int { return len(c.accepted) + 1 }
 
 // Current returns the list the next mix takes as input: the output of the
 // last accepted mix, or the ballots.
-func (c *Chain) Current() *elgamal.List { return c.inputs[len(c.inputs)-1] }
+func (c *Chain) Current() *elgamal.List { return c.current }
 
 // Generators returns the proof's generators, for a mixer's Precompute.
 func (c *Chain) Generators() *shuffle.Generators { return c.gens }
@@ -202,7 +206,7 @@ func (c *Chain) VerifyProof(m Mix) (*elgamal.List, error) {
 func (c *Chain) accept(m Mix, out *elgamal.List) {
 	c.offered[m.Mixer] = true
 	c.accepted = append(c.accepted, m)
-	c.inputs = append(c.inputs, out)
+	c.current = out
 }
 
 func (c *Chain) reject(m Mix, reason error) {
@@ -271,7 +275,6 @@ func Digest(electionID string, question, position int, input, output, proof []by
 // own copy. The lists are immutable and shared.
 func (c *Chain) Clone() *Chain {
 	d := *c
-	d.inputs = append([]*elgamal.List(nil), c.inputs...)
 	d.accepted = append([]Mix(nil), c.accepted...)
 	d.rejected = append([]Rejection(nil), c.rejected...)
 	d.offered = make(map[int]bool, len(c.offered))

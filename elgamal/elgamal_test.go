@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/big"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -354,8 +355,16 @@ func TestCiphertextList(t *testing.T) {
 		require.Equal(t, 2, l.Width())
 		b := l.Bytes()
 		require.Len(t, b, n*128)
+		all := l.Ciphertexts()
+		require.Len(t, all, n)
+		require.Len(t, l.Points(), 2*2*n)
 		for i, c := range cs {
-			require.Same(t, c, l.At(i))
+			require.True(t, c.Equal(l.At(i)), "At builds ciphertext %d", i)
+			require.True(t, c.Equal(all[i]), "Ciphertexts builds ciphertext %d", i)
+			for k := 0; k < 2; k++ {
+				require.Equal(t, 1, l.Points()[2*(2*i+k)].Element(new(group.Element)).Equal(c.Alpha[k]))
+				require.Equal(t, 1, l.Points()[2*(2*i+k)+1].Element(new(group.Element)).Equal(c.Beta[k]))
+			}
 			enc, _ := c.MarshalBinary()
 			require.Equal(t, enc, b[128*i:128*(i+1)], "ciphertext %d", i)
 		}
@@ -369,6 +378,8 @@ func TestCiphertextList(t *testing.T) {
 		again, err := NewList(back.Ciphertexts())
 		require.NoError(t, err)
 		require.Equal(t, b, again.Bytes())
+		require.Panics(t, func() { back.At(n) })
+		require.Panics(t, func() { back.At(-1) })
 		back, err = DecodeListN(b, 2, n)
 		require.NoError(t, err)
 		require.Equal(t, n, back.Len())
@@ -680,4 +691,34 @@ func TestErrorsAreDistinct(t *testing.T) {
 	require.False(t, errors.Is(err, ErrInvalidPlaintext))
 	_, err = EncodePlaintext(make([]byte, 31))
 	require.False(t, errors.Is(err, group.ErrEncoding))
+}
+
+// NewListPoints takes a list's points and encoding as they are, and
+// rejects bad shapes and an identity α as the decoder does.
+func TestNewListPoints(t *testing.T) {
+	cs := testCiphertexts(t, 7, 5, 2)
+	l, err := NewList(cs)
+	require.NoError(t, err)
+	pts := slices.Clone(l.Points())
+	got, err := NewListPoints(2, pts, l.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, 5, got.Len())
+	require.Equal(t, 2, got.Width())
+	for i := range cs {
+		require.True(t, cs[i].Equal(got.At(i)))
+	}
+	for _, bad := range []struct {
+		w   int
+		pts []group.Affine
+		enc []byte
+	}{
+		{0, pts, l.Bytes()}, {2, nil, nil}, {2, pts[:3], l.Bytes()[:96]}, {2, pts, l.Bytes()[1:]}, {3, pts, l.Bytes()},
+	} {
+		_, err := NewListPoints(bad.w, bad.pts, bad.enc)
+		require.Error(t, err)
+	}
+	pts[2*3].SetIdentity() // ciphertext 1, pair 1: α
+	_, err = NewListPoints(2, pts, l.Bytes())
+	require.ErrorIs(t, err, errIdentityAlpha)
+	require.ErrorContains(t, err, "ciphertext 1: elgamal: pair 1: alpha")
 }

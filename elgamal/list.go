@@ -16,12 +16,16 @@ import (
 //
 // The ciphertexts and their encoding travel together, so that a list is
 // encoded once, by whoever makes it (or never, when it was decoded), and
-// every transcript that absorbs it uses the same bytes. A List is safe for
-// concurrent use; callers must not modify what At, Ciphertexts and Bytes
+// every transcript that absorbs it uses the same bytes. The ciphertexts
+// are held in affine form (group.Affine, 80 bytes an element where an
+// Element takes 160, Points), so that a list of a million ballots fits in
+// a bounded memory; At and Ciphertexts build Elements on demand. A List is
+// safe for concurrent use; callers must not modify what Points and Bytes
 // return.
 type List struct {
 	width int
-	cts   []*Ciphertext
+	n     int
+	pts   []group.Affine // 2·N·w, in the order of the encoding
 	enc   []byte
 }
 
@@ -58,20 +62,34 @@ func checkShapes(cts []*Ciphertext) (int, error) {
 // GOMAXPROCS goroutines. cts must hold at least one ciphertext, all of one
 // width in 1 … MaxWidth, with no nil element and no α equal to the
 // identity (see the package documentation); otherwise NewList returns an
-// error, wrapping group.ErrEncoding for an identity α. The list keeps cts
-// and its ciphertexts: the caller must not modify them afterwards.
+// error, wrapping group.ErrEncoding for an identity α. The list holds a
+// copy of the ciphertexts.
 func NewList(cts []*Ciphertext) (*List, error) {
 	w, err := checkShapes(cts)
 	if err != nil {
 		return nil, err
 	}
+	flat := flatten(cts, w)
+	return newList(w, flat, group.EncodeElements(flat)), nil
+}
+
+// flatten lists the elements of cts in the order of their encoding.
+func flatten(cts []*Ciphertext, w int) []*group.Element {
 	flat := make([]*group.Element, 0, 2*len(cts)*w)
 	for _, c := range cts {
 		for j := range c.Alpha {
 			flat = append(flat, c.Alpha[j], c.Beta[j])
 		}
 	}
-	return &List{width: w, cts: cts, enc: group.EncodeElements(flat)}, nil
+	return flat
+}
+
+// newList is the list of the elements flat (in the order of enc, their
+// encoding) of ciphertexts of width w.
+func newList(w int, flat []*group.Element, enc []byte) *List {
+	l := &List{width: w, n: len(flat) / (2 * w), pts: make([]group.Affine, len(flat)), enc: enc}
+	group.AffineFromElements(l.pts, flat)
+	return l
 }
 
 // NewListEncoded is NewList for a producer that already holds the
@@ -80,8 +98,8 @@ func NewList(cts []*Ciphertext) (*List, error) {
 // cts as NewList does and that enc has the length of their encoding, but
 // trusts that enc is their canonical encoding: it does not re-encode to
 // compare. A mismatch is a programmer's error that makes every proof over
-// the list fail. The list keeps cts, its ciphertexts and enc: the caller
-// must not modify them afterwards.
+// the list fail. The list keeps enc: the caller must not modify it
+// afterwards (cts it copies).
 func NewListEncoded(cts []*Ciphertext, enc []byte) (*List, error) {
 	w, err := checkShapes(cts)
 	if err != nil {
@@ -90,7 +108,37 @@ func NewListEncoded(cts []*Ciphertext, enc []byte) (*List, error) {
 	if len(enc) != len(cts)*w*CiphertextSize {
 		return nil, fmt.Errorf("elgamal: an encoding of %d bytes does not match %d ciphertexts of width %d", len(enc), len(cts), w)
 	}
-	return &List{width: w, cts: cts, enc: enc}, nil
+	return newList(w, flatten(cts, w), enc), nil
+}
+
+// NewListPoints is NewListEncoded for a producer that computed the
+// ciphertexts in affine form (a shuffle): pts are the list's 2·N·w
+// elements in the order of enc, their encoding (see Points). It checks
+// the shapes and that no α is the identity, and trusts enc as
+// NewListEncoded does. The list keeps pts and enc: the caller must not
+// modify them afterwards.
+func NewListPoints(width int, pts []group.Affine, enc []byte) (*List, error) {
+	if err := checkWidth(width); err != nil {
+		return nil, err
+	}
+	if len(pts) == 0 || len(pts)%(2*width) != 0 || len(enc) != len(pts)*group.ElementSize {
+		return nil, fmt.Errorf("elgamal: %d points and %d bytes do not make a list of width-%d ciphertexts", len(pts), len(enc), width)
+	}
+	n := len(pts) / (2 * width)
+	if err := checkAlphas(pts, width); err != nil {
+		return nil, err
+	}
+	return &List{width: width, n: n, pts: pts, enc: enc}, nil
+}
+
+// checkAlphas rejects a list whose α is the identity somewhere.
+func checkAlphas(pts []group.Affine, width int) error {
+	for i := 0; 2*i < len(pts); i++ {
+		if pts[2*i].IsIdentity() == 1 {
+			return fmt.Errorf("ciphertext %d: elgamal: pair %d: alpha: %w: %w", i/width, i%width, group.ErrEncoding, errIdentityAlpha)
+		}
+	}
+	return nil
 }
 
 // DecodeList decodes a list of ciphertexts of the given width: len(b)
@@ -123,41 +171,26 @@ func DecodeListN(b []byte, width, n int) (*List, error) {
 	return decodeList(b, width, n)
 }
 
-// minDecodePerWorker is the number of ciphertext pairs below which a
-// decoding worker is not worth its start.
-const minDecodePerWorker = 256
-
 func decodeList(b []byte, width, n int) (*List, error) {
-	elems := make([]group.Element, 2*n*width)
-	ptrs := make([]*group.Element, 2*n*width)
-	cts := make([]Ciphertext, n)
-	out := make([]*Ciphertext, n)
-	for i := range elems {
-		ptrs[i] = &elems[i]
-	}
-	size := width * CiphertextSize
-	errs := make([]error, n)
-	par.For(n, max(1, minDecodePerWorker/width), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			p := ptrs[2*i*width : 2*(i+1)*width]
-			cts[i] = Ciphertext{Alpha: p[:width:width], Beta: p[width:]}
-			out[i] = &cts[i]
-			if err := cts[i].decodePairs(b[i*size : (i+1)*size]); err != nil {
-				errs[i] = fmt.Errorf("ciphertext %d: %w", i, err)
-				return // the first error of this chunk is enough
+	pts := make([]group.Affine, 2*n*width)
+	if err := group.DecodeAffine(pts, b); err != nil {
+		// Name the ciphertext and the part, as DecodeCiphertext does.
+		size := width * CiphertextSize
+		for i := 0; i < n; i++ {
+			if _, err := DecodeCiphertext(b[i*size:(i+1)*size], width); err != nil {
+				return nil, fmt.Errorf("ciphertext %d: %w", i, err)
 			}
 		}
-	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
-	return &List{width: width, cts: out, enc: bytes.Clone(b)}, nil
+	if err := checkAlphas(pts, width); err != nil {
+		return nil, err
+	}
+	return &List{width: width, n: n, pts: pts, enc: bytes.Clone(b)}, nil
 }
 
 // Len returns the number of ciphertexts N ≥ 1.
-func (l *List) Len() int { return len(l.cts) }
+func (l *List) Len() int { return l.n }
 
 // Width returns the width w of the ciphertexts.
 func (l *List) Width() int { return l.width }
@@ -166,10 +199,49 @@ func (l *List) Width() int { return l.width }
 // caller must not modify it.
 func (l *List) Bytes() []byte { return l.enc }
 
-// At returns ciphertext i; the caller must not modify it. It panics if i
-// is out of range.
-func (l *List) At(i int) *Ciphertext { return l.cts[i] }
+// Points returns the list's elements in the order of its encoding, 2·N·w
+// of them: α of pair k of ciphertext j at 2(j·w+k), its β after it. The
+// caller must not modify them. Every stride-th one from an offset is a
+// column that group's VarTimeMultiScalarMultAffine sums in place.
+func (l *List) Points() []group.Affine { return l.pts }
 
-// Ciphertexts returns the ciphertexts in order; the caller must not modify
-// the slice or the ciphertexts.
-func (l *List) Ciphertexts() []*Ciphertext { return l.cts }
+// At returns ciphertext i, built anew (2w Elements). It panics if i is
+// out of range.
+func (l *List) At(i int) *Ciphertext {
+	if i < 0 || i >= l.n {
+		panic("elgamal: List.At out of range")
+	}
+	w := l.width
+	els := make([]group.Element, 2*w)
+	c := &Ciphertext{Alpha: make([]*group.Element, w), Beta: make([]*group.Element, w)}
+	for k := 0; k < w; k++ {
+		c.Alpha[k] = l.pts[2*(i*w+k)].Element(&els[2*k])
+		c.Beta[k] = l.pts[2*(i*w+k)+1].Element(&els[2*k+1])
+	}
+	return c
+}
+
+// Ciphertexts returns the ciphertexts in order, built anew: twice the
+// list's memory while they live. Long lists are better read through
+// Points.
+func (l *List) Ciphertexts() []*Ciphertext {
+	w := l.width
+	els := make([]group.Element, len(l.pts))
+	cts := make([]Ciphertext, l.n)
+	out := make([]*Ciphertext, l.n)
+	par.For(l.n, max(1, minDecodePerWorker/w), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			cts[j] = Ciphertext{Alpha: make([]*group.Element, w), Beta: make([]*group.Element, w)}
+			for k := 0; k < w; k++ {
+				i := 2 * (j*w + k)
+				cts[j].Alpha[k], cts[j].Beta[k] = l.pts[i].Element(&els[i]), l.pts[i+1].Element(&els[i+1])
+			}
+			out[j] = &cts[j]
+		}
+	})
+	return out
+}
+
+// minDecodePerWorker is the number of ciphertext pairs below which a
+// worker is not worth its start.
+const minDecodePerWorker = 256

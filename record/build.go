@@ -86,9 +86,12 @@ type MixInfo struct {
 
 // VotesHash returns the ni URI (RFC 6920) of the SHA-256 of data, as the
 // old API's votes_hash: "ni:///sha-256;" and the unpadded base64url digest.
-func VotesHash(data []byte) string {
-	s := sha256.Sum256(data)
-	return "ni:///sha-256;" + base64.RawURLEncoding.EncodeToString(s[:])
+func VotesHash(data []byte) string { return HashName(sha256.Sum256(data)) }
+
+// HashName names a SHA-256 digest as VotesHash does (RFC 6920), for a
+// writer that hashed a file as it wrote it.
+func HashName(sum [32]byte) string {
+	return "ni:///sha-256;" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // canonicalJSON is the one JSON form of the record: two-space indentation,

@@ -242,13 +242,9 @@ func checkParticipants(cfg *ElectionConfig, who, bad []int, what string) error {
 func tallyQuestion(cfg *ElectionConfig, q int, qc QuestionConfig, keys *QuestionKeys, data []byte, opt SimulateOptions) (*QuestionRecord, error) {
 	pk := keys.Public.PublicKey
 	bctx := ballot.Context{ElectionID: cfg.ElectionID, Question: q, PK: pk, Width: qc.Width}
-	accepted, excluded := ballot.Validate(bctx, data)
-	if len(accepted) == 0 {
+	list, excluded := ballot.ValidateList(bctx, data)
+	if list == nil {
 		return nil, malformed("no valid ballot to tally")
-	}
-	list, err := ballot.Ciphertexts(accepted)
-	if err != nil {
-		return nil, err
 	}
 	qr := &QuestionRecord{Config: qc, Transcript: keys.Transcript, Ballots: data, Excluded: excluded, Input: list.Bytes()}
 	c, err := chain.New(chain.Config{ElectionID: cfg.ElectionID, Question: q, SessionID: qc.SessionID, PublicKey: pk, Width: qc.Width,

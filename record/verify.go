@@ -562,7 +562,8 @@ type question struct {
 	res QuestionResult
 	pub *threshold.DKGPublic
 	pk  *elgamal.PublicKey
-	// input is the list of accepted ballots; final, the list to decrypt.
+	// input is the list of accepted ballots, until the chain takes it;
+	// final, the list to decrypt.
 	input, final *elgamal.List
 	// missing are the outcome entries (directory or .bin file) the
 	// parameters list and the record lacks (P7): the later checks skip
@@ -741,8 +742,10 @@ func (v *verifier) ballots(qs *question) bool {
 	if len(ballots) > 0 && ballots[len(ballots)-1] != '\n' {
 		res.Ballots++
 	}
-	accepted, excluded := ballot.Validate(ballot.Context{ElectionID: p.ElectionID, Question: q, PK: pk, Width: qu.Width}, ballots)
-	res.Accepted = len(accepted)
+	in, excluded := ballot.ValidateList(ballot.Context{ElectionID: p.ElectionID, Question: q, PK: pk, Width: qu.Width}, ballots)
+	if in != nil {
+		res.Accepted = in.Len()
+	}
 	res.Excluded = len(excluded)
 	var rexcl []ballot.Exclusion
 	if v.readJSON("B2", bl, d+fileExcluded, &rexcl) {
@@ -759,13 +762,8 @@ func (v *verifier) ballots(qs *question) bool {
 		return false
 	}
 	v.check()
-	if len(accepted) == 0 {
+	if in == nil {
 		v.fail("B3", bl, d+fileInput, "no valid ballot")
-		return false
-	}
-	in, err := ballot.Ciphertexts(accepted)
-	if err != nil {
-		v.fail("B3", bl, d+fileInput, "the accepted ballots do not make a mix input: %v", err)
 		return false
 	}
 	if !bytes.Equal(input, in.Bytes()) {
@@ -792,6 +790,7 @@ func (v *verifier) mixes(qs *question) bool {
 	c, err := chain.New(chain.Config{ElectionID: p.ElectionID, Question: q, SessionID: qu.SessionID, PublicKey: qs.pk, Width: qu.Width,
 		Authorities: len(p.Authorities), Threshold: p.Threshold,
 		VerifySignature: func(i int, digest [32]byte, sig []byte) error { return verifySignature(v.certs[i-1], digest, sig) }}, qs.input)
+	qs.input = nil // the chain holds one list at a time (#18)
 	if err != nil {
 		v.malformed("M5", mx, d, "%v", err)
 		return false

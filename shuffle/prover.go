@@ -101,9 +101,8 @@ type Precomputed struct {
 	pi    Permutation
 	r     []group.Scalar // r_i
 	encU  []byte
-	s     []group.Scalar  // s_j,k at j·W + k
-	reA   []group.Element // s_j,k·B
-	reB   []group.Element // s_j,k·Y
+	s     []group.Scalar // s_j,k at j·W + k
+	re    []group.Affine // Enc(0, s_j,k) = (s_j,k·B, s_j,k·Y) at 2(j·W + k), in the list's order
 	eps   []group.Scalar
 	alpha group.Scalar
 	aP    *group.Element
@@ -151,20 +150,26 @@ func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precompu
 			for k := 0; k < m; k++ {
 				i := c + k
 				halves[k].FixedBaseMult(&p.r[i], bt)
-				halves[k].Add(&halves[k], gens.half[1+inv[i]])
+				halves[k].AddAffine(&halves[k], &gens.half[1+inv[i]])
 				p.r[i].Add(&p.r[i], &p.r[i])
 			}
 			group.EncodeDoubled(p.encU[32*c:], halves[:m])
 		}
 	})
 
-	// Re-encryption factors Enc(0, s_j,k) = (s_j,k·B, s_j,k·Y).
-	p.reA = make([]group.Element, n*w)
-	p.reB = make([]group.Element, n*w)
+	// Re-encryption factors Enc(0, s_j,k) = (s_j,k·B, s_j,k·Y), kept in
+	// affine form (half the memory while the earlier mixers mix).
+	p.re = make([]group.Affine, 2*n*w)
 	par.For(n*w, grain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			p.reA[i].FixedBaseMult(&p.s[i], bt)
-			p.reB[i].FixedBaseMult(&p.s[i], p.yt)
+		els := make([]group.Element, 2*min(encodeChunk, hi-lo))
+		ptrs := make([]*group.Element, len(els))
+		for c := lo; c < hi; c += len(els) / 2 {
+			m := min(len(els)/2, hi-c)
+			for i := 0; i < m; i++ {
+				ptrs[2*i] = els[2*i].FixedBaseMult(&p.s[c+i], bt)
+				ptrs[2*i+1] = els[2*i+1].FixedBaseMult(&p.s[c+i], p.yt)
+			}
+			group.AffineFromElements(p.re[2*c:2*(c+m)], ptrs[:2*m])
 		}
 	})
 
@@ -175,7 +180,7 @@ func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precompu
 		eps2[j].Add(&p.eps[j], &p.eps[j])
 		eps[j] = &eps2[j]
 	}
-	p.aP = new(group.Element).VarTimeMultiScalarMult(eps, gens.half[1:])
+	p.aP = new(group.Element).VarTimeMultiScalarMultAffine(eps, gens.half[1:], 1)
 	clear(eps2)
 	p.aP.Add(p.aP, new(group.Element).FixedBaseMult(&p.alpha, bt))
 	return p, nil
@@ -191,6 +196,7 @@ func (p *Precomputed) Wipe() {
 		}
 	}
 	p.alpha.Set(zero)
+	clear(p.re) // with an output, a factor links it to its input
 	clear(p.pi)
 	clear(p.rnd.seed[:])
 	p.used = true
@@ -209,37 +215,37 @@ func Shuffle(p *Precomputed, in *elgamal.List) (*elgamal.List, *Proof, error) {
 	if in == nil || in.Len() != n || in.Width() != w {
 		return nil, nil, fmt.Errorf("%w: precomputed for %d ciphertexts of width %d, not this list", ErrMalformed, n, w)
 	}
-	inputs := in.Ciphertexts()
+	inputs := in.Points()
 
-	// w'_j = w_{π(j)} + Enc(0, s_j), computed in place in the storage of
-	// the re-encryption factors, which becomes the outputs'.
-	outPtrs := make([]*group.Element, 2*n*w)
-	outputs := make([]*elgamal.Ciphertext, n)
-	cts := make([]elgamal.Ciphertext, n)
-	pairs := make([]*group.Element, 2*n*w)
+	// w'_j = w_{π(j)} + Enc(0, s_j), a chunk at a time: encoded, and kept
+	// in affine form by the output list.
+	pts := make([]group.Affine, 2*n*w)
+	enc := make([]byte, n*w*elgamal.CiphertextSize)
 	par.For(n, grain, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			src := inputs[p.pi[j]]
-			c := &cts[j]
-			c.Alpha = pairs[2*j*w : 2*j*w+w : 2*j*w+w]
-			c.Beta = pairs[2*j*w+w : 2*(j+1)*w : 2*(j+1)*w]
-			for k := 0; k < w; k++ {
-				a, b := &p.reA[j*w+k], &p.reB[j*w+k]
-				a.Add(a, src.Alpha[k])
-				b.Add(b, src.Beta[k])
-				c.Alpha[k], c.Beta[k] = a, b
-				outPtrs[2*(j*w+k)], outPtrs[2*(j*w+k)+1] = a, b
+		els := make([]group.Element, 2*w*min(encodeChunk, hi-lo))
+		ptrs := make([]*group.Element, len(els))
+		for c := lo; c < hi; c += len(els) / (2 * w) {
+			m := min(len(els)/(2*w), hi-c)
+			for j := c; j < c+m; j++ {
+				src := inputs[2*p.pi[j]*w:]
+				for k := 0; k < 2*w; k++ {
+					i := 2*(j-c)*w + k
+					ptrs[i] = els[i].AddAffines(&p.re[2*j*w+k], &src[k])
+				}
 			}
-			outputs[j] = c
+			out := ptrs[:2*m*w]
+			copy(enc[2*c*w*group.ElementSize:], group.EncodeElements(out))
+			group.AffineFromElements(pts[2*c*w:2*(c+m)*w], out)
 		}
 	})
+	clear(p.re)
+	p.re = nil
 	// An α equal to the identity (probability 2^-252) makes the list
 	// refuse the outputs, as every verifier's decoder would.
-	out, err := elgamal.NewListEncoded(outputs, group.EncodeElements(outPtrs))
+	out, err := elgamal.NewListPoints(w, pts, enc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("shuffle: output list: %w", err)
 	}
-	p.reA, p.reB = nil, nil
 
 	proof, err := p.prove(in, out)
 	if err != nil {
@@ -264,7 +270,7 @@ func ShuffleAndProve(rnd io.Reader, ctx *Context, gens *Generators, in *elgamal.
 func (p *Precomputed) prove(in, out *elgamal.List) (*Proof, error) {
 	n, w := p.n, p.ctx.Width
 	gens, bt := p.gens, baseTable()
-	outputs := out.Ciphertexts()
+	outputs := out.Points()
 	t := statementTranscript(&p.ctx, n, in.Bytes(), out.Bytes())
 	t.AppendEncodedElements("u", p.encU)
 	e := t.ChallengeShortScalars("e", n)
@@ -329,17 +335,11 @@ func (p *Precomputed) prove(in, out *elgamal.List) (*Proof, error) {
 		eps[j] = &p.eps[j]
 	}
 	fP := make([]*group.Element, 2*w)
-	col := make([]*group.Element, n)
 	for k := 0; k < w; k++ {
-		for j := range col {
-			col[j] = outputs[j].Alpha[k]
-		}
-		fa := new(group.Element).VarTimeMultiScalarMult(eps, col)
+		// α and β of pair k of every output, in place (every 2w-th point).
+		fa := new(group.Element).VarTimeMultiScalarMultAffine(eps, outputs[2*k:], 2*w)
 		fP[2*k] = fa.Subtract(fa, new(group.Element).FixedBaseMult(&phi[k], bt))
-		for j := range col {
-			col[j] = outputs[j].Beta[k]
-		}
-		fb := new(group.Element).VarTimeMultiScalarMult(eps, col)
+		fb := new(group.Element).VarTimeMultiScalarMultAffine(eps, outputs[2*k+1:], 2*w)
 		fP[2*k+1] = fb.Subtract(fb, new(group.Element).FixedBaseMult(&phi[k], p.yt))
 	}
 

@@ -73,7 +73,8 @@ func GeneratorDomain(electionID, sessionID string) string {
 // and reuse it for every mix and verification.
 type Generators struct {
 	domain string
-	half   []*group.Element // H_0 … H_N
+	h0     *group.Element   // H_0
+	half   []group.Affine   // H_0 … H_N, in affine form (half an Element's memory)
 	sum    *group.Element   // Σ_{i≥1} H_i
 	half0  *group.FixedBase // table of H_0
 }
@@ -88,11 +89,9 @@ func NewGenerators(electionID, sessionID string, n int) (*Generators, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := group.NewIdentityElement()
-	for _, hi := range h[1:] {
-		sum.Add(sum, hi)
-	}
-	return &Generators{domain: domain, half: h, sum: sum, half0: group.NewFixedBase(h[0])}, nil
+	half := make([]group.Affine, len(h))
+	group.AffineFromElements(half, h)
+	return &Generators{domain: domain, h0: h[0], half: half, sum: new(group.Element).SumAffine(half[1:]), half0: group.NewFixedBase(h[0])}, nil
 }
 
 // N returns the number of ciphertexts the generators serve.

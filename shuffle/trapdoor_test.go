@@ -62,7 +62,9 @@ func TestTrapdooredGenerators(t *testing.T) {
 			sum.Add(sum, half[i])
 		}
 	}
-	bad := &Generators{domain: GeneratorDomain("e", "s"), half: half, sum: sum, half0: group.NewFixedBase(half[0])}
+	halfAff := make([]group.Affine, n+1)
+	group.AffineFromElements(halfAff, half)
+	bad := &Generators{domain: GeneratorDomain("e", "s"), h0: half[0], half: halfAff, sum: sum, half0: group.NewFixedBase(half[0])}
 
 	in, err := elgamal.NewList(inputs)
 	require.NoError(t, err)

@@ -75,7 +75,7 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 	if err := p.checkShape(n, w); err != nil {
 		return err
 	}
-	inputs, outputs := in.Ciphertexts(), out.Ciphertexts()
+	inputs, outputs := in.Points(), out.Points()
 	encIn, encOut := in.Bytes(), out.Bytes()
 
 	// Challenges, recomputed over the whole statement.
@@ -88,33 +88,29 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 	B := group.NewGeneratorElement()
 	Y := ctx.PublicKey.Element()
 
-	// The long vectors are decoded one at a time and dropped after use.
-	slab, ptrs := make([]group.Element, n), make([]*group.Element, n)
-	u, err := group.DecodeElementsInto(slab, ptrs, p.encU)
-	if err != nil {
+	// The long vectors are decoded one at a time, in affine form, into
+	// the same memory.
+	slab := make([]group.Affine, n)
+	if err := group.DecodeAffine(slab, p.encU); err != nil {
 		return fmt.Errorf("%w: u: %w", ErrMalformed, err)
 	}
 	// (C), first half: C = Σ u_i − Σ h_i.
-	C := group.NewIdentityElement()
-	for _, ui := range u {
-		C.Add(C, ui)
-	}
+	C := new(group.Element).SumAffine(slab)
 	C.Subtract(C, new(group.Element).Add(gens.sum, gens.sum))
 
 	// (A) v·A + A' = k_A·B + Σ k_E,j·h_j with A = Σ e_i·u_i, and
 	// h_j = 2·H_j.
-	A := new(group.Element).VarTimeMultiScalarMult(e, u)
-	u = nil
+	A := new(group.Element).VarTimeMultiScalarMultAffine(e, slab, 1)
 	kE2 := make([]group.Scalar, n)
-	sc := make([]*group.Scalar, 0, n+3)
+	sc := make([]*group.Scalar, n)
 	for j := range kE2 {
 		kE2[j].Add(p.kE[j], p.kE[j])
-		sc = append(sc, &kE2[j])
+		sc[j] = &kE2[j]
 	}
-	sc = append(sc, p.kA, negV, minusOne)
-	pt := append(append(make([]*group.Element, 0, n+3), gens.half[1:]...), B, A, p.aP)
-	okA := new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() == 1
-	kE2, sc, pt = nil, nil, nil
+	lhsA := new(group.Element).VarTimeMultiScalarMultAffine(sc, gens.half[1:], 1)
+	lhsA.Add(lhsA, new(group.Element).VarTimeMultiScalarMult([]*group.Scalar{p.kA, negV, minusOne}, []*group.Element{B, A, p.aP}))
+	okA := lhsA.IsIdentity() == 1
+	kE2, sc = nil, nil
 	// (A)'s verdict waits until B and B' are decoded: a proof with an
 	// undecodable element is malformed, whichever equation it also breaks
 	// (doc/verify.md, M5).
@@ -141,19 +137,17 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 			coefPtr[j] = &coefB[j]
 		}
 	})
-	bb, err := group.DecodeElementsInto(slab, ptrs, p.encB)
-	if err != nil {
+	if err := group.DecodeAffine(slab, p.encB); err != nil {
 		return fmt.Errorf("%w: B: %w", ErrMalformed, err)
 	}
-	sumB := new(group.Element).VarTimeMultiScalarMult(coefPtr, bb)
-	BN := new(group.Element).Set(bb[n-1])
-	bb, coefB, coefPtr = nil, nil, nil
-	bp, err := group.DecodeElementsInto(slab, ptrs, p.encBPrime)
-	if err != nil {
+	sumB := new(group.Element).VarTimeMultiScalarMultAffine(coefPtr, slab, 1)
+	BN := slab[n-1].Element(new(group.Element))
+	coefB, coefPtr = nil, nil
+	if err := group.DecodeAffine(slab, p.encBPrime); err != nil {
 		return fmt.Errorf("%w: B': %w", ErrMalformed, err)
 	}
-	sumBP := new(group.Element).VarTimeMultiScalarMult(lambda, bp)
-	bp, slab, ptrs = nil, nil, nil
+	sumBP := new(group.Element).VarTimeMultiScalarMultAffine(lambda, slab, 1)
+	slab = nil
 	if !okA {
 		return invalid("check (A) v·A + A' = k_A·B + Σ k_E,j·h_j fails (permutation commitment opening)")
 	}
@@ -163,7 +157,7 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 	}
 	rest := new(group.Element).VarTimeMultiScalarMult(
 		[]*group.Scalar{group.NewScalar().Multiply(lambda[0], group.NewScalar().Add(p.kE[0], p.kE[0])), &kbSum},
-		[]*group.Element{gens.half[0], B})
+		[]*group.Element{gens.h0, B})
 	if sumB.Add(sumB, sumBP).Subtract(sumB, rest).IsIdentity() != 1 {
 		return invalid("check (B) v·B_j + B'_j = k_B,j·B + k_E,j·B_{j−1} fails for some j (commitment chain)")
 	}
@@ -178,7 +172,7 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 	for _, ei := range e {
 		prod.Multiply(prod, ei)
 	}
-	D := new(group.Element).ScalarMult(prod.Add(prod, prod), gens.half[0])
+	D := new(group.Element).ScalarMult(prod.Add(prod, prod), gens.h0)
 	D.Subtract(BN, D)
 	if !linearHolds(v, D, p.dP, p.kD, B) {
 		return invalid("check (D) v·D + D' = k_D·B fails (product of the committed challenges)")
@@ -186,32 +180,21 @@ func verify(ctx *Context, gens *Generators, in, out *elgamal.List, p *Proof, rnd
 
 	// (F) v·F + F' = Σ k_E,j·w'_j − Enc(0, k_F) with F = Σ e_i·w_i, for the
 	// α and β part of every pair.
-	col := make([]*group.Element, n)
+	// The pair's column of each list is summed in place: every 2w-th
+	// point of the list from 2k + part.
 	for k := 0; k < w; k++ {
 		for part, base := range []*group.Element{B, Y} {
-			for i := range col {
-				col[i] = pick(inputs[i], k, part)
-			}
-			F := new(group.Element).VarTimeMultiScalarMult(e, col)
-			for j := range col {
-				col[j] = pick(outputs[j], k, part)
-			}
-			sc := append(append([]*group.Scalar{}, p.kE...), negV, minusOne, group.NewScalar().Negate(p.kF[k]))
-			pt := append(append([]*group.Element{}, col...), F, p.fP[2*k+part], base)
-			if new(group.Element).VarTimeMultiScalarMult(sc, pt).IsIdentity() != 1 {
+			F := new(group.Element).VarTimeMultiScalarMultAffine(e, inputs[2*k+part:], 2*w)
+			lhs := new(group.Element).VarTimeMultiScalarMultAffine(p.kE, outputs[2*k+part:], 2*w)
+			lhs.Add(lhs, new(group.Element).VarTimeMultiScalarMult([]*group.Scalar{negV, minusOne, group.NewScalar().Negate(p.kF[k])},
+				[]*group.Element{F, p.fP[2*k+part], base}))
+			if lhs.IsIdentity() != 1 {
 				return invalid("check (F) v·F + F' = Σ k_E,j·w'_j − Enc(0, k_F) fails for the %s part of pair %d (re-encryption)",
 					[]string{"α", "β"}[part], k)
 			}
 		}
 	}
 	return nil
-}
-
-func pick(c *elgamal.Ciphertext, k, part int) *group.Element {
-	if part == 0 {
-		return c.Alpha[k]
-	}
-	return c.Beta[k]
 }
 
 // linearHolds reports whether v·X + X' = k·B.

@@ -35,15 +35,15 @@ func prepare(l *elgamal.List) (*prepared, error) {
 	if l.Len() > MaxCiphertexts {
 		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", l.Len(), MaxCiphertexts)
 	}
-	w, enc := l.Width(), l.Bytes()
-	p := &prepared{list: l, alphas: make([]*group.Element, l.Len()*w), alphaEnc: make([]byte, l.Len()*w*group.ElementSize)}
-	for j, c := range l.Ciphertexts() {
-		for k := 0; k < w; k++ {
-			i := j*w + k
-			p.alphas[i] = c.Alpha[k]
+	m, enc, pts := l.Len()*l.Width(), l.Bytes(), l.Points()
+	p := &prepared{list: l, alphas: make([]*group.Element, m), alphaEnc: make([]byte, m*group.ElementSize)}
+	els := make([]group.Element, m) // the α's only, not the whole list
+	par.For(m, 1024, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p.alphas[i] = pts[2*i].Element(&els[i])
 			copy(p.alphaEnc[32*i:32*i+32], enc[64*i:64*i+32])
 		}
-	}
+	})
 	return p, nil
 }
 
@@ -371,6 +371,7 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List
 	}
 	acc := new(group.Element)
 	zero := group.NewScalar()
+	var bt group.Element
 	for j := lo; j < hi; j++ {
 		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
 		for k := 0; k < w; k++ {
@@ -403,7 +404,7 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List
 			if inv != nil {
 				acc.VarTimeDoubleScalarBaseMult(inv, acc, zero)
 			}
-			out[j][k].Subtract(l.At(j).Beta[k], acc)
+			out[j][k].Subtract(beta(l, j*w+k, &bt), acc)
 		}
 	}
 }
@@ -413,6 +414,7 @@ func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *elgamal.Li
 	w := l.Width()
 	pts := make([]*group.Element, len(lam))
 	acc := new(group.Element)
+	var bt group.Element
 	for j := lo; j < hi; j++ {
 		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
 		for k := 0; k < w; k++ {
@@ -420,9 +422,15 @@ func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *elgamal.Li
 				pts[a] = d[a][j*w+k]
 			}
 			acc.VarTimeMultiScalarMult(lam, pts)
-			out[j][k].Subtract(l.At(j).Beta[k], acc)
+			out[j][k].Subtract(beta(l, j*w+k, &bt), acc)
 		}
 	}
+}
+
+// beta sets e to the β of pair i (ciphertext j, pair k: i = j·w + k) of l
+// and returns e.
+func beta(l *elgamal.List, i int, e *group.Element) *group.Element {
+	return l.Points()[2*i+1].Element(e)
 }
 
 func sortedCopy(v []int) []int {

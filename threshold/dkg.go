@@ -475,6 +475,25 @@ func (d *DKG) Expire() (*DKGOutbox, error) {
 	return d.advance()
 }
 
+// ExpireWouldAbort reports whether Expire now would leave fewer than t
+// authorities taking part (this one included): the run could then only
+// abort, since reconstructing a dealer and finishing both need t of them
+// (GJKR step 4(c)). A daemon waits longer for the silent ones before it
+// gives up on them — on a starved machine a live authority is slow, not
+// gone — and calls Expire only to end with the reason.
+func (d *DKG) ExpireWouldAbort() bool {
+	if d.err != nil || d.result != nil || !d.started {
+		return false
+	}
+	left := 0
+	for j := 1; j <= d.p.n; j++ {
+		if j == d.self || (!d.absent[j] && d.st.msgs[d.stage][j] != nil) {
+			left++
+		}
+	}
+	return left < d.p.t
+}
+
 func (d *DKG) stageComplete() bool {
 	for j := 1; j <= d.p.n; j++ {
 		if j == d.self || d.absent[j] {

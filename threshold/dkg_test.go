@@ -57,6 +57,8 @@ type network struct {
 	dup     float64 // probability that a delivery is repeated
 	reorder bool
 	silent  map[int]bool // nodes that never run
+	// beforeExpire, if set, sees each node the network is about to expire.
+	beforeExpire func(i int, d *DKG)
 	// tamper, if set, rewrites each message on the wire (also on
 	// retransmission); returning nil drops it.
 	tamper func(from, to int, data []byte) []byte
@@ -174,6 +176,9 @@ func (nw *network) run() {
 		if nw.expireAfter > 0 && quiet >= nw.expireAfter {
 			for i := 1; i <= nw.n; i++ {
 				if nw.live(i) && !nw.nodes[i].Done() && len(nw.nodes[i].Waiting()) > 0 {
+					if nw.beforeExpire != nil {
+						nw.beforeExpire(i, nw.nodes[i])
+					}
 					out, err := nw.nodes[i].Expire()
 					nw.check(err)
 					nw.send(i, out)
@@ -507,7 +512,13 @@ func TestDKGAbsentAuthority(t *testing.T) {
 	nw := newNetwork(t, 4, 2, 12)
 	nw.silent[4] = true
 	nw.expireAfter = 2
+	expired := 0
+	nw.beforeExpire = func(i int, d *DKG) {
+		require.False(t, d.ExpireWouldAbort(), "three of four go on with t = 2")
+		expired++
+	}
 	nw.run()
+	require.Positive(t, expired)
 	res := nw.results()
 	require.Equal(t, []int{1, 2, 3}, res[1].Public.Qualified)
 	require.True(t, hasFault(res[1].Faults, 4, FaultAbsent))
@@ -518,13 +529,52 @@ func TestDKGTooFewLeft(t *testing.T) {
 	nw := newNetwork(t, 3, 3, 13)
 	nw.silent[3] = true
 	nw.expireAfter = 1
+	expired := 0
+	nw.beforeExpire = func(i int, d *DKG) {
+		require.True(t, d.ExpireWouldAbort(), "two of three cannot go on with t = 3")
+		expired++
+	}
 	nw.run()
+	require.Positive(t, expired)
 	for i := 1; i <= 2; i++ {
 		_, err := nw.nodes[i].Result()
 		var ae *AbortError
 		require.ErrorAs(t, err, &ae)
 		require.Contains(t, ae.Parties(), 3)
 	}
+}
+
+// The case CI met (n = 3, t = 2): authority 3 never runs and is given up
+// on, which leaves t; then authority 2 falls silent after QUAL is fixed.
+// Giving up on it too could only abort — its dealing needs t shares to be
+// reconstructed — and ExpireWouldAbort says so, so that a daemon waits
+// longer instead.
+func TestDKGExpireWouldAbort(t *testing.T) {
+	nw := newNetwork(t, 3, 2, 14)
+	nw.silent[3] = true
+	nw.expireAfter = 1
+	nw.tamper = func(from, to int, data []byte) []byte {
+		if from == 2 && nw.nodes[2].Phase() >= PhaseDKGExtraction {
+			return nil
+		}
+		return data
+	}
+	var early, late int
+	nw.beforeExpire = func(i int, d *DKG) {
+		if d.Phase() < PhaseDKGExtraction {
+			require.False(t, d.ExpireWouldAbort(), "1 and 2 remain, t = 2: phase %s", d.Phase())
+			early++
+		} else {
+			require.True(t, d.ExpireWouldAbort(), "authority %d alone in %s", i, d.Phase())
+			late++
+		}
+	}
+	nw.run()
+	require.Positive(t, early)
+	require.Positive(t, late)
+	_, err := nw.nodes[1].Result()
+	var ae *AbortError
+	require.ErrorAs(t, err, &ae, "expired anyway, it aborts")
 }
 
 func TestDKGUnreliableNetwork(t *testing.T) {
