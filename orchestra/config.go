@@ -1,6 +1,7 @@
 package orchestra
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,6 +49,10 @@ type Config struct {
 	LogLevel string `json:"log_level,omitempty"`
 	// MaxVotesBytes bounds a downloaded vote file (4 GiB).
 	MaxVotesBytes int64 `json:"max_votes_bytes,omitempty"`
+	// MemoryBudget, in bytes, is the authority's soft memory limit, which
+	// the process running one authority (eorchestra serve) applies with
+	// ApplyMemoryBudget; 0 sizes it to the machine (MemoryLimit).
+	MemoryBudget int64 `json:"memory_budget,omitempty"`
 	// RoundTimeout is how long a key-generation round may stall before the
 	// silent authorities are given up on (30s).
 	RoundTimeout Duration `json:"round_timeout,omitempty"`
@@ -137,6 +146,9 @@ func (c *Config) check() error {
 	if c.MaxVotesBytes < 0 {
 		return errors.New("max_votes_bytes is negative")
 	}
+	if c.MemoryBudget < 0 {
+		return errors.New("memory_budget is negative")
+	}
 	return c.Policy.check()
 }
 
@@ -167,6 +179,123 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("orchestra: %w", err)
 	}
 	return ParseConfig(data)
+}
+
+// MinMemoryBudget is the least memory budget sized to the machine.
+const MinMemoryBudget = 512 << 20
+
+// MemoryLimit returns the authority's soft memory limit in bytes: the
+// memory_budget setting, else half of the machine's memory (the smaller
+// of the physical memory and the cgroup's memory.max, Linux), at least
+// MinMemoryBudget; 0 (no limit) where the machine's memory is unknown.
+func (c *Config) MemoryLimit() int64 {
+	if c.MemoryBudget > 0 {
+		return c.MemoryBudget
+	}
+	return budgetOf(machineMemory())
+}
+
+// budgetOf is the budget sized to a machine of total bytes (0: unknown).
+func budgetOf(total int64) int64 {
+	if total <= 0 {
+		return 0
+	}
+	return max(total/2, MinMemoryBudget)
+}
+
+// ApplyMemoryBudget sets the Go runtime's soft memory limit
+// (debug.SetMemoryLimit) to cfg.MemoryLimit(), for a process that runs
+// one authority; not for one that runs many (tests, eotest's in-process
+// clusters). If $GOMEMLIMIT is set it wins: the limit stays as the
+// runtime read it. It returns the limit in force (0: none) and whether it
+// came from the environment.
+func ApplyMemoryBudget(cfg *Config) (limit int64, fromEnv bool) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		limit = debug.SetMemoryLimit(-1)
+		if limit == 1<<63-1 { // math.MaxInt64: "off"
+			limit = 0
+		}
+		return limit, true
+	}
+	limit = cfg.MemoryLimit()
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	return limit, false
+}
+
+// machineMemory returns the memory this process may use in bytes, 0 if
+// unknown: MemTotal of /proc/meminfo, or the cgroup (v2) memory.max of
+// this process if that is smaller.
+func machineMemory() int64 {
+	total := memTotal()
+	if lim := cgroupMemoryMax(); lim > 0 && (total == 0 || lim < total) {
+		total = lim
+	}
+	return total
+}
+
+// memTotal reads MemTotal (kB) from /proc/meminfo; 0 where there is none.
+func memTotal() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			return parseMemTotal(v)
+		}
+	}
+	return 0
+}
+
+// parseMemTotal parses the value of /proc/meminfo's MemTotal line,
+// "  16318480 kB", into bytes (0 if malformed).
+func parseMemTotal(v string) int64 {
+	num, ok := strings.CutSuffix(strings.TrimSpace(v), " kB")
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if !ok || err != nil || n <= 0 || n > 1<<53 {
+		return 0
+	}
+	return n << 10
+}
+
+// cgroupMemoryMax reads the memory limit of this process's cgroup: v2's
+// memory.max (the "0::PATH" line of /proc/self/cgroup), else v1's
+// memory.limit_in_bytes (the "N:memory:PATH" line); 0 if none or "max".
+func cgroupMemoryMax() int64 {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0
+	}
+	read := func(file string) int64 {
+		m, err := os.ReadFile(file)
+		if err != nil {
+			return 0
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(m)), 10, 64)
+		if err != nil || n <= 0 {
+			return 0 // "max"
+		}
+		return n
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			if n := read(path.Join("/sys/fs/cgroup", p, "memory.max")); n > 0 {
+				return n
+			}
+		}
+		if _, rest, ok := strings.Cut(line, ":"); ok {
+			if p, ok := strings.CutPrefix(rest, "memory:"); ok {
+				if n := read(path.Join("/sys/fs/cgroup/memory", p, "memory.limit_in_bytes")); n > 0 {
+					return n
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // maxIDLen bounds election ids, which name directories.

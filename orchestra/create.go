@@ -118,6 +118,13 @@ func (e *election) runCreate(ctx context.Context) error {
 	// and not others (CI, on a starved machine: the key generation then
 	// aborted, "unrecoverable").
 	heard := map[int]bool{}
+	// Giving up on the silent authorities when that leaves fewer than t
+	// can only abort the key generation (threshold.DKG.ExpireWouldAbort):
+	// such a round waits up to patience more rounds of silence first, as a
+	// live authority on a starved machine is slow, not gone (CI: a1 gave up
+	// on a2 with a3 down, "unrecoverable in dkg-reconstruction").
+	const patience = 4
+	stalls := 0
 	for {
 		done := true
 		for _, d := range dkgs {
@@ -143,8 +150,14 @@ func (e *election) runCreate(ctx context.Context) error {
 			}
 			if !got && !e.trusteesWaiting() {
 				// A round stalled: give up on the silent authorities.
+				stalls++
 				for k, d := range dkgs {
 					if d.Done() {
+						continue
+					}
+					if d.ExpireWouldAbort() && stalls <= patience {
+						log.Warn("round stalled; giving up on the silent authorities would leave fewer than the threshold, waiting longer",
+							eolog.Session(sessionID(k)), "round", d.Phase().String(), "waiting", fmt.Sprint(d.Waiting()), "stalls", stalls)
 						continue
 					}
 					log.Warn("round stalled; giving up on the silent authorities", eolog.Session(sessionID(k)), "round", d.Phase().String(), "waiting", fmt.Sprint(d.Waiting()))
@@ -181,6 +194,7 @@ func (e *election) runCreate(ctx context.Context) error {
 		}
 		e.sum.addReceived(in.host, in.env)
 		heard[in.from] = true
+		stalls = 0
 		k := int(in.env.Q)
 		if k >= q {
 			log.Warn("key-generation message for a question that does not exist; dropped", eolog.Peer(in.host))

@@ -185,8 +185,12 @@ func decodeBroadcasts(b []byte) ([][]byte, error) {
 // crash drill (Options.Drill.CrashAt) names it ("point" or "point:n" for
 // its n-th passage): the fault drill of the crash tests (doc/daemon.md),
 // which only an eorchestra built with -tags drill sets, from
-// $EO_CRASH_AT. It does nothing otherwise.
+// $EO_CRASH_AT. The in-process drill hook (Options.Drill.At) is called
+// at every point. It does nothing otherwise.
 func (s *Server) crashPoint(name string) {
+	if s.drill != nil && s.drill.At != nil {
+		s.drill.At(s.ctx, name)
+	}
 	if s.crash.point == "" || s.crash.point != name {
 		return
 	}

@@ -53,6 +53,13 @@ func TestStatusPage(t *testing.T) {
 	require.Equal(t, []string{"local-a1", "local-a2"}, el.Authorities)
 	require.Len(t, el.Questions, 2)
 	require.Equal(t, "/public_data/st-1/tally.tar.gz", el.Record)
+	var names []string
+	for _, p := range el.Phases { // every phase ended, none left hanging
+		names = append(names, p.Name)
+		require.NotNil(t, p.Finished, "phase %s", p.Name)
+		require.Equal(t, p.Total, p.Done, "phase %s", p.Name)
+	}
+	require.Subset(t, names, []string{"keygen", "validate", "mix", "decrypt"})
 	require.Len(t, r.Peers, 1)
 	require.Equal(t, "local-a2", r.Peers[0].Name)
 	require.NotNil(t, r.Peers[0].LastSeen, "a message came from local-a2")

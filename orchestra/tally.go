@@ -1,10 +1,13 @@
 package orchestra
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"os"
@@ -173,10 +176,22 @@ func (e *election) runTally(ctx context.Context) error {
 		Crash: e.srv.crashPoint,
 		Drill: e.tallyDrill(),
 	}
-	if su.Questions > 1 {
-		cfg.Votes = votes
+	// The vote file is read again, from this authority's copy checked
+	// against votes_hash, when the record is built: the mixing, which
+	// holds the most, holds no vote file (#18).
+	votesPath := filepath.Join(e.dir, fileVotes)
+	cfg.LoadVotes = func() ([]byte, error) {
+		b, err := os.ReadFile(votesPath)
+		if err != nil {
+			return nil, err
+		}
+		if got := record.VotesHash(b); got != tr.VotesHash {
+			return nil, fmt.Errorf("%s changed since it was checked: its hash is %s, votes_hash %s", votesPath, got, tr.VotesHash)
+		}
+		return b, nil
 	}
 	for _, qu := range qs {
+		qu.rec.Ballots = nil
 		cfg.Questions = append(cfg.Questions, tally.Question{Record: qu.rec, Chain: qu.chain, Public: qu.pub, Share: qu.share})
 	}
 	m, err := tally.New(cfg, fileStore{dir: filepath.Join(e.dir, dirTally)}, time.Now())
@@ -205,17 +220,22 @@ func (e *election) runTally(ctx context.Context) error {
 	e.keepEnded(m, ts, cancel)
 
 	t0 = time.Now()
-	tgz, _, err := record.TarGz(res.Files)
-	if err != nil {
+	// Straight to the file, hashed on the way: the archive is about the
+	// size of every list of the election, not worth a copy in memory (#18).
+	hw := &hashWriter{h: sha256.New()}
+	if err := atomicfile.Write(filepath.Join(e.dir, fileTallyGz), 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(io.MultiWriter(w, hw), 1<<20)
+		if err := record.WriteTarGz(bw, res.Files); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(e.dir, fileTallyGz), tgz, 0o644); err != nil {
-		return err
-	}
-	hash := record.VotesHash(tgz)
+	hash := record.HashName([32]byte(hw.h.Sum(nil)))
 	phase("record", t0)
 	e.srv.crashPoint("record")
-	e.log.Info("record written", eolog.Phase("record"), "tally_hash", hash, "bytes", len(tgz),
+	e.log.Info("record written", eolog.Phase("record"), "tally_hash", hash, "bytes", hw.n,
 		"signers", strings.Join(e.names(res.Signers), ","), "absent", strings.Join(e.names(res.Absent), ","),
 		"blamed", strings.Join(e.names(res.Blamed), ","), "skipped", strings.Join(e.names(res.Skipped), ","))
 	if err := e.update(func(st *state) {
@@ -280,7 +300,7 @@ func (e *election) votes(ctx context.Context, tr tallyRequest) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("downloading the votes: %s answered %s", tr.VotesURL, resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, e.srv.cfg.MaxVotesBytes+1))
+	b, err := readAllSized(resp.Body, resp.ContentLength, e.srv.cfg.MaxVotesBytes)
 	if err != nil {
 		return nil, fmt.Errorf("downloading the votes: %w", err)
 	}
@@ -311,16 +331,12 @@ func (e *election) validate(k int, qc record.QuestionConfig, data []byte) (*ques
 	pk := pub.PublicKey
 	pk.Precompute()
 	bctx := ballot.Context{ElectionID: e.id, Question: k, PK: pk, Width: qc.Width}
-	accepted, excluded := ballot.Validate(bctx, data)
-	if len(accepted) == 0 {
+	input, excluded := ballot.ValidateList(bctx, data)
+	if input == nil {
 		return nil, errors.New("no valid ballot to tally")
 	}
-	if min := e.srv.cfg.Policy.MinBallots; len(accepted) < min {
-		return nil, fmt.Errorf("%s refuses to decrypt %d accepted ballots: its policy's min_ballots is %d", e.srv.Hostname(), len(accepted), min)
-	}
-	input, err := ballot.Ciphertexts(accepted)
-	if err != nil {
-		return nil, err
+	if min := e.srv.cfg.Policy.MinBallots; input.Len() < min {
+		return nil, fmt.Errorf("%s refuses to decrypt %d accepted ballots: its policy's min_ballots is %d", e.srv.Hostname(), input.Len(), min)
 	}
 	su := e.st.Setup
 	c, err := chain.New(chain.Config{ElectionID: e.id, Question: k, SessionID: qc.SessionID, PublicKey: pk, Width: qc.Width,
@@ -360,4 +376,34 @@ func mustJSON(v any) []byte {
 		panic("orchestra: internal error: " + err.Error())
 	}
 	return b
+}
+
+// hashWriter hashes and counts what is written through it.
+type hashWriter struct {
+	h hash.Hash
+	n int64
+}
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	w.h.Write(p)
+	w.n += int64(len(p))
+	return len(p), nil
+}
+
+// readAllSized reads r whole, up to max+1 bytes, in one allocation when
+// the length is announced: the tally keeps the vote file in memory, and
+// io.ReadAll's doublings would leave garbage as large (#18).
+func readAllSized(r io.Reader, announced, max int64) ([]byte, error) {
+	if announced < 0 || announced > max {
+		return io.ReadAll(io.LimitReader(r, max+1))
+	}
+	b := make([]byte, announced)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(r, max+1-announced)) // more than announced: the size and hash checks judge
+	if err != nil {
+		return nil, err
+	}
+	return append(b, rest...), nil
 }

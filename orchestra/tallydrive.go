@@ -61,37 +61,75 @@ func (f fileStore) Put(name string, data []byte) error {
 // full queue drops the message (the machine asks again for whatever is
 // lost); a send that fails is dropped the same way, and logged.
 type peerQueue struct {
-	ch chan []byte
+	ch chan outbound
+}
+
+// outbound is a message on its way to a peer: the machine's message (its
+// identity) and its encoded body.
+type outbound struct {
+	msg  *tally.Message
+	body []byte
 }
 
 const peerQueueLen = 512
 
 // tallySender is the election's outgoing tally messages.
+//
+// A message already queued or being sent to a peer is not queued for it
+// again: the machine answers an ask with the very message it published,
+// and an ask that arrived while it was mixing (or while the message was on
+// its way) would otherwise send a whole mix twice — twice the bytes on the
+// wire and in the peer's memory. A send that fails releases the message,
+// and the peer's next ask gets it.
 type tallySender struct {
-	e      *election
-	mu     sync.Mutex
-	queues map[int]*peerQueue
-	ctx    context.Context
+	e        *election
+	mu       sync.Mutex
+	queues   map[int]*peerQueue
+	onItsWay onItsWay
+	ctx      context.Context
+}
+
+// onItsWay is the set of messages queued or being sent, by peer.
+type onItsWay map[sendKey]bool
+
+type sendKey struct {
+	to  int
+	msg *tally.Message
 }
 
 func newTallySender(ctx context.Context, e *election) *tallySender {
-	return &tallySender{e: e, queues: map[int]*peerQueue{}, ctx: ctx}
+	return &tallySender{e: e, queues: map[int]*peerQueue{}, onItsWay: onItsWay{}, ctx: ctx}
 }
 
-func (ts *tallySender) send(to int, body []byte) {
+// send queues msg for peer to, encoded by body (called only then), unless
+// it is on its way there already.
+func (ts *tallySender) send(to int, msg *tally.Message, body func() []byte) {
+	k := sendKey{to, msg}
 	ts.mu.Lock()
+	if ts.onItsWay[k] {
+		ts.mu.Unlock()
+		return
+	}
 	q := ts.queues[to]
 	if q == nil {
-		q = &peerQueue{ch: make(chan []byte, peerQueueLen)}
+		q = &peerQueue{ch: make(chan outbound, peerQueueLen)}
 		ts.queues[to] = q
 		go ts.run(to, q)
 	}
-	ts.mu.Unlock()
 	select {
-	case q.ch <- body:
+	case q.ch <- outbound{msg, body()}:
+		ts.onItsWay[k] = true
 	default:
 		ts.e.log.Debug("tally message dropped: the queue to the peer is full", eolog.Peer(ts.e.name(to)))
 	}
+	ts.mu.Unlock()
+}
+
+// sent releases a message once its send ended, delivered or not.
+func (ts *tallySender) sent(to int, msg *tally.Message) {
+	ts.mu.Lock()
+	delete(ts.onItsWay, sendKey{to, msg})
+	ts.mu.Unlock()
 }
 
 func (ts *tallySender) run(to int, q *peerQueue) {
@@ -100,17 +138,18 @@ func (ts *tallySender) run(to int, q *peerQueue) {
 		select {
 		case <-ts.ctx.Done():
 			return
-		case body := <-q.ch:
+		case out := <-q.ch:
 			ctx, cancel := context.WithTimeout(ts.ctx, time.Duration(e.srv.cfg.StepTimeout))
-			err := e.srv.send(ctx, e.name(to), msgTallyMsg, body)
+			err := e.srv.send(ctx, e.name(to), msgTallyMsg, out.body)
 			cancel()
+			ts.sent(to, out.msg)
 			if err != nil {
 				if ts.ctx.Err() == nil {
 					e.log.Debug("tally message not delivered; it is asked for again", eolog.Peer(e.name(to)), eolog.Err(err))
 				}
 				continue
 			}
-			e.sum.addSent(e.name(to), len(body))
+			e.sum.addSent(e.name(to), len(out.body))
 		}
 	}
 }
@@ -121,15 +160,21 @@ func (e *election) dispatch(ts *tallySender, out tally.Output) {
 		e.log.Log(context.Background(), ev.Level, ev.Msg, append([]any{eolog.Phase("tally")}, ev.Attrs...)...)
 	}
 	for _, s := range out.Sends {
-		body := (&envelope{Election: e.id, Fields: [][]byte{s.Msg.Bytes()}}).bytes()
+		var enc []byte
+		body := func() []byte { // once, for every peer
+			if enc == nil {
+				enc = (&envelope{Election: e.id, Fields: [][]byte{s.Msg.Bytes()}}).bytes()
+			}
+			return enc
+		}
 		if s.To != 0 {
 			if s.To != e.self && s.To >= 1 && s.To <= e.n() {
-				ts.send(s.To, body)
+				ts.send(s.To, s.Msg, body)
 			}
 			continue
 		}
 		for _, i := range e.others() {
-			ts.send(i, body)
+			ts.send(i, s.Msg, body)
 		}
 	}
 }
@@ -170,6 +215,11 @@ func (e *election) driveTally(ctx context.Context, m *tally.Machine, ts *tallySe
 			// The phases of the machine, for the summary and the metrics.
 			e.sum.phase(phase, time.Since(phaseStart))
 			e.srv.metrics.phase(phase, time.Since(phaseStart))
+			if phase == "mix" {
+				// The mixing closed: every slot is resolved, mixed or
+				// skipped (or the bar would hang at its last mix).
+				e.srv.reportProgress(e.id, "mix", mixesTotal, mixesTotal)
+			}
 			phase, phaseStart = p, time.Now()
 			switch p {
 			case "decrypt":

@@ -65,6 +65,15 @@ var regressionSeeds = []uint64{
 	40276, // parameters signed before a restart: the version is rebuilt from them
 	51469, // joining flapped between two signed versions: an authority joins one, once
 	62319, // the signature a quorum's version needed was lost, and the authority only asked for those missing from its own version
+	55779, // a restarted authority counted its turns again from its restart and shared after the others gave up: it closes when asked for its share on its tip's chain
+	58001, // the same, n = 5
+	59903, // a late mix moved the tip here after the others closed on its parent: the same rule
+	37668, // the others moved to a late mix and closed at once, this one waited out two more turns
+	32077, // the drill's bad mixer woke for ever at its slot, where it does not mix again
+	67078, // the same
+	68667, // the same
+	20182, // closed when asked before the drill's bad mix arrived, then never asked for it: the others' parameters could not be rebuilt, no quorum
+	26965, // the same, n = 5
 }
 
 func TestSimulation(t *testing.T) {
@@ -344,6 +353,7 @@ type simResult struct {
 	outcome string
 	summary string
 	trace   *strings.Builder
+	auths   []*simAuth // 1-based
 }
 
 // simKeys caches key generations: they are not what the simulator tests
@@ -390,6 +400,10 @@ func simElectionConfig(n, t int, widths []int) record.ElectionConfig {
 }
 
 // simulate runs one seeded election.
+// simLoadVotesErr, set, is what the even authorities' Config.LoadVotes
+// returns (TestLoadVotesFails); no test that sets it runs in parallel.
+var simLoadVotesErr error
+
 func simulate(seed uint64, tracing bool) (res simResult) {
 	w := &world{seed: seed, r: rand.New(rand.NewPCG(seed, 0x5eed)), now: simEpoch, trace: &strings.Builder{}, tracing: tracing,
 		cut: map[[2]int][2]time.Time{}, mixes: map[[3]int][]byte{}}
@@ -492,6 +506,7 @@ func simulate(seed uint64, tracing bool) (res simResult) {
 	if err != nil {
 		panic(err)
 	}
+	voteFile := votes
 	if questions == 1 {
 		votes = nil
 	}
@@ -535,7 +550,19 @@ func simulate(seed uint64, tracing bool) (res simResult) {
 				panic(err)
 			}
 			qr := &record.QuestionRecord{Config: cfg.Questions[q], Transcript: k.Transcript, Ballots: files[q], Excluded: excluded, Input: input.Bytes()}
+			if i%2 == 0 {
+				qr.Ballots = nil // read when the record is built, as a daemon does (#18)
+			}
 			a.cfg.Questions = append(a.cfg.Questions, Question{Record: qr, Chain: c, Public: k.Public, Share: k.Shares[i-1]})
+		}
+		if i%2 == 0 {
+			a.cfg.Votes = nil
+			a.cfg.LoadVotes = func() ([]byte, error) {
+				if simLoadVotesErr != nil {
+					return nil, simLoadVotesErr
+				}
+				return bytes.Clone(voteFile), nil
+			}
 		}
 	}
 	w.logf("seed %d: n=%d t=%d questions=%d widths=%v ballots=%d loss=%.2f dup=%.2f delay≤%v down=%v cut=%v",
@@ -586,7 +613,9 @@ func simulate(seed uint64, tracing bool) (res simResult) {
 			break
 		}
 	}
-	return w.judge(want, down)
+	out := w.judge(want, down)
+	out.auths = auths
+	return out
 }
 
 // allEnded reports whether every authority that is up has ended (and the

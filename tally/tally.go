@@ -21,6 +21,8 @@
 // leader; a skipped mixer that comes back mixes later, on the tip. An
 // authority closes the chain when every mixer is on it, or when the last
 // turn passed; it then decrypts the tip's list if at least t mixes stand.
+// Asked by another for its share of a list of at least t mixes on its
+// tip's chain, it closes there at once (the asker closed there).
 // A restarted authority listens for Grace before it mixes or closes.
 //
 // Decryption. A qualified authority publishes its share of the final list
@@ -80,6 +82,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/chain"
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/internal/drill"
@@ -111,9 +114,16 @@ type Question struct {
 
 // Config is one authority's tally.
 type Config struct {
-	Election    record.ElectionConfig
-	VotesHash   string
-	Votes       []byte // the vote file, with more than one question
+	Election  record.ElectionConfig
+	VotesHash string
+	Votes     []byte // the vote file, with more than one question
+	// LoadVotes, if set, returns the vote file when the record is built,
+	// at the end of the tally, for the questions whose Record.Ballots is
+	// nil (and for Votes, with more than one question): a daemon then
+	// holds no vote file while it mixes. The machine splits it as
+	// ballot.SplitFile does; the caller checks it against VotesHash. Its
+	// error stops the tally.
+	LoadVotes   func() ([]byte, error)
 	Authorities []record.Authority
 	Self        int
 	Questions   []Question
@@ -247,14 +257,16 @@ type Machine struct {
 	signedAt  time.Time
 	started   time.Time // a (re)started authority listens a Grace before it mixes or closes
 	listened  bool
-	restarted bool // the store held a machine's state at New
-	joined    bool // it joined the final lists of another's parameters
+	restarted bool         // the store held a machine's state at New
+	joined    bool         // it joined the final lists of another's parameters
+	loaded    *loadedVotes // Config.LoadVotes's file, once the record needs it
 	// signedFinals are the final lists of the parameters this authority
 	// signed first: for Step it signs no parameters of other final lists,
 	// so two records with different final lists cannot both gather a
 	// quorum unless the signatures split (see adopt).
 	signedFinals []key
 	lastAsk      time.Time
+	shed         bool      // shedState ran
 	clock        time.Time // the latest time the driver gave
 	out          Output
 	result       *Result
@@ -328,9 +340,62 @@ func (m *Machine) send(to int, msg *Message) {
 }
 
 func (m *Machine) take() Output {
+	if (m.result != nil || m.err != nil) && !m.shed {
+		m.shedState()
+	}
 	o := m.out
 	m.out = Output{}
 	return o
+}
+
+// shedState lets go, once the tally ended, of what only the tally needed:
+// decoded lists and chains, decryption sessions and plaintexts, rebuilt
+// records. An ended machine only answers asks, from the messages it keeps;
+// the daemon keeps it a while after it writes the record, and a large
+// election's lists would otherwise stay in memory that long (#18).
+func (m *Machine) shedState() {
+	m.shed = true
+	for _, qs := range m.qs {
+		for _, nd := range qs.nodes {
+			nd.c = nil
+		}
+		qs.Chain, qs.Record = nil, nil
+		qs.sessions, qs.decrypted = nil, nil
+		qs.pending, qs.waiting = nil, nil
+	}
+	for _, v := range m.versions {
+		v.rec = nil
+	}
+	m.loaded = nil
+}
+
+// loadedVotes is the vote file read by Config.LoadVotes: whole, and split
+// into the questions' ballot files.
+type loadedVotes struct {
+	all   []byte
+	files [][]byte
+}
+
+// loadVotes reads the vote file with Config.LoadVotes, once, when a
+// record is built without it.
+func (m *Machine) loadVotes() error {
+	if m.cfg.LoadVotes == nil || m.loaded != nil {
+		return nil
+	}
+	b, err := m.cfg.LoadVotes()
+	if err != nil {
+		return fmt.Errorf("tally: the vote file: %w", err)
+	}
+	widths := make([]int, len(m.cfg.Election.Questions))
+	for q, qc := range m.cfg.Election.Questions {
+		widths[q] = qc.Width
+	}
+	files, err := ballot.SplitFile(b, widths)
+	if err != nil {
+		return fmt.Errorf("tally: the vote file: %w", err)
+	}
+	m.loaded = &loadedVotes{all: b, files: files}
+	return nil
 }
 
 // restore rebuilds the machine from its store.
@@ -555,6 +620,7 @@ func (m *Machine) Handle(now time.Time, from int, msg *Message) Output {
 		m.handleParams(msg, now)
 	case KindAsk:
 		m.answer(qs, from, msg)
+		m.closeOnAsk(qs, from, msg, now)
 	}
 	m.advance(now)
 	return m.take()
@@ -699,7 +765,7 @@ func (m *Machine) deadlines(qs *qstate) []time.Time {
 		return []time.Time{m.started.Add(m.cfg.Grace)}
 	}
 	out := []time.Time{m.closing(qs)}
-	if s, ok := m.slot(qs, m.self()); ok {
+	if s, ok := m.slot(qs, m.self()); ok && m.mixes(qs) {
 		out = append(out, s)
 	}
 	return out
@@ -762,7 +828,7 @@ func (m *Machine) advance(now time.Time) {
 	m.listened = !listening
 	for q, qs := range m.qs {
 		if !qs.closed && !listening {
-			if s, ok := m.slot(qs, m.self()); ok && !now.Before(s) && (m.cfg.Drill == nil || m.cfg.Drill.Kind != drill.BadShuffle || !m.mixedBad(qs)) {
+			if s, ok := m.slot(qs, m.self()); ok && !now.Before(s) && m.mixes(qs) {
 				if err := m.mix(q, qs, now); err != nil {
 					m.fail(fmt.Errorf("tally: mix of question %d: %w", q, err), nil)
 					return
@@ -802,6 +868,13 @@ func (m *Machine) advance(now time.Time) {
 		}
 	}
 	m.finish(now)
+}
+
+// mixes reports whether this authority mixes when its turn comes: the
+// drill's bad mixer does not mix again (its slot is then no deadline, or
+// it would wake at once for ever: seeds 32077, 67078, 68667).
+func (m *Machine) mixes(qs *qstate) bool {
+	return m.cfg.Drill == nil || m.cfg.Drill.Kind != drill.BadShuffle || !m.mixedBad(qs)
 }
 
 // mixedBad reports whether the drill's bad mixer made its (rejected) mix
@@ -950,6 +1023,38 @@ func (m *Machine) known(qs *qstate, k key) *Message {
 	return nil
 }
 
+// closeOnAsk closes a question on the list F that another authority asks
+// this one to share on: that authority closed on F and waits for this
+// share. If this authority verified F, F has at least t mixes and lies on
+// its tip's chain, waiting on for the mixers the other skipped can only
+// lose the election — the other gives up 2·Step after it closed — while
+// closing on F, like the asker, is what the rule would do without them:
+// F is decrypted only if t authorities share on it, and a longer chain is
+// still followed (converge). Seeds 55779 and 58001: a restarted authority
+// counted the turns again from its restart; 59903 and 37668: a late mix
+// moved the tip here after the others closed.
+func (m *Machine) closeOnAsk(qs *qstate, from int, a *Message, now time.Time) {
+	if qs.closed || Kind(a.Parent) != KindShare || a.Author != m.self() || from == m.self() ||
+		(m.restarted && now.Before(m.started.Add(m.cfg.Grace))) {
+		return
+	}
+	fk := key{a.Position >> 8, a.Position & 0xff}
+	f := qs.nodes[fk]
+	if f == nil || fk.mixer < 1 || fk.pos < m.t {
+		return
+	}
+	for nd := qs.tip; nd != nil; nd = qs.nodes[nd.parent] {
+		if nd == f {
+			m.emit(slog.LevelInfo, "closing: another authority closed on a list of this chain and asks for this share", "question", a.Q, "authority", m.name(from), "final", m.inputName(fk))
+			m.closeOn(a.Q, qs, f, now)
+			return
+		}
+		if nd.key.mixer == 0 {
+			return
+		}
+	}
+}
+
 // close ends the mixing of a question: the final list is the tip's, if
 // at least t mixes stand behind it. It reports false when the tally
 // stopped.
@@ -973,6 +1078,12 @@ func (m *Machine) close(q int, qs *qstate, now time.Time) bool {
 		m.fail(fmt.Errorf("question %d: only %d mixes stand, fewer than the threshold %d; no mix from %s (rejected: %s)", q, best.pos, m.t, m.names(missing), m.names(rejected)), missing)
 		return false
 	}
+	return m.closeOn(q, qs, best, now)
+}
+
+// closeOn closes a question on the verified list best, of at least t
+// mixes. It reports false when the tally stopped.
+func (m *Machine) closeOn(q int, qs *qstate, best *node, now time.Time) bool {
 	if err := m.st.Put(finalName(q), []byte{byte(best.mixer), byte(best.pos)}); err != nil {
 		m.fail(err, nil)
 		return false
@@ -1201,7 +1312,13 @@ func (m *Machine) decideQuestion(q int, qs *qstate, now time.Time) {
 // choice of shares per question (nil: every share received).
 func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.ElectionRecord, error) {
 	cfg := m.cfg
+	if err := m.loadVotes(); err != nil {
+		return nil, err
+	}
 	rec := &record.ElectionRecord{Config: cfg.Election, VotesHash: cfg.VotesHash, Votes: cfg.Votes}
+	if rec.Votes == nil && m.loaded != nil && len(m.qs) > 1 {
+		rec.Votes = m.loaded.all
+	}
 	took := map[int]bool{}
 	for q, qs := range m.qs {
 		final := qs.final
@@ -1236,6 +1353,9 @@ func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.Election
 			prev = nd.key
 		}
 		qr := *qs.Record
+		if qr.Ballots == nil && m.loaded != nil {
+			qr.Ballots = m.loaded.files[q]
+		}
 		qr.Mixes = c.Accepted()
 		qr.RejectedMixes = nil
 		for _, r := range c.Rejected() {
@@ -1734,6 +1854,16 @@ func (m *Machine) ask(now time.Time, first bool) {
 			}
 			if qs.nodes[fk] == nil {
 				m.send(0, &Message{Kind: KindAsk, Q: q, Author: fk.mixer, Parent: int(KindMix)})
+			}
+			// Its rejected mixes too: without them the parameters cannot
+			// be rebuilt here (seeds 20182, 26965: this authority closed
+			// when asked, before the bad mix reached it, and it no longer
+			// asked the mixers waiting).
+			for _, r := range pq.RejectedMixes {
+				rk := key{r.Mixer, r.Position}
+				if r.Mixer >= 1 && r.Mixer <= m.n && qs.rejected[rk] == nil && qs.nodes[rk] == nil {
+					m.send(0, &Message{Kind: KindAsk, Q: q, Author: r.Mixer, Parent: int(KindMix)})
+				}
 			}
 			for _, i := range append(append([]int(nil), pq.Shares...), pq.RejectedShares...) {
 				if i >= 1 && i <= m.n && i != m.self() && qs.shares[fk][i] == nil {

@@ -79,6 +79,13 @@ Elections interrupted by a stop resume at the next start.`,
 				eolog.NewJSONHandler(f, &eolog.Options{Level: slog.LevelDebug}),
 				eolog.NewTextHandler(stderr, &eolog.Options{Level: level, Color: color}),
 			))
+			// One authority per process: its memory budget is the
+			// runtime's soft limit ($GOMEMLIMIT wins).
+			if limit, env := orchestra.ApplyMemoryBudget(cfg); env {
+				log.Info("memory budget from $GOMEMLIMIT", "bytes", limit)
+			} else {
+				log.Info("memory budget", "bytes", limit)
+			}
 			opts := orchestra.Options{Dir: dir, Config: cfg, Logger: log}
 			setDrill(&opts, getenv)
 			srv, err := orchestra.New(opts)

@@ -13,6 +13,7 @@
 package drill
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -65,6 +66,11 @@ type Authority struct {
 	// (a director: after the setup's delivery), as a starved machine
 	// would.
 	LateStart time.Duration
+	// At, if set, is called at each crash point the authority passes (the
+	// names CrashAt takes), in process, with the server's context:
+	// eotest's --down drills stop the authority there, and the call
+	// returns once ctx is done. nil: nothing.
+	At func(ctx context.Context, point string)
 }
 
 // Late returns a's LateStart, 0 for a nil a.
