@@ -22,7 +22,8 @@ import (
 // Cluster is N authorities on loopback, each a real orchestra.Server with
 // its own directory, certificate and trust store holding the others'
 // packages, talking QUIC (or, with ClusterOptions.Network, through an
-// in-memory network) and HTTPS: what --local starts.
+// in-memory network) and HTTPS: what --local starts. The servers run in
+// this process, or each in its own with ClusterOptions.Processes.
 type Cluster struct {
 	Dirs    []string // authority i's directory is Dirs[i-1]
 	Names   []string
@@ -34,6 +35,7 @@ type Cluster struct {
 	opts    ClusterOptions
 	configs []*orchestra.Config
 	ctx     context.Context
+	procs   []*proc // with ClusterOptions.Processes, instead of servers
 }
 
 // ClusterOptions configure StartCluster.
@@ -61,14 +63,30 @@ type ClusterOptions struct {
 	// LateStart maps an authority (1-based) to how late it starts its key
 	// generations, for drills (a starved machine).
 	LateStart map[int]time.Duration
+	// At maps an authority (1-based) to its drill hook, called at each
+	// crash point it passes (drill.Authority.At): the --down drills.
+	At map[int]func(ctx context.Context, point string)
+	// Processes runs each authority in its own process instead of in
+	// this one, so that PeakMemory can tell each one's peak memory: the
+	// process is Command (default: this program's AuthorityCommand, which
+	// calls ServeAuthority), given its directory, where the cluster
+	// writes its configuration (eorchestra.json), and its sockets. Not
+	// with Network, Impair, Adversaries, LateStart or At: drills run in
+	// process.
+	Processes bool
+	// Command is the program and first arguments of an authority's
+	// process with Processes (nil: os.Executable() and AuthorityCommand);
+	// the cluster appends --dir DIR and the other arguments ServeAuthority
+	// reads.
+	Command []string
 }
 
 // drillOf returns authority i's drill (1-based), nil for an honest one.
 func (o ClusterOptions) drillOf(i int) *drill.Authority {
-	if o.Adversaries[i] == "" && o.LateStart[i] == 0 {
+	if o.Adversaries[i] == "" && o.LateStart[i] == 0 && o.At[i] == nil {
 		return nil
 	}
-	return &drill.Authority{Kind: o.Adversaries[i], LateStart: o.LateStart[i]}
+	return &drill.Authority{Kind: o.Adversaries[i], LateStart: o.LateStart[i], At: o.At[i]}
 }
 
 // bindPair binds a TCP and a UDP socket on the same free loopback port.
@@ -112,6 +130,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	if o.Network != nil && o.Impair != nil {
 		return nil, errors.New("eotest: Impair (a QUIC proxy) and Network are exclusive")
+	}
+	if o.Processes && (o.Network != nil || o.Impair != nil || len(o.Adversaries) > 0 || len(o.LateStart) > 0 || len(o.At) > 0) {
+		return nil, errors.New("eotest: --processes runs honest authorities on real sockets: not with adversaries, late starts, an in-memory network or an impairment (those drills run in one process)")
 	}
 	c := &Cluster{}
 	var ss []socks
@@ -197,6 +218,10 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 			}
 		}
 	}
+	c.opts, c.ctx = o, ctx
+	if o.Processes {
+		return c.startProcesses(ss)
+	}
 	for i, dir := range c.Dirs {
 		log := o.Logger
 		if log != nil {
@@ -220,7 +245,6 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 		c.servers = append(c.servers, srv)
 	}
-	c.opts, c.ctx = o, ctx
 	c.errs = make([]error, len(c.servers))
 	c.cancels = make([]context.CancelFunc, len(c.servers))
 	c.dones = make([]chan struct{}, len(c.servers))
@@ -240,6 +264,39 @@ func (c *Cluster) run(i int) {
 	}()
 }
 
+// startProcesses starts every authority in its own process, on the
+// sockets ss, which it closes: the processes inherit copies, and so does
+// the cluster, for their restarts.
+func (c *Cluster) startProcesses(ss []socks) (*Cluster, error) {
+	n := len(c.Dirs)
+	c.errs, c.cancels, c.dones = make([]error, n), make([]context.CancelFunc, n), make([]chan struct{}, n)
+	var err error
+	for i, dir := range c.Dirs {
+		p := &proc{name: c.Names[i], dir: dir}
+		c.procs = append(c.procs, p)
+		if err = writeConfig(dir, c.configs[i]); err != nil {
+			break
+		}
+		if p.tcp, p.udp, err = socketFiles(ss[i]); err != nil {
+			break
+		}
+	}
+	if err != nil {
+		for _, s := range ss {
+			s.close()
+		}
+		c.Close()
+		return nil, err
+	}
+	for i := range c.procs {
+		if err := c.spawn(i); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // Stop stops authority i (1-based) as a shutdown would, and waits for it.
 func (c *Cluster) Stop(i int) error {
 	c.cancels[i-1]()
@@ -250,6 +307,9 @@ func (c *Cluster) Stop(i int) error {
 // Start starts a stopped authority i again from its directory, on its
 // port: it resumes its elections.
 func (c *Cluster) Start(i int) error {
+	if c.procs != nil {
+		return c.spawn(i - 1)
+	}
 	log := c.opts.Logger
 	if log != nil {
 		log = log.With("authority", c.Names[i-1])
@@ -279,7 +339,29 @@ func (c *Cluster) Close() error {
 		}
 	}
 	c.closeProxies()
+	for _, p := range c.procs {
+		if p.tcp != nil {
+			p.tcp.Close()
+			p.udp.Close()
+			p.tcp, p.udp = nil, nil
+		}
+	}
 	return errors.Join(c.errs...)
+}
+
+// PeakMemory returns, after Close, each authority's peak resident memory
+// in bytes (over its restarts): with ClusterOptions.Processes, where the
+// system tells a process's peak (getrusage's ru_maxrss, Unix); nil
+// otherwise.
+func (c *Cluster) PeakMemory() []int64 {
+	if c.procs == nil {
+		return nil
+	}
+	peaks := make([]int64, len(c.procs))
+	for i, p := range c.procs {
+		peaks[i] = p.peak
+	}
+	return peaks
 }
 
 func (c *Cluster) closeProxies() {
@@ -289,12 +371,23 @@ func (c *Cluster) closeProxies() {
 }
 
 // Status returns authority i's (1-based) status report: what its status
-// page shows.
-func (c *Cluster) Status(i int) orchestra.StatusReport { return c.servers[i-1].Status() }
+// page shows. With ClusterOptions.Processes it reads the status page
+// (/status.json), and returns an empty report if it cannot (the authority
+// is stopped, or its status_listen is off).
+func (c *Cluster) Status(i int) orchestra.StatusReport {
+	if c.procs != nil {
+		r, _ := processStatus(c.ctx, c.procs[i-1].status)
+		return r
+	}
+	return c.servers[i-1].Status()
+}
 
 // StatusURL returns the address of authority i's (1-based) status page,
 // "" if it serves none (status_listen "off").
 func (c *Cluster) StatusURL(i int) string {
+	if c.procs != nil {
+		return c.procs[i-1].status
+	}
 	a := c.servers[i-1].StatusAddr()
 	if a == nil {
 		return ""

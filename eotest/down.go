@@ -30,9 +30,10 @@ type Down struct {
 //   - create: before the key generation starts (before the creation
 //     request);
 //   - tally: after the creation, before the tally request;
-//   - mix: in the middle of the mixes, once the authority's tally store
-//     holds a verified mix of another authority at position 1, before
-//     its own mix;
+//   - mix: in the middle of the mixes, as the authority starts its own
+//     mix (it verified another's mix); with --processes, once its tally
+//     store holds a verified mix of another authority at position 1 (the
+//     authority may have mixed by the time it stops);
 //   - decrypt: once the authority's own decryption share is stored.
 var DownPhases = []string{"create", "tally", "mix", "decrypt"}
 
@@ -117,17 +118,61 @@ type downDrill struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	fired map[int]bool // by index in downs
-	done  []string     // "local-a3@mix", in the order they were stopped
-	errs  []error      // restarts that failed
+	mu       sync.Mutex
+	fired    map[int]bool // by index in downs
+	stopping map[int]bool // the hook started the stop
+	done     []string     // "local-a3@mix", in the order they were stopped
+	errs     []error      // restarts that failed
 
-	closed bool
+	closing bool // close began: the hooks stop nobody more
+	closed  bool
 }
 
-func newDownDrill(ctx context.Context, c *Cluster, o *Options, electionID string) *downDrill {
+// newDownDrill prepares o's --down drill; attach gives it its cluster and
+// election once they exist.
+func newDownDrill(ctx context.Context, o *Options) *downDrill {
 	ctx, cancel := context.WithCancel(ctx)
-	return &downDrill{c: c, o: o, id: electionID, downs: o.Down, ctx: ctx, cancel: cancel, fired: map[int]bool{}}
+	return &downDrill{o: o, downs: o.Down, ctx: ctx, cancel: cancel, fired: map[int]bool{}, stopping: map[int]bool{}}
+}
+
+// attach gives the drill its cluster and the election it follows.
+func (d *downDrill) attach(c *Cluster, electionID string) {
+	d.mu.Lock()
+	d.c, d.id = c, electionID
+	d.mu.Unlock()
+}
+
+// hooks are the in-process authorities' drill hooks (ClusterOptions.At):
+// a mix drill stops its authority as it starts its own mix, so that it
+// never mixes first (a watch of its files would race with it).
+func (d *downDrill) hooks() map[int]func(context.Context, string) {
+	at := map[int]func(context.Context, string){}
+	for k, dn := range d.downs {
+		if dn.Phase != "mix" {
+			continue
+		}
+		at[dn.Authority] = func(ctx context.Context, point string) {
+			if point != "mix-start" {
+				return
+			}
+			d.mu.Lock()
+			fire := d.c != nil && !d.stopping[k] && !d.closing
+			if fire {
+				d.stopping[k] = true
+				d.wg.Add(1) // under mu, so before close's Wait
+			}
+			d.mu.Unlock()
+			if !fire {
+				return
+			}
+			go func() {
+				defer d.wg.Done()
+				d.stop(k)
+			}()
+			<-ctx.Done() // the stop has begun: the authority goes no further
+		}
+	}
+	return at
 }
 
 func (d *downDrill) name(k int) string { return d.c.Names[d.downs[k].Authority-1] }
@@ -142,11 +187,12 @@ func (d *downDrill) at(phase string) {
 }
 
 // watch starts following the authorities whose drill is in the middle of
-// the tally (mix, decrypt): each is stopped once its tally store holds
-// the file that marks the moment.
+// the tally (decrypt; mix with --processes, where no hook reaches them):
+// each is stopped once its tally store holds the file that marks the
+// moment.
 func (d *downDrill) watch() {
 	for k, dn := range d.downs {
-		if dn.Phase != "mix" && dn.Phase != "decrypt" {
+		if dn.Phase != "decrypt" && (dn.Phase != "mix" || !d.o.Processes) {
 			continue
 		}
 		dir := filepath.Join(d.c.Dirs[dn.Authority-1], "elections", d.id, "tally")
@@ -232,6 +278,9 @@ func (d *downDrill) close() (done []string, err error) {
 	if d.cancel == nil {
 		return nil, nil
 	}
+	d.mu.Lock()
+	d.closing = true
+	d.mu.Unlock()
 	d.cancel()
 	d.wg.Wait()
 	if !d.closed {

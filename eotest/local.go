@@ -60,6 +60,12 @@ type Options struct {
 	// Down, with Local, stops authorities at a phase of the election and
 	// maybe starts them again (operator drills; see Down).
 	Down []Down
+	// Processes, with Local, runs each authority in its own process
+	// (ClusterOptions.Processes) and reports each one's peak memory, and
+	// this process's, in the Result. AuthorityCommand is then the
+	// ClusterOptions.Command (nil: this program's AuthorityCommand).
+	Processes        bool
+	AuthorityCommand []string
 }
 
 // QuestionWidths resolves the widths of an election's questions from a
@@ -123,6 +129,11 @@ type Result struct {
 	// record's parameters it lacks (at least t signed).
 	Absent   []string `json:"absent,omitempty"`
 	Unsigned []string `json:"unsigned,omitempty"`
+	// With Options.Processes: each authority's peak resident memory in
+	// bytes (0: unknown on this system), and the harness's (this
+	// process: encryption, download, verification).
+	PeakMemBytes        []int64 `json:"authority_peak_mem_bytes,omitempty"`
+	HarnessPeakMemBytes int64   `json:"harness_peak_mem_bytes,omitempty"`
 }
 
 // PollEvery is how often Full reads the director's status during a phase.
@@ -194,6 +205,9 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	o.Questions = len(widths)
+	if o.Processes && o.Local == 0 {
+		return nil, errors.New("eotest: --processes needs --local")
+	}
 	if len(o.Down) > 0 {
 		if o.Local == 0 {
 			return nil, errors.New("eotest: --down needs --local")
@@ -213,6 +227,7 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	total := time.Now()
 	var authorities []string
 	var c *Cluster
+	drill := &downDrill{}
 	if o.Local > 0 {
 		tmp, err := os.MkdirTemp("", "eotest-local-")
 		if err != nil {
@@ -220,7 +235,15 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		}
 		defer os.RemoveAll(tmp)
 		o.logf("starting %d authorities on loopback in %s", o.Local, tmp)
-		c, err = StartCluster(ctx, ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair, Adversaries: o.Adversaries})
+		co := ClusterOptions{N: o.Local, Dir: tmp, Config: o.Config, Logger: o.Logger, Impair: o.Impair, Adversaries: o.Adversaries,
+			Processes: o.Processes, Command: o.AuthorityCommand}
+		if len(o.Down) > 0 {
+			drill = newDownDrill(ctx, &o)
+			if !o.Processes {
+				co.At = drill.hooks()
+			}
+		}
+		c, err = StartCluster(ctx, co)
 		if err != nil {
 			return nil, err
 		}
@@ -242,12 +265,22 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		o.Threshold = len(authorities)
 	}
 	res := &Result{ElectionID: NewElectionID(), Authorities: authorities, Threshold: o.Threshold, Votes: o.Votes}
+	if o.Processes {
+		// The authorities' peaks are known once their processes exited:
+		// the cluster closes first (before the deferred Close, which
+		// then does nothing).
+		defer func() {
+			if err := c.Close(); err != nil {
+				o.logf("%v", err) // an authority's process failed
+			}
+			res.PeakMemBytes, res.HarnessPeakMemBytes = c.PeakMemory(), selfMaxRSS()
+		}()
+	}
 	// The --down drill: its authorities stop at their phase (before the
 	// creation, before the tally request, watched during the tally); it
 	// ends with the tally, before the cluster closes.
-	drill := &downDrill{}
 	if len(o.Down) > 0 {
-		drill = newDownDrill(ctx, c, &o, res.ElectionID)
+		drill.attach(c, res.ElectionID)
 		defer drill.close()
 		for _, d := range o.Down {
 			again := ""
@@ -334,12 +367,20 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 	if err := WriteOut(o.Out, tgz); err != nil {
 		return nil, err
 	}
+	f, err := record.ReadTarGz(bytes.NewReader(tgz))
+	if err != nil {
+		return nil, fmt.Errorf("eotest: tally.tar.gz: %w", err)
+	}
+	// The vote file is not needed any more (nor the archive, past its last
+	// use above): a million-ballot run lets go of both, about 1 GB, before
+	// it verifies.
+	votes.File = nil
 	res.Times.Download = time.Since(start).Seconds()
 
 	o.logf("verify: the whole record, as eoverify does")
 	start = time.Now()
 	o.phase("verify", 0, 1)
-	rep, err := Check(tgz, res.ElectionID, authorities, votes.Want)
+	rep, err := CheckFiles(f, res.ElectionID, authorities, votes.Want)
 	if err == nil {
 		o.phase("verify", 1, 1)
 	}
@@ -356,10 +397,6 @@ func Full(ctx context.Context, o Options) (*Result, error) {
 		res.Excluded += qr.Excluded
 	}
 	if spoiled != nil {
-		f, err := record.ReadTarGz(bytes.NewReader(tgz))
-		if err != nil {
-			return res, err
-		}
 		var excl [][]ballot.Exclusion
 		for q := range rep.Questions {
 			var x []ballot.Exclusion

@@ -88,10 +88,20 @@ func TestStatusPageInBrowser(t *testing.T) {
 		s, _ := chromedp.Run(browser, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector('section[data-election=%q]')||{innerText:""}).innerText`, id)))
 		return s
 	}
-	text := func(sel string) string {
-		s, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(sel)))
-		require.NoError(t, err)
-		return s
+	// waitText waits until the first node sel selects holds want, read in
+	// one evaluation: a node read while the page replaces it reads empty
+	// (CI: the tallied section's record link read "").
+	waitText := func(sel, want string) {
+		t.Helper()
+		var last string
+		for {
+			last, _ = chromedp.Run(browser, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{innerText:""}).innerText`, sel)))
+			if strings.Contains(last, want) {
+				return
+			}
+			require.NoError(t, ctx.Err(), "%s never held %q; it last held %q", sel, want, last)
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 
 	// An election that ends well, watched without reloading.
@@ -123,7 +133,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.NoError(t, <-done)
-	require.Contains(t, text(`section[data-election="browser-ok"]`), "tally.tar.gz")
+	waitText(`section[data-election="browser-ok"]`, "tally.tar.gz")
 	shot("status-tallied.png")
 
 	// An election that fails: authority 2's shuffle is rejected and
@@ -138,8 +148,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		require.NoError(t, ctx.Err(), "the page never showed the election failed")
 		time.Sleep(100 * time.Millisecond)
 	}
-	reason := text(`section[data-election="browser-fail"] [data-reason]`)
-	require.Contains(t, reason, "fewer than the threshold")
+	waitText(`section[data-election="browser-fail"] [data-reason]`, "fewer than the threshold")
 	shot("status-failed.png")
 
 	// Absent and blamed authorities, as the state names them.
@@ -155,8 +164,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, b, 0o600))
 	require.NoError(t, c.Start(1))
 	require.NoError(t, chromedp.Do(browser, chromedp.Navigate(c.StatusURL(1)), chromedp.WaitVisible(chromedp.CSS(`section[data-election="browser-fail"]`))))
-	require.Contains(t, text(`section[data-election="browser-fail"] [data-absent]`), "local-a3")
-	require.Contains(t, text(`section[data-election="browser-fail"] [data-blamed]`), "local-a2")
-	require.True(t, strings.Contains(text(`table.peers`), "local-a2"))
+	waitText(`section[data-election="browser-fail"] [data-absent]`, "local-a3")
+	waitText(`section[data-election="browser-fail"] [data-blamed]`, "local-a2")
+	waitText(`table.peers`, "local-a2")
 	shot("status-blamed.png")
 }

@@ -22,6 +22,11 @@ type SweepOptions struct {
 	Progress    io.Writer
 	Phases      func(phase string, done, total int)
 	Logger      *slog.Logger
+	// Processes runs each election's authorities in their own processes
+	// (Options.Processes), so that each point tells each authority's peak
+	// memory; AuthorityCommand is then Options.AuthorityCommand.
+	Processes        bool
+	AuthorityCommand []string
 }
 
 // SweepPoint is one election of a sweep.
@@ -33,6 +38,44 @@ type SweepPoint struct {
 	// /memory/classes/total:bytes, sampled every 50 ms): the authorities,
 	// eotest and the verifier together, as with --local.
 	PeakMemBytes uint64 `json:"peak_mem_bytes"`
+	// AuthorityPeakMemBytes is, with SweepOptions.Processes, each
+	// authority's peak resident memory (Result.PeakMemBytes); PeakMemBytes
+	// is then eotest's own (the harness and the verifier).
+	AuthorityPeakMemBytes []int64 `json:"authority_peak_mem_bytes,omitempty"`
+	// The time per ballot, in microseconds: of the tally, and of the whole
+	// election (Times.Total).
+	TallyMicrosPerBallot float64 `json:"tally_us_per_ballot"`
+	TotalMicrosPerBallot float64 `json:"total_us_per_ballot"`
+}
+
+// MaxAuthorityPeak returns the largest of the authorities' peaks, 0
+// without Processes.
+func (p SweepPoint) MaxAuthorityPeak() int64 {
+	var m int64
+	for _, b := range p.AuthorityPeakMemBytes {
+		m = max(m, b)
+	}
+	return m
+}
+
+// SweepSlope compares the time per ballot of a sweep's largest election
+// with that of a smaller one: the 100 000-ballot one when the sweep has
+// it, else the one before the largest. A ratio near 1 is a flat slope,
+// time linear in the ballots.
+type SweepSlope struct {
+	From       int     `json:"from_ballots"`
+	To         int     `json:"to_ballots"`
+	TallyRatio float64 `json:"tally_ratio"`
+	TotalRatio float64 `json:"total_ratio"`
+}
+
+// FlatWithin is how far the time per ballot may rise from 100 000 ballots
+// to a million and the slope still count as flat (issue #18: 15 %).
+const FlatWithin = 0.15
+
+// Flat reports whether both ratios are within FlatWithin of 1 or below.
+func (s *SweepSlope) Flat() bool {
+	return s.TallyRatio <= 1+FlatWithin && s.TotalRatio <= 1+FlatWithin
 }
 
 // Reference is a published or measured figure of another engine, drawn
@@ -56,8 +99,43 @@ type SweepReport struct {
 	GOMAXPROCS  int          `json:"gomaxprocs"`
 	GOARCH      string       `json:"goarch"`
 	Date        string       `json:"date"`
+	Processes   bool         `json:"processes"`
 	Points      []SweepPoint `json:"points"`
+	Slope       *SweepSlope  `json:"slope,omitempty"`
 	References  []Reference  `json:"references"`
+}
+
+// slope compares the largest point with the 100 000-ballot one, else the
+// one before it; nil with fewer than two sizes.
+func (r *SweepReport) slope() *SweepSlope {
+	if len(r.Points) < 2 {
+		return nil
+	}
+	last := 0
+	for i, p := range r.Points {
+		if p.Ballots > r.Points[last].Ballots {
+			last = i
+		}
+	}
+	from := -1
+	for i, p := range r.Points {
+		if i != last && p.Ballots < r.Points[last].Ballots && (from < 0 || p.Ballots == 100000 ||
+			(r.Points[from].Ballots != 100000 && p.Ballots > r.Points[from].Ballots)) {
+			from = i
+		}
+	}
+	if from < 0 {
+		return nil
+	}
+	a, b := r.Points[from], r.Points[last]
+	ratio := func(x, y float64) float64 {
+		if x <= 0 {
+			return 0
+		}
+		return y / x
+	}
+	return &SweepSlope{From: a.Ballots, To: b.Ballots, TallyRatio: ratio(a.TallyMicrosPerBallot, b.TallyMicrosPerBallot),
+		TotalRatio: ratio(a.TotalMicrosPerBallot, b.TotalMicrosPerBallot)}
 }
 
 // Sweep runs a whole local election (Full with Local) at each size, in
@@ -75,7 +153,7 @@ func Sweep(ctx context.Context, o SweepOptions) (*SweepReport, error) {
 		o.Authorities = 2
 	}
 	rep := &SweepReport{Authorities: o.Authorities, GOMAXPROCS: runtime.GOMAXPROCS(0), GOARCH: runtime.GOARCH,
-		Date: time.Now().UTC().Format("2006-01-02"), References: References}
+		Date: time.Now().UTC().Format("2006-01-02"), Processes: o.Processes, References: References}
 	for _, n := range o.Sizes {
 		phases := o.Phases
 		if phases != nil {
@@ -83,13 +161,16 @@ func Sweep(ctx context.Context, o SweepOptions) (*SweepReport, error) {
 		}
 		runtime.GC()
 		stop := samplePeak()
-		res, err := Full(ctx, Options{Local: o.Authorities, Votes: n, Progress: o.Progress, Phases: phases, Logger: o.Logger})
+		res, err := Full(ctx, Options{Local: o.Authorities, Votes: n, Progress: o.Progress, Phases: phases, Logger: o.Logger,
+			Processes: o.Processes, AuthorityCommand: o.AuthorityCommand})
 		peak := stop()
 		if err != nil {
 			return rep, fmt.Errorf("eotest: %d ballots: %w", n, err)
 		}
-		rep.Points = append(rep.Points, SweepPoint{Ballots: n, Times: res.Times, PeakMemBytes: peak})
+		rep.Points = append(rep.Points, SweepPoint{Ballots: n, Times: res.Times, PeakMemBytes: peak, AuthorityPeakMemBytes: res.PeakMemBytes,
+			TallyMicrosPerBallot: res.Times.Tally * 1e6 / float64(n), TotalMicrosPerBallot: res.Times.Total * 1e6 / float64(n)})
 	}
+	rep.Slope = rep.slope()
 	return rep, nil
 }
 
@@ -143,12 +224,33 @@ var sweepPhases = []struct {
 
 // WriteTable writes the report as a table of text.
 func (r *SweepReport) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "%d authorities on loopback, GOMAXPROCS %d, %s\n", r.Authorities, r.GOMAXPROCS, r.Date)
-	fmt.Fprintf(w, "%9s %8s %8s %8s %8s %8s %8s %9s\n", "ballots", "keygen", "encrypt", "tally", "download", "verify", "total", "peak MB")
+	where := "in this process"
+	if r.Processes {
+		where = "each in its own process"
+	}
+	fmt.Fprintf(w, "%d authorities on loopback, %s, GOMAXPROCS %d, %s\n", r.Authorities, where, r.GOMAXPROCS, r.Date)
+	fmt.Fprintf(w, "%9s %8s %8s %8s %8s %8s %8s %10s %10s %9s %9s\n", "ballots", "keygen", "encrypt", "tally", "download", "verify", "total",
+		"tally µs/b", "total µs/b", "peak MB", "auth. MB")
 	for _, p := range r.Points {
 		t := p.Times
-		fmt.Fprintf(w, "%9d %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %9.0f\n", p.Ballots, t.KeyGeneration, t.Encryption, t.Tally, t.Download,
-			t.Verification, t.Total, float64(p.PeakMemBytes)/1e6)
+		auth := "-"
+		if m := p.MaxAuthorityPeak(); m > 0 {
+			auth = fmt.Sprintf("%.0f", float64(m)/1e6)
+		}
+		fmt.Fprintf(w, "%9d %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %10.1f %10.1f %9.0f %9s\n", p.Ballots, t.KeyGeneration, t.Encryption, t.Tally, t.Download,
+			t.Verification, t.Total, p.TallyMicrosPerBallot, p.TotalMicrosPerBallot, float64(p.PeakMemBytes)/1e6, auth)
+	}
+	if r.Processes {
+		fmt.Fprintln(w, "peak MB: eotest's own (harness, verifier); auth. MB: the largest authority's peak resident memory")
+	} else {
+		fmt.Fprintln(w, "peak MB: the whole process (the authorities, the harness, the verifier)")
+	}
+	if s := r.Slope; s != nil {
+		flat := "flat"
+		if !s.Flat() {
+			flat = fmt.Sprintf("not flat (more than %.0f %% up)", FlatWithin*100)
+		}
+		fmt.Fprintf(w, "time per ballot at %d against %d: tally %.2f×, total %.2f×: %s\n", s.To, s.From, s.TallyRatio, s.TotalRatio, flat)
 	}
 	for _, ref := range r.References {
 		fmt.Fprintf(w, "reference: %s, %d ballots, %d authorities: %s %.0f s\n", ref.Engine, ref.Ballots, ref.Authorities, ref.Phase, ref.Seconds)
@@ -167,8 +269,12 @@ func (r *SweepReport) WriteSVG(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
-	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">eotest bench --sweep: %d authorities on loopback, GOMAXPROCS %d (%s)</text>`+"\n",
-		20, r.Authorities, r.GOMAXPROCS, html.EscapeString(r.Date))
+	where := ""
+	if r.Processes {
+		where = ", each in its own process"
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">eotest bench --sweep: %d authorities on loopback%s, GOMAXPROCS %d (%s)</text>`+"\n",
+		20, r.Authorities, where, r.GOMAXPROCS, html.EscapeString(r.Date))
 
 	// The range of ballots, references included.
 	xmin, xmax := math.Inf(1), math.Inf(-1)
@@ -181,7 +287,7 @@ func (r *SweepReport) WriteSVG(w io.Writer) error {
 				ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
 			}
 		}
-		mmax = math.Max(mmax, float64(p.PeakMemBytes)/1e6)
+		mmax = math.Max(mmax, float64(max(int64(p.PeakMemBytes), p.MaxAuthorityPeak()))/1e6)
 	}
 	for _, ref := range r.References {
 		xmin, xmax = math.Min(xmin, float64(ref.Ballots)), math.Max(xmax, float64(ref.Ballots))
@@ -261,18 +367,37 @@ func (r *SweepReport) WriteSVG(w io.Writer) error {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#d0d7de"/><text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n",
 			x0, pm(v), x0+panelW, pm(v), x0-6, pm(v)+4, number(v))
 	}
-	var pts []string
-	for _, p := range r.Points {
-		pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(float64(p.Ballots))-left+x0, pm(float64(p.PeakMemBytes)/1e6)))
+	// The process's peak; with Processes, eotest's own and the largest
+	// authority's.
+	own := func(p SweepPoint) float64 { return float64(p.PeakMemBytes) }
+	series := []memSeries{{"the process", "#0969da", own}}
+	if r.Processes {
+		series = []memSeries{{"eotest (harness, verifier)", "#0969da", own},
+			{"largest authority", "#cf222e", func(p SweepPoint) float64 { return float64(p.MaxAuthorityPeak()) }}}
 	}
-	fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#0969da" stroke-width="2"/>`+"\n", strings.Join(pts, " "))
-	for _, pt := range pts {
-		xy := strings.Split(pt, ",")
-		fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="#0969da"/>`+"\n", xy[0], xy[1])
+	for i, se := range series {
+		var pts []string
+		for _, p := range r.Points {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(float64(p.Ballots))-left+x0, pm(se.get(p)/1e6)))
+		}
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`+"\n", strings.Join(pts, " "), se.colour)
+		for _, pt := range pts {
+			xy := strings.Split(pt, ",")
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"/>`+"\n", xy[0], xy[1], se.colour)
+		}
+		ly := top + 14 + 16*float64(i)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"/><text x="%.1f" y="%.1f">%s</text>`+"\n",
+			x0+10, ly-4, x0+28, ly-4, se.colour, x0+32, ly, html.EscapeString(se.name))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// memSeries is a line of the memory panel.
+type memSeries struct {
+	name, colour string
+	get          func(SweepPoint) float64 // bytes
 }
 
 func axes(b *strings.Builder, x0, w float64, top, h int, xlabel, ylabel string) {

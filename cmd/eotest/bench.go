@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,11 +24,16 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	var cpuProfile string
-	var stop func()
+	var cpuProfile, memProfile string
+	var stop, stopMem func()
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this `file`")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile near the run's peak to this `file`")
+	root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if memProfile != "" {
+			stopMem = peakHeapProfile(memProfile)
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -45,6 +51,9 @@ func rootCmd() *cobra.Command {
 		if stop != nil {
 			stop()
 		}
+		if stopMem != nil {
+			stopMem()
+		}
 	}
 	root.AddCommand(benchCmd(), fullCmd(), createCmd(), encryptCmd(), tallyCmd())
 	return root
@@ -56,6 +65,7 @@ func benchCmd() *cobra.Command {
 	var sweep []int
 	var sweepOut string
 	var sweepN int
+	var sweepProcs bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure shuffle, proof and verification costs on this machine",
@@ -65,12 +75,18 @@ per ciphertext and as ratios to SM.
 
 With --sweep 1000,10000,100000, run instead a whole local election (as
 eotest full --local) at each size and report each phase's seconds and the
-peak memory: a table (--json: one JSON object), and an SVG plot of both
-against the ballots, with the old engine's figure, in --out.`,
+peak memory, and the time per ballot with its slope (the largest size
+against 100 000, or the size before it): a table (--json: one JSON
+object), and an SVG plot against the ballots, with the old engine's
+figure, in --out. With --processes each authority runs in its own process
+(as eotest full --processes), and each one's peak memory is reported.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(sweep) > 0 {
-				return runSweep(cmd, sweep, sweepN, sweepOut, asJSON)
+				return runSweep(cmd, eotest.SweepOptions{Sizes: sweep, Authorities: sweepN, Processes: sweepProcs}, sweepOut, asJSON)
+			}
+			if sweepProcs {
+				return errors.New("--processes goes with --sweep")
 			}
 			rep, err := bench.ShuffleBench(n, width, procs, mem)
 			if err != nil {
@@ -132,12 +148,12 @@ against the ballots, with the old engine's figure, in --out.`,
 	cmd.Flags().IntSliceVar(&sweep, "sweep", nil, "run whole local elections of these sizes (ballots) and plot them")
 	cmd.Flags().IntVar(&sweepN, "authorities", 2, "with --sweep: authorities")
 	cmd.Flags().StringVar(&sweepOut, "out", ".", "with --sweep: the directory of sweep.svg")
+	cmd.Flags().BoolVar(&sweepProcs, "processes", false, "with --sweep: run each authority in its own process, and report each one's peak memory")
 	cmd.Flags().IntVar(&recordN, "record", 0, "also run an in-process 2-authority election of this many ballots and verify its record")
 	return cmd
 }
 
-func runSweep(cmd *cobra.Command, sizes []int, n int, out string, asJSON bool) error {
-	o := eotest.SweepOptions{Sizes: sizes, Authorities: n}
+func runSweep(cmd *cobra.Command, o eotest.SweepOptions, out string, asJSON bool) error {
 	var meter *progress.Meter // nil with --json: shows nothing
 	if !asJSON {
 		meter = progress.New(cmd.ErrOrStderr(), progress.IsTerminal(cmd.ErrOrStderr()))

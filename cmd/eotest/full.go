@@ -23,7 +23,7 @@ import (
 func fullCmd() *cobra.Command {
 	var o eotest.Options
 	var local int
-	var asJSON, verbose, vmnd bool
+	var asJSON, verbose, vmnd, processes bool
 	var imp eotest.Impairment
 	var stepTimeout time.Duration
 	var adversaries, downs []string
@@ -40,6 +40,12 @@ With --local N, N authorities start on loopback in a temporary directory
 With --peers HOST…, the election runs against running authorities: the
 one in --dir (the local authority, whose certificate eotest presents)
 directs, the peers take part.
+
+With --local, --processes runs each authority in its own process (this
+program again) instead of in eotest's, and reports each one's peak
+resident memory and eotest's own (encryption, download, verification);
+each process applies its memory budget (memory_budget, or $GOMEMLIMIT).
+Not with --adversary, --drop, --duplicate or --delay.
 
 With --local, --down AUTHORITY@PHASE[:RESTART] is an operator drill: it
 stops that authority (2 … N; authority 1 directs the election here) at
@@ -66,6 +72,15 @@ with fewer it stops cleanly, and eotest reports that as the failure it is:
 				return errors.New("say where the authorities are: --local N, or --peers HOST… with --dir")
 			}
 			o.Local = local
+			if processes {
+				switch {
+				case local == 0:
+					return errors.New("--processes needs --local")
+				case len(adversaries) > 0 || imp != (eotest.Impairment{}):
+					return errors.New("--processes runs honest authorities on real sockets: not with --adversary, --drop, --duplicate or --delay")
+				}
+				o.Processes = true
+			}
 			if !cmd.Flags().Changed("questions") {
 				o.Questions = 0 // one per width, or 1
 			}
@@ -144,7 +159,8 @@ with fewer it stops cleanly, and eotest reports that as the failure it is:
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&local, "local", 0, "run N authorities in this process")
+	cmd.Flags().IntVar(&local, "local", 0, "run N authorities on loopback, in this process (unless --processes)")
+	cmd.Flags().BoolVar(&processes, "processes", false, "with --local: run each authority in its own process, and report each one's peak memory")
 	cmd.Flags().StringSliceVar(&o.Peers, "peers", nil, "the other authorities (installed peers), with --dir the local one, which directs")
 	cmd.Flags().StringVar(&o.Dir, "dir", defaultDir(), "the local authority's directory ($EO_DIR)")
 	cmd.Flags().StringVar(&o.Listen, "listen", ":8000", "where to serve the ballots and receive the callbacks (any loopback port with --local)")
@@ -211,9 +227,28 @@ func printResult(w io.Writer, r *eotest.Result) {
 	if len(r.Unsigned) > 0 {
 		fmt.Fprintf(w, "  did not sign the record: %s\n", strings.Join(r.Unsigned, ", "))
 	}
+	if len(r.PeakMemBytes) > 0 {
+		fmt.Fprintf(w, "  peak memory   ")
+		for i, m := range r.PeakMemBytes {
+			name := fmt.Sprintf("authority %d", i+1)
+			if i < len(r.Authorities) {
+				name = r.Authorities[i]
+			}
+			fmt.Fprintf(w, " %s %s,", name, mib(m))
+		}
+		fmt.Fprintf(w, " eotest %s\n", mib(r.HarnessPeakMemBytes))
+	}
 	if r.TallyHash != "" {
 		fmt.Fprintf(w, "  tally hash %s\n", r.TallyHash)
 	}
+}
+
+// mib writes a size in bytes in MiB, "?" for 0 (unknown).
+func mib(b int64) string {
+	if b <= 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
 
 // defaultDir is $EO_DIR, else /etc/eo, as for eopeers and eolog.

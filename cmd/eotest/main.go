@@ -12,7 +12,9 @@ import (
 )
 
 func main() {
-	if err := rootCmd().Execute(); err != nil {
+	root := rootCmd()
+	root.AddCommand(authorityCmd())
+	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "eotest:", strings.TrimPrefix(err.Error(), "eotest: "))
 		os.Exit(1)
 	}

@@ -3,10 +3,33 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/eo-mixnet/eo/eotest"
 )
+
+// childEnv, set, lets this test binary be an authority's process of a
+// --processes election (the hidden authority subcommand, as the eotest
+// program is), when the cluster starts it with that subcommand.
+const childEnv = "EOTEST_CLI_AUTHORITY_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" && len(os.Args) > 1 && os.Args[1] == eotest.AuthorityCommand {
+		cmd := rootCmd()
+		cmd.AddCommand(authorityCmd()) // as main does
+		cmd.SetArgs(os.Args[1:])
+		if err := cmd.Execute(); err != nil {
+			fmt.Fprintln(os.Stderr, "eotest:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func TestBenchJSON(t *testing.T) {
 	var out bytes.Buffer

@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/eo-mixnet/eo/eotest"
 )
 
 // bench --sweep runs whole elections of tiny sizes and writes a table, or
@@ -78,4 +81,51 @@ func TestBenchSweep(t *testing.T) {
 	cmd = rootCmd()
 	cmd.SetArgs([]string{"bench", "--sweep", "0", "--out", dir})
 	require.ErrorContains(t, cmd.Execute(), "at least 1")
+	cmd = rootCmd()
+	cmd.SetArgs([]string{"bench", "--processes"})
+	require.ErrorContains(t, cmd.Execute(), "--processes goes with --sweep")
+}
+
+// bench --sweep --processes runs each authority in its own process (this
+// test binary, as the hidden authority subcommand) and reports each one's
+// peak memory, the time per ballot and its slope.
+func TestBenchSweepProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two whole elections")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("processes inherit their sockets as file descriptors: Unix only")
+	}
+	t.Setenv(childEnv, "1")
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	cmd := rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"bench", "--sweep", "20,40", "--processes", "--out", dir, "--json"})
+	require.NoError(t, cmd.Execute(), errOut.String())
+	var rep eotest.SweepReport
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
+	require.True(t, rep.Processes)
+	require.Len(t, rep.Points, 2)
+	for _, p := range rep.Points {
+		require.Len(t, p.AuthorityPeakMemBytes, 2, "each authority's peak")
+		for _, m := range p.AuthorityPeakMemBytes {
+			require.Greater(t, m, int64(1<<20))
+		}
+		require.InDelta(t, p.Times.Tally*1e6/float64(p.Ballots), p.TallyMicrosPerBallot, 1e-6)
+		require.InDelta(t, p.Times.Total*1e6/float64(p.Ballots), p.TotalMicrosPerBallot, 1e-6)
+	}
+	require.NotNil(t, rep.Slope)
+	require.Equal(t, 20, rep.Slope.From)
+	require.Equal(t, 40, rep.Slope.To)
+	require.InDelta(t, rep.Points[1].TotalMicrosPerBallot/rep.Points[0].TotalMicrosPerBallot, rep.Slope.TotalRatio, 1e-9)
+	svg, err := os.ReadFile(filepath.Join(dir, "sweep.svg"))
+	require.NoError(t, err)
+	require.Contains(t, string(svg), "largest authority")
+
+	var table bytes.Buffer
+	rep.WriteTable(&table)
+	require.Contains(t, table.String(), "each in its own process")
+	require.Contains(t, table.String(), "time per ballot at 40 against 20")
 }
