@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	mrand "math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/eo-mixnet/eo/group"
@@ -389,5 +390,70 @@ func TestDecodeRejects(t *testing.T) {
 			}
 			require.ErrorIs(t, c.decode(b), group.ErrEncoding, "%s field at %d", name, off)
 		}
+	}
+}
+
+// The affine batch proof is the pointer one: a proof made by either
+// verifies with both, over α's read where a ciphertext list holds them
+// (α, β interleaved, 64-byte pairs) and factors held contiguously; a wrong
+// value, base or length fails, and lists that do not hold their N
+// elements are rejected, not a panic.
+func TestBatchDLEQAffine(t *testing.T) {
+	r := testRand(6)
+	G := group.NewGeneratorElement()
+	x := rscalar(t, r)
+	X := new(group.Element).ScalarBaseMult(x)
+	for _, n := range []int{0, 1, 7, 200} {
+		H := make([]*group.Element, n)
+		Y := make([]*group.Element, n)
+		pairs := make([]*group.Element, 2*n) // α, β, α, β, …
+		var encPairs, encY []byte
+		for i := range H {
+			H[i] = relem(t, r)
+			Y[i] = new(group.Element).ScalarMult(x, H[i])
+			pairs[2*i], pairs[2*i+1] = H[i], relem(t, r)
+			encPairs = append(append(encPairs, H[i].Bytes()...), pairs[2*i+1].Bytes()...)
+			encY = append(encY, Y[i].Bytes()...)
+		}
+		pts := make([]group.Affine, 2*n)
+		group.AffineFromElements(pts, pairs)
+		ys := make([]group.Affine, n)
+		group.AffineFromElements(ys, Y)
+		HA := &AffineList{P: pts, Stride: 2, Enc: encPairs, EncStride: 64, N: n}
+		YA := &AffineList{P: ys, Stride: 1, Enc: encY, EncStride: 32, N: n}
+
+		p, err := ProveBatchDLEQ(ctxTranscript("A"), G, X, H, Y, nil, nil, x, r)
+		require.NoError(t, err)
+		require.NoError(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, HA, YA, p), "n=%d", n)
+		pa, err := ProveBatchDLEQAffine(ctxTranscript("A"), G, X, HA, encY, x, r)
+		require.NoError(t, err)
+		require.NoError(t, VerifyBatchDLEQ(ctxTranscript("A"), G, X, H, Y, nil, nil, pa), "n=%d", n)
+		require.NoError(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, HA, YA, pa), "n=%d", n)
+		require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("B"), G, X, HA, YA, p), ErrInvalidProof)
+		if n == 0 {
+			continue
+		}
+		for _, i := range []int{0, n - 1} {
+			bad := slices.Clone(ys)
+			bad[i].SetElement(relem(t, r))
+			encBad := slices.Clone(encY)
+			copy(encBad[32*i:], new(group.Element).Set(bad[i].Element(new(group.Element))).Bytes())
+			require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, HA, &AffineList{P: bad, Stride: 1, Enc: encBad, EncStride: 32, N: n}, p), ErrInvalidProof, "wrong value %d", i)
+		}
+		// A β in place of an α (the wrong stride's offset) fails.
+		if n > 1 {
+			require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, &AffineList{P: pts[1:], Stride: 2, Enc: encPairs[32:], EncStride: 64, N: n}, YA, p), ErrInvalidProof)
+		}
+		short := *YA
+		short.N = n - 1
+		require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, HA, &short, p), ErrInvalidProof)
+		over := *YA
+		over.N = n + 1
+		require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, HA, &over, p), ErrInvalidProof)
+		cut := *HA
+		cut.Enc = encPairs[:(n-1)*64+31] // the last α's encoding cut short
+		require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, &cut, YA, p), ErrInvalidProof)
+		require.ErrorIs(t, VerifyBatchDLEQAffine(ctxTranscript("A"), G, X, nil, YA, p), ErrInvalidProof)
+		require.Panics(t, func() { ProveBatchDLEQAffine(ctxTranscript("A"), G, X, HA, encY[32:], x, r) })
 	}
 }

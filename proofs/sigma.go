@@ -170,6 +170,79 @@ func appendList(t *Transcript, label string, x []*group.Element, enc []byte) {
 	t.AppendElements(label, x)
 }
 
+// AffineList is n elements held in affine form where a longer list holds
+// them — element i is P[i·Stride] — with their canonical encodings where
+// its encoding holds them: element i's is Enc[i·EncStride:][:32]. The α's
+// of a list of ciphertexts (package elgamal holds α, β, α, β, …) are
+// {P: pts, Stride: 2, Enc: enc, EncStride: 64, N: pairs}.
+type AffineList struct {
+	P         []group.Affine
+	Stride    int
+	Enc       []byte
+	EncStride int
+	N         int
+}
+
+// check reports whether l's slices hold its N elements and encodings.
+func (l *AffineList) check() bool {
+	if l.N < 0 || l.Stride < 1 || l.EncStride < group.ElementSize {
+		return false
+	}
+	return l.N == 0 || (len(l.P) >= (l.N-1)*l.Stride+1 && len(l.Enc) >= (l.N-1)*l.EncStride+group.ElementSize)
+}
+
+// batchCombineAffine is batchCombine for affine lists: it absorbs exactly
+// what batchCombine absorbs for the same elements, so that a proof made
+// by either verifies with both.
+func batchCombineAffine(t *Transcript, H, Y *AffineList, x *group.Scalar) (*group.Element, *group.Element) {
+	t.AppendString("proof", "batch-dleq")
+	t.AppendUint64("n", uint64(H.N))
+	t.AppendStridedElements("H", H.Enc, H.N, H.EncStride)
+	t.AppendStridedElements("Y", Y.Enc, Y.N, Y.EncStride)
+	e := t.ChallengeShortScalars("weights", H.N)
+	Hs := new(group.Element).VarTimeMultiScalarMultAffine(e, H.P, H.Stride)
+	if x != nil {
+		return Hs, new(group.Element).ScalarMult(x, Hs)
+	}
+	Ys := new(group.Element).VarTimeMultiScalarMultAffine(e, Y.P, Y.Stride)
+	return Hs, Ys
+}
+
+// ProveBatchDLEQAffine is ProveBatchDLEQ for bases held in affine form
+// and values given by their concatenated canonical encodings encY (the
+// prover computes Y* = x·H*, so it needs no value as a point): the proof
+// is the one ProveBatchDLEQ makes, and VerifyBatchDLEQ checks, for the
+// same elements. It panics if H does not hold its N elements or encY is
+// not N encodings.
+func ProveBatchDLEQAffine(t *Transcript, G, X *group.Element, H *AffineList, encY []byte, x *group.Scalar, rand io.Reader) (*DLEQ, error) {
+	if !H.check() || len(encY) != H.N*group.ElementSize {
+		panic("proofs: ProveBatchDLEQAffine with malformed lists")
+	}
+	Hs, Ys := batchCombineAffine(t, H, &AffineList{Enc: encY, EncStride: group.ElementSize, N: H.N}, x)
+	return ProveDLEQ(t, G, X, Hs, Ys, x, rand)
+}
+
+// VerifyBatchDLEQAffine is VerifyBatchDLEQ for lists held in affine form,
+// read where they lie (no list is collected): the same statement, the
+// same transcript, the same checks (Chaum–Pedersen on the weighted sums,
+// Bellare–Garay–Rabin, EUROCRYPT 1998, Section 3.2).
+func VerifyBatchDLEQAffine(t *Transcript, G, X *group.Element, H, Y *AffineList, p *DLEQ) error {
+	if H == nil || Y == nil || !H.check() || !Y.check() {
+		return invalid("batch-dleq", "the lists do not hold their elements")
+	}
+	if H.N != Y.N {
+		return invalid("batch-dleq", "%d bases but %d values", H.N, Y.N)
+	}
+	if G == nil || X == nil {
+		return invalid("batch-dleq", "missing field")
+	}
+	Hs, Ys := batchCombineAffine(t, H, Y, nil)
+	if err := VerifyDLEQ(t, G, X, Hs, Ys, p); err != nil {
+		return fmt.Errorf("batch-dleq: %w", err)
+	}
+	return nil
+}
+
 // ProveBatchDLEQ proves that X = x·G and Y_i = x·H_i for every i, with one
 // DLEQ proof on random linear combinations of the pairs (the small-exponent
 // batching of Bellare, Garay and Rabin, "Fast batch verification for

@@ -199,3 +199,31 @@ func expandScalars(seed []byte, n, size int) []*group.Scalar {
 	})
 	return out
 }
+
+// AppendStridedElements absorbs exactly what AppendEncodedElements absorbs
+// for the n encodings enc[i·stride:][:32] (stride ≥ 32), read where they
+// lie: the α's of a list of ciphertexts, say, without collecting them.
+// It panics if enc is too short; it does not check that the encodings
+// decode (the caller has decoded them).
+func (t *Transcript) AppendStridedElements(label string, enc []byte, n, stride int) {
+	if n < 0 || stride < group.ElementSize || (n > 0 && len(enc) < (n-1)*stride+group.ElementSize) {
+		panic("proofs: AppendStridedElements with too short an encoding")
+	}
+	t.header(tagElements, label, 8+uint64(n)*group.ElementSize)
+	var cnt [8]byte
+	binary.BigEndian.PutUint64(cnt[:], uint64(n))
+	t.h.Write(cnt[:])
+	if stride == group.ElementSize {
+		t.h.Write(enc[:n*group.ElementSize])
+		return
+	}
+	var buf [128 * group.ElementSize]byte
+	for i := 0; i < n; {
+		m := min(n-i, 128)
+		for k := 0; k < m; k++ {
+			copy(buf[k*group.ElementSize:], enc[(i+k)*stride:(i+k)*stride+group.ElementSize])
+		}
+		t.h.Write(buf[:m*group.ElementSize])
+		i += m
+	}
+}
