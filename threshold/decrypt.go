@@ -2,6 +2,8 @@ package threshold
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -19,15 +21,15 @@ const decryptionProtocol = "eo/threshold-decryption/v1"
 
 // prepared is what every decryption share of a list needs: the list, and
 // its α's in order (α of pair k of ciphertext j at position j·w + k) with
-// their encodings, sliced from the list's encoding without re-encoding.
+// their encodings, read where the list holds them (its points α, β, α, β,
+// …, and its encoding, 64 bytes a pair): nothing is copied (#18).
 type prepared struct {
-	list     *elgamal.List
-	alphas   []*group.Element // N·w
-	alphaEnc []byte           // their encodings, 32·N·w bytes
+	list   *elgamal.List
+	alphas proofs.AffineList // N·w
 }
 
-// prepare checks that l is a list threshold decryption accepts and
-// collects its α's. An elgamal.List has no α equal to the identity.
+// prepare checks that l is a list threshold decryption accepts and points
+// at its α's. An elgamal.List has no α equal to the identity.
 func prepare(l *elgamal.List) (*prepared, error) {
 	if l == nil {
 		return nil, malformed("missing ciphertext list")
@@ -35,16 +37,13 @@ func prepare(l *elgamal.List) (*prepared, error) {
 	if l.Len() > MaxCiphertexts {
 		return nil, malformed("cannot decrypt %d ciphertexts (1 to %d)", l.Len(), MaxCiphertexts)
 	}
-	m, enc, pts := l.Len()*l.Width(), l.Bytes(), l.Points()
-	p := &prepared{list: l, alphas: make([]*group.Element, m), alphaEnc: make([]byte, m*group.ElementSize)}
-	els := make([]group.Element, m) // the α's only, not the whole list
-	par.For(m, 1024, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			p.alphas[i] = pts[2*i].Element(&els[i])
-			copy(p.alphaEnc[32*i:32*i+32], enc[64*i:64*i+32])
-		}
-	})
-	return p, nil
+	m := l.Len() * l.Width()
+	return &prepared{list: l, alphas: proofs.AffineList{P: l.Points(), Stride: 2, Enc: l.Bytes(), EncStride: 2 * group.ElementSize, N: m}}, nil
+}
+
+// alpha sets e to α number i of p's list and returns e.
+func (p *prepared) alpha(i int, e *group.Element) *group.Element {
+	return p.alphas.P[2*i].Element(e)
 }
 
 func checkPublic(pub *DKGPublic) error {
@@ -108,7 +107,7 @@ func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *elgamal.List, rand io.Read
 	if vk == nil || k.VerificationKey().Equal(vk) != 1 {
 		return nil, fmt.Errorf("threshold: key share %d does not belong to this key generation", k.index)
 	}
-	n := len(pl.alphas)
+	n := pl.alphas.N
 	elems := make([]group.Element, n)
 	factors := make([]*group.Element, n)
 	enc := make([]byte, n*group.ElementSize)
@@ -119,18 +118,19 @@ func (k *KeyShare) DecryptionShare(pub *DKGPublic, l *elgamal.List, rand io.Read
 	par.For(n, minFactorsPerWorker, func(lo, hi int) {
 		const chunk = 256
 		halves := make([]group.Element, min(chunk, hi-lo))
+		var a group.Element
 		for c := lo; c < hi; c += len(halves) {
 			m := min(len(halves), hi-c)
 			for i := 0; i < m; i++ {
 				j := c + i
-				halves[i].ScalarMult(xHalf, pl.alphas[j])
+				halves[i].ScalarMult(xHalf, pl.alpha(j, &a))
 				factors[j] = elems[j].Add(&halves[i], &halves[i])
 			}
 			group.EncodeDoubled(enc[32*c:], halves[:m])
 		}
 	})
 	t := decryptionTranscript(pub, l, k.index)
-	proof, err := proofs.ProveBatchDLEQ(t, group.NewGeneratorElement(), vk, pl.alphas, factors, pl.alphaEnc, enc, &k.x, rand)
+	proof, err := proofs.ProveBatchDLEQAffine(t, group.NewGeneratorElement(), vk, &pl.alphas, enc, &k.x, rand)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,8 @@ type VerifiedDecryptionShare struct {
 	pub     *DKGPublic
 	list    *elgamal.List
 	index   int
-	factors []*group.Element
+	factors []group.Affine // 80 bytes each: a list's worth is kept until the combination (#18)
+	digest  [32]byte       // SHA-256 of the factors' canonical encodings: equal iff the factors are
 }
 
 // Index returns the authority whose share it is.
@@ -185,22 +186,30 @@ func verifyDecryptionShare(pub *DKGPublic, pl *prepared, m *DecryptionShareMessa
 		return nil, bad("for election %q session %q, not %q %q", m.ElectionID, m.SessionID, pub.ElectionID, pub.SessionID)
 	case i < 1 || i > pub.N:
 		return nil, bad("authority index out of range (1 to %d)", pub.N)
-	case m.Width != l.Width() || len(m.Factors) != len(pl.alphas):
-		return nil, bad("%d factors of width %d for %d ciphertexts of width %d", len(m.Factors), m.Width, l.Len(), l.Width())
+	case m.Width != l.Width() || m.factorCount() != pl.alphas.N:
+		return nil, bad("%d factors of width %d for %d ciphertexts of width %d", m.factorCount(), m.Width, l.Len(), l.Width())
 	case m.Proof == nil:
 		return nil, bad("no proof")
 	}
-	for j, f := range m.Factors {
-		if f == nil {
-			return nil, bad("factor %d is missing", j)
+	factors := m.affine
+	if factors == nil {
+		for j, f := range m.Factors {
+			if f == nil {
+				return nil, bad("factor %d is missing", j)
+			}
 		}
+		factors = make([]group.Affine, len(m.Factors))
+		group.AffineFromElements(factors, m.Factors)
 	}
 	t := decryptionTranscript(pub, l, i)
-	err := proofs.VerifyBatchDLEQ(t, group.NewGeneratorElement(), pub.VerificationKey(i), pl.alphas, m.Factors, pl.alphaEnc, m.FactorBytes(), m.Proof)
+	ys := &proofs.AffineList{P: factors, Stride: 1, Enc: m.FactorBytes(), EncStride: group.ElementSize, N: len(factors)}
+	// Chaum–Pedersen on the weighted sums (proofs.VerifyBatchDLEQAffine):
+	// log_B VK_i = log_α d for every pair (doc/threshold.md, Section 5).
+	err := proofs.VerifyBatchDLEQAffine(t, group.NewGeneratorElement(), pub.VerificationKey(i), &pl.alphas, ys, m.Proof)
 	if err != nil {
 		return nil, fmt.Errorf("threshold: decryption share of authority %d: %w", i, err)
 	}
-	return &VerifiedDecryptionShare{pub: pub, list: l, index: i, factors: m.Factors}, nil
+	return &VerifiedDecryptionShare{pub: pub, list: l, index: i, factors: factors, digest: sha256.Sum256(m.FactorBytes())}, nil
 }
 
 // maxSmallBits bounds the integer Lagrange coefficients that
@@ -321,7 +330,7 @@ func CombineDecryptionShares(pub *DKGPublic, l *elgamal.List, shares []*Verified
 	}
 	V = sortedCopy(V)
 	S, small, D, lam := chooseSubset(V, pub.T)
-	d := make([][]*group.Element, len(S))
+	d := make([][]group.Affine, len(S))
 	for a, i := range S {
 		d[a] = byIndex[i].factors
 	}
@@ -357,7 +366,7 @@ func CombineDecryptionShares(pub *DKGPublic, l *elgamal.List, shares []*Verified
 // (for the coefficients (2, −1) of two consecutive indices, one doubling
 // and two subtractions per pair), then, if inv is not nil, one
 // variable-time multiplication by inv = D⁻¹.
-func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List, d [][]*group.Element, lam []int64, inv *group.Scalar, lo, hi int) {
+func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List, d [][]group.Affine, lam []int64, inv *group.Scalar, lo, hi int) {
 	w := l.Width()
 	mag := make([]uint64, len(lam))
 	nbits := 0
@@ -371,7 +380,7 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List
 	}
 	acc := new(group.Element)
 	zero := group.NewScalar()
-	var bt group.Element
+	var bt, f group.Element
 	for j := lo; j < hi; j++ {
 		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
 		for k := 0; k < w; k++ {
@@ -387,13 +396,13 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List
 					}
 					switch {
 					case !started && lam[a] > 0:
-						acc.Set(d[a][i])
+						d[a][i].Element(acc)
 					case !started:
-						acc.Negate(d[a][i])
+						acc.Negate(d[a][i].Element(&f))
 					case lam[a] > 0:
-						acc.Add(acc, d[a][i])
+						acc.AddAffine(acc, &d[a][i])
 					default:
-						acc.Subtract(acc, d[a][i])
+						acc.Subtract(acc, d[a][i].Element(&f))
 					}
 					started = true
 				}
@@ -410,16 +419,17 @@ func combineSmall(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List
 }
 
 // combineGeneral computes β − Σ λ_a·d_a with full-size λ.
-func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List, d [][]*group.Element, lam []*group.Scalar, lo, hi int) {
+func combineGeneral(out [][]*group.Element, ptrs []*group.Element, l *elgamal.List, d [][]group.Affine, lam []*group.Scalar, lo, hi int) {
 	w := l.Width()
 	pts := make([]*group.Element, len(lam))
+	els := make([]group.Element, len(lam))
 	acc := new(group.Element)
 	var bt group.Element
 	for j := lo; j < hi; j++ {
 		out[j] = ptrs[j*w : (j+1)*w : (j+1)*w]
 		for k := 0; k < w; k++ {
 			for a := range d {
-				pts[a] = d[a][j*w+k]
+				pts[a] = d[a][j*w+k].Element(&els[a])
 			}
 			acc.VarTimeMultiScalarMult(lam, pts)
 			out[j][k].Subtract(beta(l, j*w+k, &bt), acc)
@@ -476,6 +486,7 @@ type DecryptionSession struct {
 	valid  map[int]*VerifiedDecryptionShare
 	banned map[int]bool
 	faults []Fault
+	forgot bool // Forget was called
 }
 
 // NewDecryptionSession starts collecting the shares of l.
@@ -500,7 +511,10 @@ func NewDecryptionSession(pub *DKGPublic, l *elgamal.List) (*DecryptionSession, 
 // it carries the same factors (a recomputed proof): the authority is then
 // blamed and all its shares are left out.
 func (s *DecryptionSession) Handle(from int, data []byte) error {
-	m, err := DecodeMessage(data)
+	// The session's own copy, which the decoded share aliases (its
+	// factors in affine form: #18).
+	data = bytes.Clone(data)
+	m, err := decodeSessionShare(data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
@@ -522,12 +536,13 @@ func (s *DecryptionSession) add(m *DecryptionShareMessage, data []byte) error {
 	if data == nil {
 		data = m.Bytes()
 	}
+	// data is the session's own: Handle's copy, or m's encoding.
 	if prev, seen := s.raw[i]; seen {
 		if bytes.Equal(prev, data) {
 			return nil
 		}
 		v, err := verifyDecryptionShare(s.pub, s.list, m)
-		if old := s.valid[i]; err == nil && old != nil && sameFactors(old.factors, v.factors) {
+		if old := s.valid[i]; err == nil && old != nil && old.digest == v.digest {
 			return nil
 		}
 		if s.banned[i] {
@@ -539,26 +554,28 @@ func (s *DecryptionSession) add(m *DecryptionShareMessage, data []byte) error {
 		delete(s.valid, i)
 		return fmt.Errorf("threshold: %s", f)
 	}
-	s.raw[i] = bytes.Clone(data)
+	s.raw[i] = data
 	v, err := verifyDecryptionShare(s.pub, s.list, m)
 	if err != nil {
 		s.faults = append(s.faults, Fault{Party: i, Kind: FaultInvalidDecryptionShare, Phase: PhaseDecryptionShare, Detail: err.Error()})
 		return err
 	}
+	if s.forgot {
+		v.factors = nil
+	}
 	s.valid[i] = v
 	return nil
 }
 
-func sameFactors(a, b []*group.Element) bool {
-	if len(a) != len(b) {
-		return false
+// Forget lets go of the factors of the valid shares, a list's worth each,
+// once Result has combined them (#18). The session goes on checking the
+// shares that arrive later (Handle, Ready, Valid, Faults), and keeps only
+// whether each is valid; Result then fails.
+func (s *DecryptionSession) Forget() {
+	s.forgot = true
+	for _, v := range s.valid {
+		v.factors = nil
 	}
-	for j := range a {
-		if a[j].Equal(b[j]) != 1 {
-			return false
-		}
-	}
-	return true
 }
 
 // Ready reports whether t valid shares are in.
@@ -579,6 +596,9 @@ func (s *DecryptionSession) Faults() []Fault { return append([]Fault(nil), s.fau
 // Result combines t valid shares, or returns a *TooFewSharesError naming
 // the authorities whose shares failed.
 func (s *DecryptionSession) Result() (*Decryption, error) {
+	if s.forgot {
+		return nil, errors.New("threshold: the session let go of its shares' factors (Forget)")
+	}
 	V := s.Valid()
 	if len(V) < s.pub.T {
 		return nil, &TooFewSharesError{T: s.pub.T, Valid: V, Faults: s.Faults()}

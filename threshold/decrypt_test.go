@@ -354,6 +354,16 @@ func TestLagrangeIntegers(t *testing.T) {
 	}
 }
 
+// alphaEncodings collects the encodings of p's α's, as the transcript
+// reads them.
+func alphaEncodings(p *prepared) []byte {
+	var out []byte
+	for i := 0; i < p.alphas.N; i++ {
+		out = append(out, p.alphas.Enc[i*p.alphas.EncStride:][:group.ElementSize]...)
+	}
+	return out
+}
+
 // prepare takes the α's and their encodings from any list, decoded or
 // made, without encoding them again; the decryption functions refuse a
 // missing list.
@@ -372,10 +382,10 @@ func TestPrepare(t *testing.T) {
 	for _, list := range []*elgamal.List{l, back, enc} {
 		p, err := prepare(list)
 		require.NoError(t, err)
-		require.Equal(t, want, p.alphaEnc)
-		require.Len(t, p.alphas, 6)
+		require.Equal(t, 6, p.alphas.N)
+		require.Equal(t, want, alphaEncodings(p))
 		for i := range alphas {
-			require.Equal(t, 1, alphas[i].Equal(p.alphas[i]))
+			require.Equal(t, 1, alphas[i].Equal(p.alpha(i, new(group.Element))))
 		}
 	}
 	_, err = prepare(nil)
@@ -527,4 +537,48 @@ func TestThresholdSpec(t *testing.T) {
 			require.Equal(t, pub.TranscriptHash, cm.(*ConfirmMessage).transcriptHash)
 		}
 	}
+}
+
+// A session that forgot its factors after combining them goes on judging
+// the shares that arrive later — valid, invalid, the same factors with a
+// fresh proof, other factors (a conflict) — as before, and Result fails.
+func TestDecryptionSessionForget(t *testing.T) {
+	pub, keys := testKeys(t, 4, 2, 36)
+	l, want := testList(t, pub.PublicKey, 3, 2, 37)
+	s, err := NewDecryptionSession(pub, l)
+	require.NoError(t, err)
+	share := func(i int, seed uint64) []byte {
+		m, err := keys[i].DecryptionShare(pub, l, testRand(seed))
+		require.NoError(t, err)
+		return m.Bytes()
+	}
+	m1 := share(1, 1)
+	require.NoError(t, s.Handle(1, m1))
+	require.NoError(t, s.Handle(2, share(2, 2)))
+	dec, err := s.Result()
+	require.NoError(t, err)
+	requirePlaintexts(t, want, dec.Plaintexts)
+	s.Forget()
+	for _, v := range s.valid {
+		require.Nil(t, v.factors)
+	}
+	_, err = s.Result()
+	require.ErrorContains(t, err, "Forget")
+
+	require.NoError(t, s.Handle(1, share(1, 3)), "the same factors, a fresh proof")
+	require.NoError(t, s.Handle(3, share(3, 4)))
+	require.Nil(t, s.valid[3].factors, "kept after Forget")
+	bad := rewrite(t, share(4, 5), func(m *DecryptionShareMessage) {
+		m.Factors[1] = randElement(t, testRand(9))
+		m.enc = nil
+	})
+	require.ErrorIs(t, s.Handle(4, bad), ErrInvalidProof)
+	other := rewrite(t, m1, func(m *DecryptionShareMessage) {
+		m.Factors[0] = randElement(t, testRand(10))
+		m.enc = nil
+	})
+	require.Error(t, s.Handle(1, other), "other factors: a conflict")
+	require.Equal(t, []int{2, 3}, s.Valid())
+	require.True(t, s.Ready())
+	require.Len(t, s.Faults(), 2)
 }

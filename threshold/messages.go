@@ -214,6 +214,10 @@ type DecryptionShareMessage struct {
 	Factors []*group.Element // N·Width factors, ciphertext by ciphertext
 	Proof   *proofs.DLEQ
 	enc     []byte // the canonical encodings of Factors
+	// affine, in a share a DecryptionSession decoded for itself, holds
+	// the factors in place of Factors (nil there): 80 bytes each, not
+	// 168, for a list of a million (#18).
+	affine []group.Affine
 }
 
 func (h Header) appendHeader(b []byte) []byte {
@@ -336,7 +340,15 @@ func (m *DecryptionShareMessage) Count() int {
 	if m.Width <= 0 {
 		return 0
 	}
-	return len(m.Factors) / m.Width
+	return m.factorCount() / m.Width
+}
+
+// factorCount returns the number of factors, N·Width.
+func (m *DecryptionShareMessage) factorCount() int {
+	if m.affine != nil {
+		return len(m.affine)
+	}
+	return len(m.Factors)
 }
 
 // Bytes returns the canonical encoding of the message.
@@ -399,8 +411,9 @@ func (m *ShareMessage) LogValue() slog.Value {
 // reader decodes the body of a message; the first error sticks and every
 // later read returns zero values.
 type reader struct {
-	b   []byte
-	err error
+	b      []byte
+	err    error
+	affine bool // a decryption share's factors go to affine, aliasing b (decodeSessionShare)
 }
 
 func (r *reader) fail(err error) {
@@ -552,7 +565,17 @@ func (r *reader) revealed(what string, notSelf int) []revealedShare {
 // is for the state machine or the verifier it is given to. Errors wrap
 // ErrMalformed.
 func DecodeMessage(b []byte) (Message, error) {
-	r := &reader{b: b}
+	return decodeMessage(&reader{b: b})
+}
+
+// decodeSessionShare is DecodeMessage for a DecryptionSession's own copy
+// b of a message: a decryption share's factors are decoded into affine
+// form, and its encodings alias b.
+func decodeSessionShare(b []byte) (Message, error) {
+	return decodeMessage(&reader{b: b, affine: true})
+}
+
+func decodeMessage(r *reader) (Message, error) {
 	if string(r.take(len(messageMagic), "magic")) != messageMagic {
 		r.fail(malformed("not an eo threshold message"))
 	}
@@ -635,16 +658,35 @@ func decodeDecryptionShare(r *reader, h Header) Message {
 		r.fail(malformed("%d factors and a proof need %d bytes, got %d", n*w, size+proofs.DLEQSize, len(r.b)))
 		return nil
 	}
-	enc := slices.Clone(r.take(size, "factors"))
-	factors, err := group.DecodeElements(enc)
-	if err != nil {
-		r.fail(fmt.Errorf("%w: factors: %w", ErrMalformed, err))
-		return nil
+	m := &DecryptionShareMessage{Header: h, Width: w}
+	identity := func(i int) {
+		r.fail(fmt.Errorf("%w: factor %d is the identity: %w", ErrMalformed, i, group.ErrEncoding))
 	}
-	for i, f := range factors {
-		if f.IsIdentity() == 1 {
-			r.fail(fmt.Errorf("%w: factor %d is the identity: %w", ErrMalformed, i, group.ErrEncoding))
+	if r.affine {
+		m.enc = r.take(size, "factors")
+		m.affine = make([]group.Affine, n*w)
+		if err := group.DecodeAffine(m.affine, m.enc); err != nil {
+			r.fail(fmt.Errorf("%w: factors: %w", ErrMalformed, err))
 			return nil
+		}
+		for i := range m.affine {
+			if m.affine[i].IsIdentity() == 1 {
+				identity(i)
+				return nil
+			}
+		}
+	} else {
+		m.enc = slices.Clone(r.take(size, "factors"))
+		var err error
+		if m.Factors, err = group.DecodeElements(m.enc); err != nil {
+			r.fail(fmt.Errorf("%w: factors: %w", ErrMalformed, err))
+			return nil
+		}
+		for i, f := range m.Factors {
+			if f.IsIdentity() == 1 {
+				identity(i)
+				return nil
+			}
 		}
 	}
 	p, err := proofs.DecodeDLEQ(r.take(proofs.DLEQSize, "proof"))
@@ -652,5 +694,6 @@ func decodeDecryptionShare(r *reader, h Header) Message {
 		r.fail(fmt.Errorf("%w: proof: %w", ErrMalformed, err))
 		return nil
 	}
-	return &DecryptionShareMessage{Header: h, Width: w, Factors: factors, Proof: p, enc: enc}
+	m.Proof = p
+	return m
 }

@@ -1,6 +1,7 @@
 package threshold
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -148,7 +149,57 @@ func FuzzDecodeCiphertextList(f *testing.F) {
 		require.Equal(t, data, l.Bytes())
 		p, err := prepare(l)
 		require.NoError(t, err)
-		require.Equal(t, group.EncodeElements(p.alphas), p.alphaEnc)
-		require.Len(t, p.alphas, n*width)
+		require.Equal(t, n*width, p.alphas.N)
+		alphas := make([]*group.Element, n*width)
+		for i := range alphas {
+			alphas[i] = p.alpha(i, new(group.Element))
+		}
+		require.Equal(t, group.EncodeElements(alphas), alphaEncodings(p))
+	})
+}
+
+// sameFactors reports whether a and b hold the same elements.
+func sameFactors(a, b []*group.Element) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for j := range a {
+		if a[j].Equal(b[j]) != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// A session's decoding (factors in affine form, aliasing its copy) accepts
+// and refuses exactly what DecodeMessage does, with the same error, and
+// decodes the same factors, encodings and message.
+func FuzzDecodeSessionShare(f *testing.F) {
+	c := getCorpus(f)
+	f.Add(c.dshare)
+	f.Add(c.dshare[:len(c.dshare)-1])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeMessage(data)
+		sm, serr := decodeSessionShare(bytes.Clone(data))
+		if err != nil {
+			require.Error(t, serr)
+			require.Equal(t, err.Error(), serr.Error())
+			return
+		}
+		require.NoError(t, serr)
+		dm, ok := m.(*DecryptionShareMessage)
+		if !ok {
+			require.Equal(t, m.Bytes(), sm.Bytes())
+			return
+		}
+		ds := sm.(*DecryptionShareMessage)
+		require.Nil(t, ds.Factors)
+		require.Len(t, ds.affine, len(dm.Factors))
+		for i := range ds.affine {
+			require.Equal(t, 1, dm.Factors[i].Equal(ds.affine[i].Element(new(group.Element))))
+		}
+		require.Equal(t, dm.FactorBytes(), ds.FactorBytes())
+		require.Equal(t, dm.Count(), ds.Count())
+		require.Equal(t, data, ds.Bytes())
 	})
 }
