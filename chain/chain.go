@@ -237,6 +237,13 @@ func (c *Chain) Adopt(m Mix, out *elgamal.List, reason error) error {
 	return nil
 }
 
+// Shed keeps the current list by its encoding only (elgamal.List.Encoded):
+// its points are decoded again if a mix of it is judged, or it is
+// decrypted. A daemon sheds a list once a mix of it stands: a chain of n
+// mixes would otherwise hold n+1 decoded lists (#18). Clones made before
+// keep the decoded list.
+func (c *Chain) Shed() { c.current = c.current.Encoded() }
+
 // Accepted returns the accepted mixes in chain order.
 func (c *Chain) Accepted() []Mix { return c.accepted }
 

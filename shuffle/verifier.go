@@ -20,7 +20,8 @@ func invalid(check string, args ...any) error {
 // list, the next mix's input; it is what a verifier of an election record
 // and every authority of a mix chain call. Errors wrap ErrMalformed for
 // bad shapes and encodings (an output list or a proof that does not
-// decode) and ErrInvalidProof for a failed check, naming the check.
+// decode) and ErrInvalidProof for a failed check, naming the check. The
+// output list keeps encOut as its encoding: the caller must not modify it.
 func VerifyBytes(ctx *Context, gens *Generators, in *elgamal.List, encOut, proof []byte) (*elgamal.List, error) {
 	if ctx == nil || ctx.Width < 1 || ctx.Width > elgamal.MaxWidth {
 		return nil, fmt.Errorf("%w: bad context", ErrMalformed)
@@ -37,7 +38,8 @@ func VerifyBytes(ctx *Context, gens *Generators, in *elgamal.List, encOut, proof
 	if err != nil {
 		return nil, err
 	}
-	out, err := elgamal.DecodeListN(encOut, ctx.Width, n)
+	// The output list keeps encOut, not a copy (#18).
+	out, err := elgamal.DecodeListNAliased(encOut, ctx.Width, n)
 	if err != nil {
 		return nil, fmt.Errorf("%w: output list: %w", ErrMalformed, err)
 	}
