@@ -275,6 +275,7 @@ func (w *world) run(a *simAuth, f func() Output) {
 		}
 		return
 	}
+	checkShed(a)
 	for _, e := range out.Events {
 		w.logf("%s %s %v", w.name(a.i), e.Msg, e.Attrs)
 	}
@@ -616,6 +617,32 @@ func simulate(seed uint64, tracing bool) (res simResult) {
 	out := w.judge(want, down)
 	out.auths = auths
 	return out
+}
+
+// checkShed checks, after each step of a running machine, that a list
+// with exactly one mix of it judged (accepted, none rejected) and no
+// decryption session is held by its encoding only (#18): its points come
+// back only when a second mix of it is judged or it is decrypted.
+func checkShed(a *simAuth) {
+	if a.m == nil || a.m.shed {
+		return
+	}
+	for q, qs := range a.m.qs {
+		judged := map[key]int{}
+		for _, nd := range qs.nodes {
+			if nd.msg != nil {
+				judged[nd.parent]++
+			}
+		}
+		for _, r := range qs.rejected {
+			judged[r.parent] += 2
+		}
+		for k, nd := range qs.nodes {
+			if judged[k] == 1 && qs.sessions[k] == nil && nd.c.Current().Decoded() {
+				panic(fmt.Sprintf("a%d question %d: list %v is held decoded after a mix of it stands", a.i, q, k))
+			}
+		}
+	}
 }
 
 // allEnded reports whether every authority that is up has ended (and the

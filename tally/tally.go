@@ -188,6 +188,9 @@ type Result struct {
 // mixer mixes at most once at each position; the ballots are {0, 0}).
 type key struct{ mixer, pos int }
 
+// node is a list of a question's chains: the ballots, or an accepted mix.
+// Once a mix of it stands its chain keeps the list by its encoding only
+// (chain.Chain.Shed): only the tips are held decoded (#18).
 type node struct {
 	key
 	parent key
@@ -230,8 +233,8 @@ type qstate struct {
 	shares    map[key]map[int]*shareRec // final list → author → share
 	waiting   map[key]map[int]*Message  // shares of a list not known yet
 	sessions  map[key]*threshold.DecryptionSession
-	decrypted map[key]*threshold.Decryption // the plaintexts of a final list, once combined
-	shared    map[key]bool                  // final lists this authority shared
+	decrypted map[key][]string // the plaintext lines of a final list, once combined (not its points: #18)
+	shared    map[key]bool     // final lists this authority shared
 	tReached  time.Time
 	done      bool
 }
@@ -293,7 +296,7 @@ func New(cfg Config, st Store, now time.Time) (*Machine, error) {
 		root := &node{c: q.Chain}
 		qs := &qstate{Question: q, nodes: map[key]*node{{}: root}, rejected: map[key]*rejection{}, pending: map[key]*Message{},
 			tip: root, since: now, shares: map[key]map[int]*shareRec{}, waiting: map[key]map[int]*Message{},
-			sessions: map[key]*threshold.DecryptionSession{}, shared: map[key]bool{}, decrypted: map[key]*threshold.Decryption{}}
+			sessions: map[key]*threshold.DecryptionSession{}, shared: map[key]bool{}, decrypted: map[key][]string{}}
 		m.qs = append(m.qs, qs)
 	}
 	// A restarted machine listens a Grace before it mixes or closes: the
@@ -438,6 +441,7 @@ func (m *Machine) restore(now time.Time) error {
 				return fmt.Errorf("tally: stored mix %v of question %d: %w", k, q, err)
 			}
 			qs.nodes[k] = &node{key: k, parent: parentOf(msg), msg: msg, c: c}
+			parent.c.Shed()
 		}
 		m.updateTip(qs, now)
 		if b, ok := m.st.Get(finalName(q)); ok && len(b) == 2 {
@@ -937,6 +941,7 @@ func (m *Machine) mix(q int, qs *qstate, now time.Time) error {
 			return err
 		}
 		qs.nodes[k] = &node{key: k, parent: parent.key, msg: msg, c: c}
+		parent.c.Shed()
 	}
 	m.send(0, msg)
 	m.crash("mix-published")
@@ -995,6 +1000,7 @@ func (m *Machine) handleMix(qs *qstate, msg *Message, now time.Time) {
 	}
 	m.crash("mix-verified")
 	qs.nodes[k] = &node{key: k, parent: parent.key, msg: msg, c: c}
+	parent.c.Shed()
 	m.emit(slog.LevelInfo, "mix verified", "question", q, "mixer", m.name(k.mixer), "mix", k.pos, "input", m.inputName(parent.key))
 	m.updateTip(qs, now)
 	m.converge(q, qs, now)
@@ -1312,13 +1318,7 @@ func (m *Machine) decideQuestion(q int, qs *qstate, now time.Time) {
 // choice of shares per question (nil: every share received).
 func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.ElectionRecord, error) {
 	cfg := m.cfg
-	if err := m.loadVotes(); err != nil {
-		return nil, err
-	}
 	rec := &record.ElectionRecord{Config: cfg.Election, VotesHash: cfg.VotesHash, Votes: cfg.Votes}
-	if rec.Votes == nil && m.loaded != nil && len(m.qs) > 1 {
-		rec.Votes = m.loaded.all
-	}
 	took := map[int]bool{}
 	for q, qs := range m.qs {
 		final := qs.final
@@ -1353,9 +1353,6 @@ func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.Election
 			prev = nd.key
 		}
 		qr := *qs.Record
-		if qr.Ballots == nil && m.loaded != nil {
-			qr.Ballots = m.loaded.files[q]
-		}
 		qr.Mixes = c.Accepted()
 		qr.RejectedMixes = nil
 		for _, r := range c.Rejected() {
@@ -1392,11 +1389,11 @@ func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.Election
 			return nil, fmt.Errorf("question %d: %d valid shares chosen", q, vs)
 		}
 		// Any t valid shares give the same plaintexts.
-		dec, err := m.result0(qs, final.key)
+		lines, err := m.result0(qs, final.key)
 		if err != nil {
 			return nil, fmt.Errorf("question %d: %w", q, err)
 		}
-		qr.Plaintexts = record.PlaintextLines(dec.Plaintexts)
+		qr.Plaintexts = lines
 		qr.Counts = record.PlaintextCounts(qr.Plaintexts)
 		rec.Questions = append(rec.Questions, &qr)
 	}
@@ -1406,13 +1403,28 @@ func (m *Machine) build(finals []*node, choice []map[int]bool) (*record.Election
 			rec.Absent = append(rec.Absent, i)
 		}
 	}
+	// The vote file last, once the decryptions let go of their points
+	// (result0): it is the largest thing a record holds (#18).
+	if err := m.loadVotes(); err != nil {
+		return nil, err
+	}
+	if m.loaded != nil {
+		if rec.Votes == nil && len(m.qs) > 1 {
+			rec.Votes = m.loaded.all
+		}
+		for q, qr := range rec.Questions {
+			if qr.Ballots == nil {
+				qr.Ballots = m.loaded.files[q]
+			}
+		}
+	}
 	return rec, nil
 }
 
-// result0 decrypts a final list with t of its valid shares (any t give
-// the same plaintexts: the result is kept, a record is built more than
-// once).
-func (m *Machine) result0(qs *qstate, fk key) (*threshold.Decryption, error) {
+// result0 decrypts a final list with t of its valid shares and returns
+// its plaintext lines (any t give the same plaintexts: the lines are kept,
+// a record is built more than once).
+func (m *Machine) result0(qs *qstate, fk key) ([]string, error) {
 	if d := qs.decrypted[fk]; d != nil {
 		return d, nil
 	}
@@ -1424,8 +1436,12 @@ func (m *Machine) result0(qs *qstate, fk key) (*threshold.Decryption, error) {
 	if err != nil {
 		return nil, err
 	}
-	qs.decrypted[fk] = d
-	return d, nil
+	lines := record.PlaintextLines(d.Plaintexts)
+	qs.decrypted[fk] = lines
+	// The lines are kept: the factors are not needed again, and the
+	// session still judges the shares that come later (#18).
+	ds.Forget()
+	return lines, nil
 }
 
 // signOwn builds this authority's record, signs its parameters, stores
