@@ -27,6 +27,7 @@ func fullCmd() *cobra.Command {
 	var imp eotest.Impairment
 	var stepTimeout time.Duration
 	var adversaries, downs []string
+	var memBudget string
 	cmd := &cobra.Command{
 		Use:   "full",
 		Short: "Run a whole election: create, encrypt, tally, verify",
@@ -125,6 +126,16 @@ with fewer it stops cleanly, and eotest reports that as the failure it is:
 			if stepTimeout > 0 {
 				o.Config = stepConfig(stepTimeout)
 			}
+			if memBudget != "" {
+				n, err := parseBytes(memBudget)
+				if err != nil || !processes {
+					return fmt.Errorf("--memory-budget %q: want a size (bytes, or with MiB or GiB) and --processes", memBudget)
+				}
+				if o.Config == nil {
+					o.Config = &orchestra.Config{}
+				}
+				o.Config.MemoryBudget = n
+			}
 			if imp != (eotest.Impairment{}) {
 				if local == 0 {
 					return errors.New("--drop, --duplicate and --delay need --local")
@@ -161,6 +172,7 @@ with fewer it stops cleanly, and eotest reports that as the failure it is:
 	}
 	cmd.Flags().IntVar(&local, "local", 0, "run N authorities on loopback, in this process (unless --processes)")
 	cmd.Flags().BoolVar(&processes, "processes", false, "with --local: run each authority in its own process, and report each one's peak memory")
+	cmd.Flags().StringVar(&memBudget, "memory-budget", "", "with --processes: each authority's memory_budget, its soft memory limit (bytes, or 1800MiB, 2GiB; default: half the machine's memory)")
 	cmd.Flags().StringSliceVar(&o.Peers, "peers", nil, "the other authorities (installed peers), with --dir the local one, which directs")
 	cmd.Flags().StringVar(&o.Dir, "dir", defaultDir(), "the local authority's directory ($EO_DIR)")
 	cmd.Flags().StringVar(&o.Listen, "listen", ":8000", "where to serve the ballots and receive the callbacks (any loopback port with --local)")
@@ -183,6 +195,21 @@ with fewer it stops cleanly, and eotest reports that as the failure it is:
 	// whole record.
 	cmd.Flags().BoolVar(&vmnd, "vmnd", false, "accepted for compatibility with the old eotest; does nothing")
 	return cmd
+}
+
+// parseBytes reads a size: a number of bytes, or of MiB or GiB.
+func parseBytes(s string) (int64, error) {
+	unit := int64(1)
+	for suffix, u := range map[string]int64{"MiB": 1 << 20, "GiB": 1 << 30} {
+		if t, ok := strings.CutSuffix(s, suffix); ok {
+			s, unit = t, u
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/unit {
+		return 0, fmt.Errorf("%q is not a positive size", s)
+	}
+	return n * unit, nil
 }
 
 // downStepTimeout is the authorities' step_timeout in a --down drill

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -139,4 +142,41 @@ func TestFullDownJSON(t *testing.T) {
 	require.Contains(t, res, "counts")
 	require.Equal(t, []any{"local-a3@tally"}, res["down"])
 	require.Equal(t, []any{"local-a3"}, res["absent"])
+}
+
+// --memory-budget gives each authority process its memory_budget, which
+// it applies and logs; it needs --processes and a size.
+func TestFullMemoryBudget(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--local", "2", "--memory-budget", "600MiB"}, "and --processes"},
+		{[]string{"--local", "2", "--processes", "--memory-budget", "6x"}, "want a size"},
+		{[]string{"--local", "2", "--processes", "--memory-budget", "-1"}, "want a size"},
+		{[]string{"--local", "2", "--processes", "--memory-budget", "GiB"}, "want a size"},
+	} {
+		cmd := rootCmd()
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs(append([]string{"full", "--vcount", "4"}, c.args...))
+		require.ErrorContains(t, cmd.Execute(), c.want, "%v", c.args)
+	}
+	for s, want := range map[string]int64{"1000": 1000, "600MiB": 600 << 20, "2GiB": 2 << 30} {
+		n, err := parseBytes(s)
+		require.NoError(t, err)
+		require.Equal(t, want, n)
+	}
+	if testing.Short() || runtime.GOOS == "windows" {
+		return
+	}
+	t.Setenv(childEnv, "1")
+	var out, errOut bytes.Buffer
+	cmd := rootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"full", "--local", "2", "--processes", "--memory-budget", "600MiB", "--vcount", "4", "-v"})
+	require.NoError(t, cmd.Execute(), errOut.String())
+	require.Equal(t, 2, strings.Count(errOut.String(), "memory budget"), errOut.String())
+	require.Equal(t, 2, strings.Count(errOut.String(), "bytes=629145600"), errOut.String())
 }
