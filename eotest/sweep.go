@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/eo-mixnet/eo/orchestra"
 )
 
 // SweepOptions configure Sweep.
@@ -27,6 +29,9 @@ type SweepOptions struct {
 	// memory; AuthorityCommand is then Options.AuthorityCommand.
 	Processes        bool
 	AuthorityCommand []string
+	// MemoryBudget, with Processes, is each authority's memory_budget
+	// (orchestra.Config.MemoryBudget; 0: the default).
+	MemoryBudget int64
 }
 
 // SweepPoint is one election of a sweep.
@@ -95,14 +100,16 @@ var References = []Reference{{Engine: "old engine (Verificatum)", Ballots: 10000
 
 // SweepReport is what Sweep measured.
 type SweepReport struct {
-	Authorities int          `json:"authorities"`
-	GOMAXPROCS  int          `json:"gomaxprocs"`
-	GOARCH      string       `json:"goarch"`
-	Date        string       `json:"date"`
-	Processes   bool         `json:"processes"`
-	Points      []SweepPoint `json:"points"`
-	Slope       *SweepSlope  `json:"slope,omitempty"`
-	References  []Reference  `json:"references"`
+	Authorities int    `json:"authorities"`
+	GOMAXPROCS  int    `json:"gomaxprocs"`
+	GOARCH      string `json:"goarch"`
+	Date        string `json:"date"`
+	Processes   bool   `json:"processes"`
+	// MemoryBudget is SweepOptions.MemoryBudget, 0 where the default.
+	MemoryBudget int64        `json:"memory_budget,omitempty"`
+	Points       []SweepPoint `json:"points"`
+	Slope        *SweepSlope  `json:"slope,omitempty"`
+	References   []Reference  `json:"references"`
 }
 
 // slope compares the largest point with the 100 000-ballot one, else the
@@ -153,7 +160,11 @@ func Sweep(ctx context.Context, o SweepOptions) (*SweepReport, error) {
 		o.Authorities = 2
 	}
 	rep := &SweepReport{Authorities: o.Authorities, GOMAXPROCS: runtime.GOMAXPROCS(0), GOARCH: runtime.GOARCH,
-		Date: time.Now().UTC().Format("2006-01-02"), Processes: o.Processes, References: References}
+		Date: time.Now().UTC().Format("2006-01-02"), Processes: o.Processes, MemoryBudget: o.MemoryBudget, References: References}
+	var cfg *orchestra.Config
+	if o.MemoryBudget > 0 {
+		cfg = &orchestra.Config{MemoryBudget: o.MemoryBudget}
+	}
 	for _, n := range o.Sizes {
 		phases := o.Phases
 		if phases != nil {
@@ -162,7 +173,7 @@ func Sweep(ctx context.Context, o SweepOptions) (*SweepReport, error) {
 		runtime.GC()
 		stop := samplePeak()
 		res, err := Full(ctx, Options{Local: o.Authorities, Votes: n, Progress: o.Progress, Phases: phases, Logger: o.Logger,
-			Processes: o.Processes, AuthorityCommand: o.AuthorityCommand})
+			Processes: o.Processes, AuthorityCommand: o.AuthorityCommand, Config: cfg})
 		peak := stop()
 		if err != nil {
 			return rep, fmt.Errorf("eotest: %d ballots: %w", n, err)
@@ -227,6 +238,9 @@ func (r *SweepReport) WriteTable(w io.Writer) {
 	where := "in this process"
 	if r.Processes {
 		where = "each in its own process"
+		if r.MemoryBudget > 0 {
+			where += fmt.Sprintf(" (memory_budget %d MiB)", r.MemoryBudget>>20)
+		}
 	}
 	fmt.Fprintf(w, "%d authorities on loopback, %s, GOMAXPROCS %d, %s\n", r.Authorities, where, r.GOMAXPROCS, r.Date)
 	fmt.Fprintf(w, "%9s %8s %8s %8s %8s %8s %8s %10s %10s %9s %9s\n", "ballots", "keygen", "encrypt", "tally", "download", "verify", "total",

@@ -66,6 +66,7 @@ func benchCmd() *cobra.Command {
 	var sweepOut string
 	var sweepN int
 	var sweepProcs bool
+	var memBudget string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure shuffle, proof and verification costs on this machine",
@@ -79,11 +80,19 @@ peak memory, and the time per ballot with its slope (the largest size
 against 100 000, or the size before it): a table (--json: one JSON
 object), and an SVG plot against the ballots, with the old engine's
 figure, in --out. With --processes each authority runs in its own process
-(as eotest full --processes), and each one's peak memory is reported.`,
+(as eotest full --processes), and each one's peak memory is reported;
+--memory-budget sets each one's memory_budget.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var budget int64
+			if memBudget != "" {
+				var err error
+				if budget, err = parseBytes(memBudget); err != nil || !sweepProcs {
+					return fmt.Errorf("--memory-budget %q: want a size (bytes, or with MiB or GiB), --sweep and --processes", memBudget)
+				}
+			}
 			if len(sweep) > 0 {
-				return runSweep(cmd, eotest.SweepOptions{Sizes: sweep, Authorities: sweepN, Processes: sweepProcs}, sweepOut, asJSON)
+				return runSweep(cmd, eotest.SweepOptions{Sizes: sweep, Authorities: sweepN, Processes: sweepProcs, MemoryBudget: budget}, sweepOut, asJSON)
 			}
 			if sweepProcs {
 				return errors.New("--processes goes with --sweep")
@@ -149,6 +158,7 @@ figure, in --out. With --processes each authority runs in its own process
 	cmd.Flags().IntVar(&sweepN, "authorities", 2, "with --sweep: authorities")
 	cmd.Flags().StringVar(&sweepOut, "out", ".", "with --sweep: the directory of sweep.svg")
 	cmd.Flags().BoolVar(&sweepProcs, "processes", false, "with --sweep: run each authority in its own process, and report each one's peak memory")
+	cmd.Flags().StringVar(&memBudget, "memory-budget", "", "with --sweep --processes: each authority's memory_budget (bytes, or 1800MiB, 2GiB)")
 	cmd.Flags().IntVar(&recordN, "record", 0, "also run an in-process 2-authority election of this many ballots and verify its record")
 	return cmd
 }

@@ -102,11 +102,12 @@ func TestBenchSweepProcesses(t *testing.T) {
 	cmd := rootCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{"bench", "--sweep", "20,40", "--processes", "--out", dir, "--json"})
+	cmd.SetArgs([]string{"bench", "--sweep", "20,40", "--processes", "--memory-budget", "600MiB", "--out", dir, "--json"})
 	require.NoError(t, cmd.Execute(), errOut.String())
 	var rep eotest.SweepReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rep))
 	require.True(t, rep.Processes)
+	require.Equal(t, int64(600<<20), rep.MemoryBudget)
 	require.Len(t, rep.Points, 2)
 	for _, p := range rep.Points {
 		require.Len(t, p.AuthorityPeakMemBytes, 2, "each authority's peak")
@@ -126,6 +127,12 @@ func TestBenchSweepProcesses(t *testing.T) {
 
 	var table bytes.Buffer
 	rep.WriteTable(&table)
-	require.Contains(t, table.String(), "each in its own process")
+	require.Contains(t, table.String(), "each in its own process (memory_budget 600 MiB)")
 	require.Contains(t, table.String(), "time per ballot at 40 against 20")
+
+	cmd = rootCmd()
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs([]string{"bench", "--sweep", "20", "--memory-budget", "600MiB"})
+	require.ErrorContains(t, cmd.Execute(), "--sweep and --processes")
 }
