@@ -18,7 +18,6 @@ import (
 	"github.com/eo-mixnet/eo/eolog"
 	"github.com/eo-mixnet/eo/internal/atomicfile"
 	"github.com/eo-mixnet/eo/peers"
-	"github.com/eo-mixnet/eo/tally"
 	"github.com/eo-mixnet/eo/threshold"
 )
 
@@ -43,7 +42,7 @@ type election struct {
 	// The tally machine once its tally ended (tallydrive.go), kept a
 	// while to answer the authorities that catch up.
 	tallyMu     sync.Mutex
-	ended       *tally.Machine
+	ended       endedMachine
 	endedSender *tallySender
 	// storedSender answers asks from the tally store once no machine
 	// holds the ended tally (answerStored).

@@ -105,3 +105,42 @@ func TestTallySenderOnItsWay(t *testing.T) {
 	ts.send(2, mix, body("mix"))
 	require.Equal(t, 6, encoded, "queued again after the failure")
 }
+
+// fakeMachine is a tally machine that has ended or not, and counts the
+// messages handed to it.
+type fakeMachine struct {
+	res     *tally.Result
+	handled int
+}
+
+func (f *fakeMachine) Result() (*tally.Result, error) { return f.res, nil }
+func (f *fakeMachine) Handle(time.Time, int, *tally.Message) tally.Output {
+	f.handled++
+	return tally.Output{}
+}
+
+// A machine whose drive stopped before its tally ended (a cancelled
+// context) is not kept to answer: answering through Handle drove it on,
+// towards a decryption share with a wiped key (the CI failure of
+// 2026-12-06's stop). An ended one is kept and answers.
+func TestKeepEndedOnlyEnded(t *testing.T) {
+	e, s := testElection()
+	s.cfg.StepTimeout = Duration(time.Minute)
+	e.st.Setup.Authorities = []authority{{Name: "a1"}, {Name: "a2"}}
+	env := &envelope{Election: "e", Fields: [][]byte{(&tally.Message{Kind: tally.KindAsk}).Bytes()}}
+
+	live := &fakeMachine{}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.keepEnded(live, newTallySender(ctx, e), cancel)
+	require.Error(t, ctx.Err(), "a machine not kept has its sender cancelled")
+	e.answerEnded("a2", env)
+	require.Zero(t, live.handled, "a machine that has not ended is not driven")
+
+	done := &fakeMachine{res: &tally.Result{}}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	e.keepEnded(done, newTallySender(ctx, e), cancel)
+	require.NoError(t, ctx.Err())
+	require.True(t, e.answerEnded("a2", env))
+	require.Equal(t, 1, done.handled, "an ended machine answers")
+}

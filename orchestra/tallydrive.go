@@ -327,9 +327,23 @@ func (e *election) answerStored(host string, env *envelope) bool {
 	return true
 }
 
+// endedMachine is what answerEnded needs of a tally machine.
+type endedMachine interface {
+	Result() (*tally.Result, error)
+	Handle(now time.Time, from int, msg *tally.Message) tally.Output
+}
+
 // keepEnded keeps an ended machine to answer late authorities for a
 // step_timeout, then lets it go (it holds every list of the chain).
-func (e *election) keepEnded(m *tally.Machine, ts *tallySender, cancel context.CancelFunc) {
+//
+// A machine that has not ended (its drive stopped on a cancelled context,
+// or on a flood of messages) is not kept: Handle would drive it on, and
+// its key shares are wiped by then.
+func (e *election) keepEnded(m endedMachine, ts *tallySender, cancel context.CancelFunc) {
+	if res, err := m.Result(); res == nil && err == nil {
+		cancel()
+		return
+	}
 	e.tallyMu.Lock()
 	e.ended, e.endedSender = m, ts
 	e.tallyMu.Unlock()
