@@ -94,6 +94,9 @@ func TestTallySenderOnItsWay(t *testing.T) {
 	ts.send(2, mix, body("mix"))
 	releaseOne()
 	require.Eventually(t, func() bool { return len(tr.log()) == 4 }, 10*time.Second, time.Millisecond)
+	// The transport logs a send before the sender releases it: wait for
+	// the release, or the next send is (rightly) dropped as on its way.
+	require.Eventually(t, drained, 10*time.Second, time.Millisecond)
 
 	// A send that fails releases the message too.
 	tr.mu.Lock()
