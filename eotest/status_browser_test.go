@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,24 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/browsertest"
 	"github.com/eo-mixnet/eo/orchestra"
 )
-
-// chromium returns the path of the browser, or skips the test (fails it
-// under CI, where .ci/run installs it) when there is none.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium or chromium-browser on PATH: .ci/run installs Debian's chromium")
-	}
-	t.Skip("no chromium or chromium-browser on PATH (apt-get install chromium)")
-	return ""
-}
 
 // The status page in a real browser, during real elections on a local
 // cluster whose authority 2 shuffles badly: an election with t = 2 of 3
@@ -43,7 +27,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a browser and whole elections")
 	}
-	path := chromium(t)
+	browsertest.Path(t)
 	shots := os.Getenv("EO_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -63,12 +47,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	defer h.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1100, 900))
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	browser := browsertest.Start(t, ctx, 1100, 900)
 	require.NoError(t, chromedp.Do(browser, chromedp.Navigate(c.StatusURL(1)+"?refresh=200"), chromedp.WaitVisible(chromedp.CSS("h1"))))
 
 	shot := func(name string) {

@@ -18,7 +18,6 @@ import (
 	mrand "math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +32,7 @@ import (
 	"github.com/eo-mixnet/eo/elgamal"
 	"github.com/eo-mixnet/eo/eotest"
 	"github.com/eo-mixnet/eo/group"
+	"github.com/eo-mixnet/eo/internal/browsertest"
 	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/eo-mixnet/eo/internal/wasmbuild"
 	"github.com/eo-mixnet/eo/record"
@@ -76,41 +76,10 @@ func buildModules(t *testing.T) (prod, test string) {
 	return modules.prod, modules.test
 }
 
-// chromium returns the path of the browser, or skips the test (fails it
-// under CI) when there is none.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium or chromium-browser on PATH: .ci/run installs Debian's chromium")
-	}
-	t.Skip("no chromium or chromium-browser on PATH (apt-get install chromium)")
-	return ""
-}
-
-// newBrowser starts headless Chromium for the test; what the pages write
-// to their consoles is logged at the end of the test.
+// newBrowser starts headless Chromium for the test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // as root, in a container
-		chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1000, 1000),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancelAlloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return ctx
+	return browsertest.Start(t, context.Background(), 1000, 1000)
 }
 
 // tab opens a new tab of the browser at url and waits for the booth to
