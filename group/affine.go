@@ -171,11 +171,14 @@ func (e *Element) VarTimeMultiScalarMultAffine(s []*Scalar, x []Affine, stride i
 		}
 		return e.varTimeMSM(s, ptrs, 1)
 	}
-	return e.bucketMSM(s, runtime.GOMAXPROCS(0), func() loadFunc {
-		return func(dst []affinePoint, lo int) {
-			for i := range dst {
-				dst[i].fromAffine(&x[(lo+i)*stride])
-			}
+	return e.bucketMSM(s, runtime.GOMAXPROCS(0), func() loadFunc { return affineLoader(x, stride) })
+}
+
+// affineLoader loads every stride-th Affine of x.
+func affineLoader(x []Affine, stride int) loadFunc {
+	return func(dst []affinePoint, lo int) {
+		for i := range dst {
+			dst[i].fromAffine(&x[(lo+i)*stride])
 		}
-	})
+	}
 }

@@ -104,3 +104,36 @@ func TestVarTimeMultiScalarMultAffine(t *testing.T) {
 	}
 	require.Panics(t, func() { new(Element).VarTimeMultiScalarMultAffine(nil, nil, 0) })
 }
+
+// The bucket method gives the same sum whatever its digit width and
+// chunk size: chunks that split the points unevenly (the production chunk
+// of chunkPoints is larger than these tests' lists), with full and
+// 128-bit scalars.
+func TestPippengerSized(t *testing.T) {
+	r := testRand(43)
+	const n = 500
+	full := make([]*Scalar, n)
+	short := make([]*Scalar, n)
+	x := make([]*Element, n)
+	var wide [64]byte
+	for i := range full {
+		full[i] = randScalar(t, r)
+		copy(wide[:16], full[i].Bytes())
+		short[i], _ = NewScalar().SetUniformBytes(wide[:])
+		x[i] = randElement(t, r)
+	}
+	full[7] = NewScalar().Negate(ScalarFromUint64(1))
+	aff := make([]Affine, n)
+	AffineFromElements(aff, x)
+	for name, s := range map[string][]*Scalar{"full": full, "short": short} {
+		want := naiveMSM(s, x)
+		for _, c := range []int{4, 7, maxWindowBits} {
+			for _, chunk := range []int{1, 7, 64, n - 1, chunkPoints} {
+				var out extPoint
+				pippengerSized(&out, s, 0, affineLoader(aff, 1), c, chunk)
+				require.Equal(t, 1, out.toElement(new(Element)).Equal(want), "%s c=%d chunk=%d", name, c, chunk)
+			}
+		}
+	}
+}
+

@@ -187,6 +187,41 @@ func BenchmarkDecodeAffine(b *testing.B) {
 	})
 }
 
+// BenchmarkMSMChunk compares, on one core and per point, the bucket
+// method at n = 100 000 over affine points with full and with 128-bit
+// scalars, for digit widths and chunk sizes around the ones chosen
+// (maxWindowBits, chunkPoints); the machine's caches decide. Run it with
+// -count 3 or more: neighbours on a shared machine move every figure.
+func BenchmarkMSMChunk(b *testing.B) {
+	const n = 100000
+	s, x := msmInputs(b, n)
+	short := make([]*Scalar, n)
+	var wide [64]byte
+	for i := range short {
+		copy(wide[:16], s[i].Bytes())
+		short[i], _ = NewScalar().SetUniformBytes(wide[:])
+	}
+	aff := make([]Affine, n)
+	AffineFromElements(aff, x)
+	for _, kind := range []struct {
+		name string
+		s    []*Scalar
+	}{{"full", s}, {"short", short}} {
+		for _, c := range []int{10, 11, 12} {
+			for _, chunk := range []int{2048, chunkPoints} {
+				b.Run(fmt.Sprintf("%s/c=%d/chunk=%d", kind.name, c, chunk), func(b *testing.B) {
+					sm := measureSM(b)
+					var out extPoint
+					for b.Loop() {
+						pippengerSized(&out, kind.s, 0, affineLoader(aff, 1), c, chunk)
+					}
+					reportSM(b, sm, n, "point")
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkMSMCrossover compares the bucket method with edwards25519's
 // Straus method around pippengerThreshold, on one core.
 func BenchmarkMSMCrossover(b *testing.B) {

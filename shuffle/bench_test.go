@@ -48,8 +48,10 @@ var benchSizes = []struct{ n, w int }{{1000, 1}, {10000, 1}, {100000, 1}, {10000
 
 // BenchmarkShuffle reports, per ciphertext and as a ratio to one scalar
 // multiplication measured in the same run: the offline precomputation,
-// the online shuffle and proof, their sum, and verification (from the
-// encoded lists and proof, as a record verifier does it). Run with -cpu 1,2.
+// the online shuffle and proof, their sum, and verification: from the
+// encoded lists and proof (verify), and with the input list already
+// decoded, as it is for every mix of a chain (verify-chained). Run with
+// -cpu 1,2.
 func BenchmarkShuffle(b *testing.B) {
 	for _, sz := range benchSizes {
 		name := fmt.Sprintf("n=%d/w=%d", sz.n, sz.w)
@@ -68,7 +70,8 @@ func BenchmarkShuffle(b *testing.B) {
 			b.ReportMetric(float64(len(proof))/float64(sz.n), "proof-B/ct")
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 		})
-		b.Run("verify/"+name, func(b *testing.B) {
+		// proved makes the output and proof when prove did not run.
+		proved := func(b *testing.B) {
 			if proof == nil {
 				out, p, err := ShuffleAndProve(rand.Reader, ctx, gens, in)
 				if err != nil {
@@ -76,6 +79,9 @@ func BenchmarkShuffle(b *testing.B) {
 				}
 				encOut, proof = out.Bytes(), p.Bytes()
 			}
+		}
+		b.Run("verify/"+name, func(b *testing.B) {
+			proved(b)
 			encIn := in.Bytes()
 			sm := benchutil.SM()
 			for b.Loop() {
@@ -83,6 +89,19 @@ func BenchmarkShuffle(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				if _, err := VerifyBytes(ctx, gens, in, encOut, proof); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchutil.Report(b, sm, sz.n, "ct")
+		})
+		// A mix in a chain: its input list is the previous mix's verified
+		// output (or the checked ballots), already decoded; what a mix adds
+		// is its output list and proof, decoded and verified.
+		b.Run("verify-chained/"+name, func(b *testing.B) {
+			proved(b)
+			sm := benchutil.SM()
+			for b.Loop() {
 				if _, err := VerifyBytes(ctx, gens, in, encOut, proof); err != nil {
 					b.Fatal(err)
 				}
