@@ -24,6 +24,8 @@ import (
 
 var writeSeeds = flag.Bool("write-seeds", false, "rewrite the fuzz seed corpora in testdata/fuzz")
 
+// FuzzDecodeCiphertextList fuzzes DecodeList, DecodeListN and
+// DecodeListNAliased.
 func FuzzDecodeCiphertextList(f *testing.F) {
 	for _, w := range []int{1, 3} {
 		l, err := NewList(testCiphertexts(f, uint64(w), 2, w))
@@ -52,12 +54,24 @@ func FuzzDecodeCiphertextList(f *testing.F) {
 			}
 		}
 		l, err = DecodeListN(data, width, n)
+		// DecodeListNAliased accepts and rejects what DecodeListN does,
+		// and decodes to the same list, which keeps data itself.
+		kept := bytes.Clone(data)
+		a, errA := DecodeListNAliased(kept, width, n)
 		if err != nil {
 			require.ErrorIs(t, err, group.ErrEncoding)
+			require.ErrorIs(t, errA, group.ErrEncoding)
 			return
 		}
+		require.NoError(t, errA)
 		require.Equal(t, n, l.Len())
 		require.Equal(t, data, l.Bytes())
+		require.Equal(t, n, a.Len())
+		require.Equal(t, width, a.Width())
+		require.True(t, len(kept) == 0 || &a.Bytes()[0] == &kept[0], "the aliased list copied its encoding")
+		for i := range n {
+			require.True(t, l.At(i).Equal(a.At(i)), "ciphertext %d", i)
+		}
 		if n == 1 {
 			c, err := DecodeCiphertext(data, width)
 			require.NoError(t, err)

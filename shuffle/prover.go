@@ -171,6 +171,7 @@ func Precompute(rnd io.Reader, ctx *Context, gens *Generators, n int) (*Precompu
 			}
 			group.AffineFromElements(p.re[2*c:2*(c+m)], ptrs[:2*m])
 		}
+		clear(els) // the factors link outputs to inputs
 	})
 
 	// A' = α·B + Σ ε_j·h_j = α·B + Σ (2·ε_j)·H_j.

@@ -43,7 +43,7 @@ func prepare(l *elgamal.List) (*prepared, error) {
 
 // alpha sets e to α number i of p's list and returns e.
 func (p *prepared) alpha(i int, e *group.Element) *group.Element {
-	return p.alphas.P[2*i].Element(e)
+	return p.alphas.P[i*p.alphas.Stride].Element(e)
 }
 
 func checkPublic(pub *DKGPublic) error {
