@@ -136,4 +136,3 @@ func TestPippengerSized(t *testing.T) {
 		}
 	}
 }
-
