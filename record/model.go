@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/chain"
@@ -125,23 +126,39 @@ const InvalidPlaintext = "invalid"
 // PlaintextLines renders decrypted ballots: one line per ballot, its
 // pairs' plaintexts as decimal integers (elgamal.DecodeInt) separated by
 // commas, InvalidPlaintext for a pair that does not decode.
+//
+// An election has few distinct plaintexts, and decoding one tries about
+// four candidate encodings (a square root each): each distinct element
+// is decoded once, by its encoding.
 func PlaintextLines(pt [][]*group.Element) []string {
 	out := make([]string, len(pt))
+	var known sync.Map // [group.ElementSize]byte → string
 	par.For(len(pt), 256, func(lo, hi int) {
+		var key [group.ElementSize]byte
 		for j := lo; j < hi; j++ {
 			parts := make([]string, len(pt[j]))
 			for k, m := range pt[j] {
-				v, err := elgamal.DecodeInt(m)
-				if err != nil {
-					parts[k] = InvalidPlaintext
+				copy(key[:], m.Bytes())
+				if v, ok := known.Load(key); ok {
+					parts[k] = v.(string)
 					continue
 				}
-				parts[k] = v.String()
+				parts[k] = plaintextPart(m)
+				known.Store(key, parts[k])
 			}
 			out[j] = strings.Join(parts, ",")
 		}
 	})
 	return out
+}
+
+// plaintextPart renders one decrypted pair of PlaintextLines.
+func plaintextPart(m *group.Element) string {
+	v, err := elgamal.DecodeInt(m)
+	if err != nil {
+		return InvalidPlaintext
+	}
+	return v.String()
 }
 
 // PlaintextCounts counts the plaintext lines, sorted by plaintext in

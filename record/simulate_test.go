@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"testing"
 
@@ -134,4 +135,38 @@ func TestElectionPipeline(t *testing.T) {
 func TestPlaintextCountsOrder(t *testing.T) {
 	c := PlaintextCounts([]string{"10", "9", InvalidPlaintext, "9", "1,2", "1,10"})
 	require.Equal(t, []Count{{InvalidPlaintext, 1}, {"1,2", 1}, {"1,10", 1}, {"9", 2}, {"10", 1}}, c)
+}
+
+// PlaintextLines decodes each distinct element once and renders every
+// line as decoding each of its elements would: integers, and "invalid"
+// for an element that embeds no integer (here 12345·B, and the
+// embedding of a message with a leading zero byte), however they repeat.
+func TestPlaintextLines(t *testing.T) {
+	var vals []*group.Element
+	var want []string
+	for _, v := range []uint64{0, 1, 2, 300, 1 << 40} {
+		e, err := elgamal.EncodeUint64(v)
+		require.NoError(t, err)
+		vals = append(vals, e)
+		want = append(want, fmt.Sprint(v))
+	}
+	lead, err := elgamal.EncodePlaintext([]byte{0, 7})
+	require.NoError(t, err)
+	other := new(group.Element).ScalarBaseMult(group.ScalarFromUint64(12345))
+	_, err = elgamal.DecodeInt(other)
+	require.ErrorIs(t, err, elgamal.ErrInvalidPlaintext)
+	vals = append(vals, lead, other)
+	want = append(want, InvalidPlaintext, InvalidPlaintext)
+
+	r := mrand.New(mrand.NewPCG(1, 2))
+	pt := make([][]*group.Element, 2000)
+	lines := make([]string, len(pt))
+	for j := range pt {
+		a, b := r.IntN(len(vals)), r.IntN(len(vals))
+		// A fresh copy of the element: equal values, distinct pointers.
+		pt[j] = []*group.Element{new(group.Element).Set(vals[a]), vals[b]}
+		lines[j] = want[a] + "," + want[b]
+	}
+	require.Equal(t, lines, PlaintextLines(pt))
+	require.Equal(t, []string{}, PlaintextLines(nil))
 }
