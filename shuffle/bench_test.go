@@ -50,8 +50,9 @@ var benchSizes = []struct{ n, w int }{{1000, 1}, {10000, 1}, {100000, 1}, {10000
 // multiplication measured in the same run: the offline precomputation,
 // the online shuffle and proof, their sum, and verification: from the
 // encoded lists and proof (verify), and with the input list already
-// decoded, as it is for every mix of a chain (verify-chained). Run with
-// -cpu 1,2.
+// decoded, as it is for every mix of a chain (verify-chained). Run -cpu 1
+// and -cpu 2 as two commands: with -cpu 1,2 the sub-benchmarks ran at
+// GOMAXPROCS 2 both times (go1.26).
 func BenchmarkShuffle(b *testing.B) {
 	for _, sz := range benchSizes {
 		name := fmt.Sprintf("n=%d/w=%d", sz.n, sz.w)
