@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/eo-mixnet/eo/ballot"
 	"github.com/eo-mixnet/eo/chain"
@@ -129,10 +130,17 @@ const InvalidPlaintext = "invalid"
 //
 // An election has few distinct plaintexts, and decoding one tries about
 // four candidate encodings (a square root each): each distinct element
-// is decoded once, by its encoding.
+// is decoded once, by its encoding, for the first maxKnownPlaintexts
+// distinct ones (voters who encrypt garbage must not grow it with N).
 func PlaintextLines(pt [][]*group.Element) []string {
+	return plaintextLines(pt, maxKnownPlaintexts)
+}
+
+// plaintextLines is PlaintextLines keeping at most maxKnown plaintexts.
+func plaintextLines(pt [][]*group.Element, maxKnown int64) []string {
 	out := make([]string, len(pt))
 	var known sync.Map // [group.ElementSize]byte → string
+	var size atomic.Int64
 	par.For(len(pt), 256, func(lo, hi int) {
 		var key [group.ElementSize]byte
 		for j := lo; j < hi; j++ {
@@ -144,13 +152,20 @@ func PlaintextLines(pt [][]*group.Element) []string {
 					continue
 				}
 				parts[k] = plaintextPart(m)
-				known.Store(key, parts[k])
+				if size.Load() < maxKnown {
+					if _, loaded := known.LoadOrStore(key, parts[k]); !loaded {
+						size.Add(1)
+					}
+				}
 			}
 			out[j] = strings.Join(parts, ",")
 		}
 	})
 	return out
 }
+
+// maxKnownPlaintexts bounds the distinct plaintexts PlaintextLines keeps.
+const maxKnownPlaintexts = 1 << 14
 
 // plaintextPart renders one decrypted pair of PlaintextLines.
 func plaintextPart(m *group.Element) string {

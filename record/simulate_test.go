@@ -169,4 +169,8 @@ func TestPlaintextLines(t *testing.T) {
 	}
 	require.Equal(t, lines, PlaintextLines(pt))
 	require.Equal(t, []string{}, PlaintextLines(nil))
+	// Past its bound the cache is not grown, and the lines are the same.
+	for _, maxKnown := range []int64{0, 1, 3} {
+		require.Equal(t, lines, plaintextLines(pt, maxKnown), "maxKnown %d", maxKnown)
+	}
 }
