@@ -39,7 +39,7 @@ func Path(t testing.TB) string {
 func Start(t testing.TB, parent context.Context, width, height int) context.Context {
 	t.Helper()
 	path := Path(t)
-	ctx, stop, err := start(parent, path, width, height, t.Logf)
+	ctx, stop, err := start(parent, path, width, height, attempts, t.Logf)
 	if err != nil {
 		t.Fatalf("starting %s: %v", path, err)
 	}
@@ -47,9 +47,9 @@ func Start(t testing.TB, parent context.Context, width, height int) context.Cont
 	return ctx
 }
 
-// start starts the browser at path, up to attempts times, and logs each
+// start starts the browser at path, up to tries times, and logs each
 // failed start with logf.
-func start(parent context.Context, path string, width, height int, logf func(string, ...any)) (context.Context, func(), error) {
+func start(parent context.Context, path string, width, height, tries int, logf func(string, ...any)) (context.Context, func(), error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // as root, in a container
@@ -57,7 +57,7 @@ func start(parent context.Context, path string, width, height int, logf func(str
 		chromedp.WindowSize(width, height),
 	)
 	var err error
-	for i := 1; i <= attempts; i++ {
+	for i := 1; i <= tries; i++ {
 		actx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
 		ctx, cancel := chromedp.NewContext(actx)
 		if err = chromedp.Do(ctx); err == nil {
@@ -65,7 +65,7 @@ func start(parent context.Context, path string, width, height int, logf func(str
 		}
 		cancel()
 		cancelAlloc()
-		logf("starting %s (attempt %d of %d): %v", path, i, attempts, err)
+		logf("starting %s (attempt %d of %d): %v", path, i, tries, err)
 		if parent.Err() != nil {
 			break
 		}

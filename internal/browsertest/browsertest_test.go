@@ -34,7 +34,7 @@ func starts(t *testing.T, count string) int {
 func TestStartGivesUp(t *testing.T) {
 	path, count := launcher(t, attempts, "/bin/false")
 	var logged []string
-	_, _, err := start(context.Background(), path, 100, 100, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
+	_, _, err := start(context.Background(), path, 100, 100, attempts, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "no display")
 	require.Equal(t, attempts, starts(t, count))
@@ -42,15 +42,25 @@ func TestStartGivesUp(t *testing.T) {
 }
 
 // A browser that fails its first start is started again, and works.
+// The real Chromium behind the launcher may itself fail a start (that is
+// why Start retries; it happened in CI), so the test asserts that every
+// start but the last was a logged failure and that the first was the
+// launcher's, not that exactly two were needed. The real browser gets as
+// many tries as Start gives it.
 func TestStartRetries(t *testing.T) {
 	real := Path(t)
 	path, count := launcher(t, 1, real)
 	var logged []string
-	ctx, stop, err := start(context.Background(), path, 800, 600, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
+	ctx, stop, err := start(context.Background(), path, 800, 600, 1+attempts, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
+	for _, l := range logged {
+		t.Log(l)
+	}
 	require.NoError(t, err)
 	defer stop()
-	require.Equal(t, 2, starts(t, count))
-	require.Len(t, logged, 1)
+	n := starts(t, count)
+	require.GreaterOrEqual(t, n, 2, "the launcher's failed start was not retried")
+	require.Len(t, logged, n-1, "every start but the last failed and was logged")
+	require.Contains(t, logged[0], "no display")
 	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.innerWidth`))
 	require.NoError(t, err)
 	require.Equal(t, 800, width)
