@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/orchestra"
 )
 
@@ -30,8 +31,7 @@ func downElection(t *testing.T, downs ...string) (*Result, string, error) {
 		ds = append(ds, d)
 	}
 	var log bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	res, err := Full(ctx, Options{Local: 3, Threshold: 2, Votes: 20, Config: downConfig(), Down: ds, Progress: &log})
 	t.Log(log.String())
 	return res, log.String(), err

@@ -2,18 +2,17 @@ package eotest
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/keystore"
 )
 
@@ -22,8 +21,7 @@ import (
 // with the key shares it made before.
 func TestDaemonMigratesOldKeystore(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	log := &syncWriter{w: &bytes.Buffer{}}
 	c, err := StartCluster(ctx, ClusterOptions{N: 2, Dir: t.TempDir(), Logger: slog.New(eolog.NewJSONHandler(log, nil))})
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/testctx"
 )
 
 // childEnv, set, makes this test binary an authority's process
@@ -78,8 +79,7 @@ func TestClusterProcesses(t *testing.T) {
 		t.Skip("Unix only")
 	}
 	t.Setenv(childEnv, "1")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	c, err := StartCluster(ctx, ClusterOptions{N: 2, Dir: t.TempDir(), Processes: true, Command: []string{os.Args[0]}})
 	require.NoError(t, err)
 	defer c.Close()

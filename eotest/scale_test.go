@@ -1,9 +1,9 @@
 package eotest
 
 import (
-	"context"
 	"testing"
-	"time"
+
+	"github.com/eo-mixnet/eo/internal/testctx"
 
 	"github.com/stretchr/testify/require"
 )
@@ -17,8 +17,7 @@ func TestSpoiledVotesAtScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 100 000-ballot election")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	res, err := Full(ctx, Options{Local: 2, Votes: 100000, Spoil: 0.01})
 	require.NoError(t, err)
 	require.Equal(t, 999, res.Excluded, "333 garbage, 333 repeated lines (duplicates), 333 broken proofs")

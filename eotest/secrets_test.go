@@ -2,7 +2,6 @@ package eotest
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
@@ -12,11 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eolog"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/keystore"
 	"github.com/eo-mixnet/eo/threshold"
 )
@@ -31,16 +30,17 @@ func TestNoSecretInAnythingWritten(t *testing.T) {
 	logf, err := os.Create(filepath.Join(root, "events.jsonl"))
 	require.NoError(t, err)
 	defer logf.Close()
-	var text bytes.Buffer
+	// The authorities log (and the harness reports) from their own
+	// goroutines while the test reads.
+	text := &syncWriter{w: &bytes.Buffer{}}
 	logger := slog.New(eolog.Tee(eolog.NewJSONHandler(logf, &eolog.Options{Level: slog.LevelDebug}),
-		eolog.NewTextHandler(&text, &eolog.Options{Level: slog.LevelDebug})))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+		eolog.NewTextHandler(text, &eolog.Options{Level: slog.LevelDebug})))
+	ctx := testctx.Context(t)
 	c, err := StartCluster(ctx, ClusterOptions{N: 3, Dir: filepath.Join(root, "authorities"), Logger: logger})
 	require.NoError(t, err)
 	defer c.Close()
-	var progress bytes.Buffer
-	h, err := NewHarness(HarnessOptions{Dir: c.Dirs[0], Listen: "127.0.0.1:0", Progress: &progress})
+	progress := &syncWriter{w: &bytes.Buffer{}}
+	h, err := NewHarness(HarnessOptions{Dir: c.Dirs[0], Listen: "127.0.0.1:0", Progress: progress})
 	require.NoError(t, err)
 	defer h.Close()
 	pks, err := h.Create(ctx, "s1", c.Names, 2, 2)
@@ -75,7 +75,7 @@ func TestNoSecretInAnythingWritten(t *testing.T) {
 		needles = append(needles, x, []byte(hex.EncodeToString(x)), []byte(base64.StdEncoding.EncodeToString(x)[:40]),
 			[]byte(base64.RawURLEncoding.EncodeToString(x)[:40]))
 	}
-	haystacks := map[string][]byte{"text log": text.Bytes(), "progress": progress.Bytes(), "error": []byte(errText)}
+	haystacks := map[string][]byte{"text log": []byte(text.String()), "progress": []byte(progress.String()), "error": []byte(errText)}
 	// The status pages, as HTML and JSON.
 	for i := range c.Dirs {
 		base := c.StatusURL(i + 1)

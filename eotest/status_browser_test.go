@@ -1,7 +1,6 @@
 package eotest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/internal/browsertest"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/orchestra"
 )
 
@@ -36,8 +36,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if v := os.Getenv("EO_STATUS_VOTES"); v != "" {
 		fmt.Sscan(v, &votes)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	cfg := &orchestra.Config{StepTimeout: orchestra.Duration(30 * time.Second), ResendAfter: orchestra.Duration(2 * time.Second),
 		RoundTimeout: orchestra.Duration(5 * time.Second)}
 	c, err := StartCluster(ctx, ClusterOptions{N: 3, Dir: t.TempDir(), Config: cfg, Adversaries: map[int]string{2: "bad-shuffle"}})

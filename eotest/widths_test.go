@@ -1,10 +1,10 @@
 package eotest
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/eo-mixnet/eo/internal/testctx"
 
 	"github.com/stretchr/testify/require"
 )
@@ -45,8 +45,7 @@ func TestQuestionWidths(t *testing.T) {
 // 3-element ballot decrypting to its three numbers.
 func TestFullWidths(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	res, err := Full(ctx, Options{Local: 2, Widths: []int{1, 3}, Votes: 20})
 	require.NoError(t, err)
 	require.Len(t, res.Counts, 2)

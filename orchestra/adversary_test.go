@@ -1,15 +1,14 @@
 package orchestra_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eotest"
+	"github.com/eo-mixnet/eo/internal/testctx"
 )
 
 // Each adversary of the drill list against three authorities with t = 2:
@@ -29,8 +28,7 @@ func TestAdversaries(t *testing.T) {
 		{"bad-decryption", 3, "decryption"},
 	} {
 		t.Run(fmt.Sprintf("%s:%d", tc.kind, tc.who), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
+			ctx := testctx.Context(t)
 			res, err := eotest.Full(ctx, eotest.Options{Local: 3, Threshold: 2, Questions: 2, Votes: 80, Adversaries: map[int]string{tc.who: tc.kind}})
 			require.NoError(t, err)
 			if tc.phase == "" {
@@ -55,8 +53,7 @@ func TestAdversaries(t *testing.T) {
 // reason that names the blamed mixer.
 func TestBadShuffleBelowThreshold(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	_, err := eotest.Full(ctx, eotest.Options{Local: 2, Votes: 30, Adversaries: map[int]string{2: "bad-shuffle"}})
 	// The honest authority names local-a2 as rejected, or (when local-a2's
 	// stop overtook its mix) as missing.

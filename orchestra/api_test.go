@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/eotest"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/orchestra"
 	"github.com/eo-mixnet/eo/peers"
 	"github.com/eo-mixnet/eo/record"
@@ -41,10 +42,10 @@ func newEnvConfig(t *testing.T, n int, cfg *orchestra.Config) *env {
 // with its first authority's identity.
 func newEnvCluster(t *testing.T, o eotest.ClusterOptions) *env {
 	t.Helper()
-	// A bound against hangs, not a speed requirement: the race tier on a
-	// loaded 2-core machine ran one of these for over 3 minutes.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	t.Cleanup(cancel)
+	// Bounded by the test binary's deadline, not by a clock of its own:
+	// the race tier on a loaded 2-core machine ran one of these for over
+	// 3 minutes.
+	ctx := testctx.Context(t)
 	o.Dir = t.TempDir()
 	c, err := eotest.StartCluster(ctx, o)
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package orchestra_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -11,22 +10,6 @@ import (
 	"github.com/eo-mixnet/eo/internal/memnet"
 	"github.com/eo-mixnet/eo/orchestra"
 )
-
-// newNetEnv is newEnvCluster with a longer bound on the whole test, for
-// the slow networks: a loaded machine must not fail them.
-func newNetEnv(t *testing.T, o eotest.ClusterOptions, bound time.Duration) *env {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
-	t.Cleanup(cancel)
-	o.Dir = t.TempDir()
-	c, err := eotest.StartCluster(ctx, o)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, c.Close()) })
-	h, err := eotest.NewHarness(eotest.HarnessOptions{Dir: c.Dirs[0], Listen: "127.0.0.1:0"})
-	require.NoError(t, err)
-	t.Cleanup(func() { h.Close() })
-	return &env{c: c, h: h, ctx: ctx}
-}
 
 // A network that loses, duplicates, delays and reorders whole messages
 // between the authorities slows a tally down but does not change its
@@ -41,9 +24,8 @@ func newNetEnv(t *testing.T, o eotest.ClusterOptions, bound time.Duration) *env 
 func TestLossyNetwork(t *testing.T) {
 	t.Parallel()
 	nw := memnet.New(memnet.Options{Seed: 1, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond})
-	e := newNetEnv(t, eotest.ClusterOptions{N: 3, Network: nw,
-		Config: &orchestra.Config{StepTimeout: orchestra.Duration(3 * time.Minute), ResendAfter: orchestra.Duration(2 * time.Second)}},
-		15*time.Minute)
+	e := newEnvCluster(t, eotest.ClusterOptions{N: 3, Network: nw,
+		Config: &orchestra.Config{StepTimeout: orchestra.Duration(3 * time.Minute), ResendAfter: orchestra.Duration(2 * time.Second)}})
 	pks, err := e.h.Create(e.ctx, "n1", e.c.Names, 2, 2)
 	require.NoError(t, err)
 	nw.Reseed(1)
@@ -66,10 +48,9 @@ func TestLossyQUIC(t *testing.T) {
 	if testing.Short() {
 		t.Skip("QUIC through a lossy proxy: slow")
 	}
-	e := newNetEnv(t, eotest.ClusterOptions{N: 3,
+	e := newEnvCluster(t, eotest.ClusterOptions{N: 3,
 		Config: &orchestra.Config{StepTimeout: orchestra.Duration(3 * time.Minute), ResendAfter: orchestra.Duration(2 * time.Second)},
-		Impair: &eotest.Impairment{Drop: 0.05, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond}},
-		15*time.Minute)
+		Impair: &eotest.Impairment{Drop: 0.05, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond}})
 	pks, err := e.h.Create(e.ctx, "n1", e.c.Names, 2, 2)
 	require.NoError(t, err)
 	votes, err := eotest.Encrypt("n1", pks, 300, 4)
@@ -87,20 +68,18 @@ func TestLossyQUIC(t *testing.T) {
 }
 
 // An authority cut off in the middle of a tally ends it, with a reason
-// that names it, well before the test's bound.
+// that names it (a tally that hung would end with the test's context, and
+// a reason that does not).
 func TestPartitionFailsWithReason(t *testing.T) {
 	t.Parallel()
 	nw := memnet.New(memnet.Options{Seed: 1, Duplicate: 0.1, MaxDelay: 15 * time.Millisecond})
-	e := newNetEnv(t, eotest.ClusterOptions{N: 2, Network: nw,
-		Config: &orchestra.Config{StepTimeout: orchestra.Duration(20 * time.Second), ResendAfter: orchestra.Duration(time.Second)}},
-		10*time.Minute)
+	e := newEnvCluster(t, eotest.ClusterOptions{N: 2, Network: nw,
+		Config: &orchestra.Config{StepTimeout: orchestra.Duration(20 * time.Second), ResendAfter: orchestra.Duration(time.Second)}})
 	pks, err := e.h.Create(e.ctx, "p1", e.c.Names, 2, 1)
 	require.NoError(t, err)
 	votes, err := eotest.Encrypt("p1", pks, 50, 3)
 	require.NoError(t, err)
 	nw.Isolate("local-a2")
-	start := time.Now()
 	_, _, err = e.h.Tally(e.ctx, "p1", votes.File)
 	require.ErrorContains(t, err, "local-a2")
-	require.Less(t, time.Since(start), 2*time.Minute)
 }

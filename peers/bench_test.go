@@ -2,7 +2,8 @@ package peers
 
 import (
 	"testing"
-	"time"
+
+	"github.com/eo-mixnet/eo/internal/testctx"
 )
 
 // BenchmarkStreamCiphertexts streams a list of 100 000 random 64-byte
@@ -15,7 +16,7 @@ func BenchmarkStreamCiphertexts(b *testing.B) {
 	a.start(b)
 	c.start(b)
 	list := newRecordList(100_000)
-	ctx := ctxT(b, 5*time.Minute)
+	ctx := testctx.Context(b)
 	// Warm the connection up.
 	if err := a.ep.Send(ctx, "b", Message{Type: tmsgHello}); err != nil {
 		b.Fatal(err)

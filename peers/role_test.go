@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -267,7 +269,7 @@ func TestWebServerRefusedByTransport(t *testing.T) {
 	a.start(t)
 	b.start(t)
 
-	err = a.ep.Send(ctxT(t, 5*time.Second), "b", Message{Type: tmsgHello})
+	err = a.ep.Send(testctx.Context(t), "b", Message{Type: tmsgHello})
 	require.ErrorIs(t, err, ErrWrongRole, "a does not dial a web server")
 	require.ErrorContains(t, err, "b is installed with another role: webserver, not authority")
 	err = assertRefused(t, b, a)
@@ -277,7 +279,7 @@ func TestWebServerRefusedByTransport(t *testing.T) {
 	pb.Role = RoleAuthority
 	_, err = a.store.Install(pb, true)
 	require.NoError(t, err)
-	require.NoError(t, b.ep.Send(ctxT(t, 5*time.Second), "a", Message{Type: tmsgHello, Body: []byte("hi")}))
+	require.NoError(t, b.ep.Send(testctx.Context(t), "a", Message{Type: tmsgHello, Body: []byte("hi")}))
 	from, msg := recv(t, a.ep)
 	require.Equal(t, "b", from)
 	require.Equal(t, "hi", string(msg.Body))

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
+
 	"github.com/quic-go/quic-go"
 	"github.com/stretchr/testify/require"
 )
@@ -31,14 +33,14 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 // recv receives one whole message within a few seconds.
 func recv(t testing.TB, ep *Endpoint) (string, Message) {
 	t.Helper()
-	from, msg, err := ep.Receive(ctxT(t, 5*time.Second))
+	from, msg, err := ep.Receive(testctx.Context(t))
 	require.NoError(t, err)
 	return from, msg
 }
 
 func TestTwoEndpointsExchange(t *testing.T) {
 	a, b := startedPair(t)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("hello b")}))
 	from, msg := recv(t, b.ep)
@@ -80,7 +82,7 @@ func TestThreeEndpoints(t *testing.T) {
 	for _, a := range as {
 		a.start(t)
 	}
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	var wg sync.WaitGroup
 	for _, from := range as {
 		for _, to := range as {
@@ -156,7 +158,7 @@ func readRecords(r io.Reader, size int64) ([][recordSize]byte, error) {
 
 func TestStreamCiphertextList(t *testing.T) {
 	a, b := startedPair(t)
-	ctx := ctxT(t, 20*time.Second)
+	ctx := testctx.Context(t)
 
 	list := newRecordList(100_000)
 	errc := make(chan error, 1)
@@ -206,7 +208,7 @@ func TestStreamCiphertextList(t *testing.T) {
 
 func TestStreamDiscardedBySender(t *testing.T) {
 	a, b := startedPair(t)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	errc := make(chan error, 1)
 	go func() {
 		errc <- a.ep.Send(ctx, "b", Message{Type: tmsgList, Stream: bytes.NewReader(make([]byte, 1<<20)), Size: 1 << 20})
@@ -249,7 +251,7 @@ func TestMessageLimits(t *testing.T) {
 	lim := func(c *EndpointConfig) { c.Limits = Limits{MaxMessageSize: 1000, MaxStreamSize: 5000} }
 	a.start(t, lim)
 	b.start(t)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	err := a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: make([]byte, 1001)})
 	require.ErrorContains(t, err, "exceeds the limit")
 	err = a.ep.Send(ctx, "b", Message{Type: tmsgHello, Stream: bytes.NewReader(nil), Size: 5001})
@@ -270,7 +272,7 @@ func TestSendToUnknownPeer(t *testing.T) {
 	a, b := newAuthority(t, "a"), newAuthority(t, "b")
 	a.start(t)
 	b.start(t)
-	ctx := ctxT(t, 5*time.Second)
+	ctx := testctx.Context(t)
 	err := a.ep.Send(ctx, "b", Message{Type: tmsgHello})
 	require.ErrorIs(t, err, ErrNotInstalled)
 	require.ErrorContains(t, a.ep.Send(ctx, "a", Message{Type: tmsgHello}), "self")
@@ -280,10 +282,9 @@ func TestSendToUnknownPeer(t *testing.T) {
 // nothing.
 func assertRefused(t *testing.T, from, to *authority) error {
 	t.Helper()
-	err := from.ep.Send(ctxT(t, 5*time.Second), to.id.Hostname(), Message{Type: tmsgHello, Body: []byte("let me in")})
+	err := from.ep.Send(testctx.Context(t), to.id.Hostname(), Message{Type: tmsgHello, Body: []byte("let me in")})
 	require.Error(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
+	ctx := ctxT(t, 100*time.Millisecond)
 	_, msg, rerr := to.ep.Receive(ctx)
 	require.ErrorIs(t, rerr, context.DeadlineExceeded, "received %q", msg.Body)
 	return err
@@ -336,14 +337,14 @@ func TestExpiredCertificateRefused(t *testing.T) {
 	b.start(t, func(c *EndpointConfig) { c.Time = func() time.Time { return later } })
 	assertRefused(t, a, b)
 	// And b refuses to dial a, whose certificate it sees as expired.
-	err := b.ep.Send(ctxT(t, 5*time.Second), "a", Message{Type: tmsgHello})
+	err := b.ep.Send(testctx.Context(t), "a", Message{Type: tmsgHello})
 	require.ErrorIs(t, err, ErrUntrusted)
 	require.ErrorContains(t, err, "expired")
 }
 
 func TestUninstalledRefusedAndCut(t *testing.T) {
 	a, b := startedPair(t)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
 	recv(t, b.ep)
 	require.Equal(t, []string{"b"}, a.ep.Peers())
@@ -373,7 +374,7 @@ func TestUninstalledRefusedAndCut(t *testing.T) {
 
 func TestReconnect(t *testing.T) {
 	a, b := startedPair(t)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
 	recv(t, b.ep)
 
@@ -396,17 +397,18 @@ func TestSendToDownPeerGivesUp(t *testing.T) {
 	mutualTrust(t, a, b)
 	a.start(t, func(c *EndpointConfig) { c.HandshakeTimeout = 200 * time.Millisecond; c.SendAttempts = 2 })
 	b.conn.Close() // b never starts
-	start := time.Now()
-	err := a.ep.Send(ctxT(t, 10*time.Second), "b", Message{Type: tmsgHello})
+	// It gives up after its attempts, on its own: the test's context
+	// has no deadline near (a clock here would fail a loaded machine).
+	err := a.ep.Send(testctx.Context(t), "b", Message{Type: tmsgHello})
 	require.Error(t, err)
-	require.Less(t, time.Since(start), 5*time.Second)
+	require.NotErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, context.Canceled)
 
 	// A context deadline bounds Send too.
 	a2 := newAuthority(t, "a2")
 	a2.trust(t, b)
 	a2.start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
+	ctx := ctxT(t, 300*time.Millisecond)
 	err = a2.ep.Send(ctx, "b", Message{Type: tmsgHello})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
@@ -433,7 +435,7 @@ func TestCloseUnblocks(t *testing.T) {
 
 func TestBadFrameEndsOnlyThatMessage(t *testing.T) {
 	a, b := startedPair(t)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello}))
 	recv(t, b.ep)
 	pc, err := a.ep.connect(ctx, "b")
@@ -463,7 +465,7 @@ func TestWrongALPNRefused(t *testing.T) {
 	mutualTrust(t, a, b)
 	b.start(t)
 	tlsConf := ClientTLSConfig(a.id, a.store, "b", "h3")
-	ctx := ctxT(t, 5*time.Second)
+	ctx := testctx.Context(t)
 	_, err := quic.DialAddr(ctx, b.ep.Addr().String(), tlsConf, nil)
 	require.Error(t, err)
 	require.ErrorContains(t, err, "application protocol")
@@ -476,10 +478,16 @@ func TestWrongALPNRefused(t *testing.T) {
 // TestReconnectAfterCrash: b's process dies without closing its
 // connections and comes back on the same port. Its stateless resets, keyed
 // by its private key, tell a that the old connection is gone, and a's Send
-// reconnects at once instead of waiting for the idle timeout.
+// reconnects at once instead of waiting for the idle timeout. a's
+// timeouts are ten minutes here, so that a Send that waited for one would
+// take that long; the bound below is two minutes, far above what a loaded
+// machine needs and far below what the fault would take.
 func TestReconnectAfterCrash(t *testing.T) {
-	a, b := startedPair(t)
-	ctx := ctxT(t, 10*time.Second)
+	a, b := newAuthority(t, "a"), newAuthority(t, "b")
+	mutualTrust(t, a, b)
+	a.start(t, func(c *EndpointConfig) { c.IdleTimeout, c.HandshakeTimeout = 10*time.Minute, 10*time.Minute })
+	b.start(t)
+	ctx := testctx.Context(t)
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("1")}))
 	recv(t, b.ep)
 
@@ -495,6 +503,6 @@ func TestReconnectAfterCrash(t *testing.T) {
 	require.NoError(t, a.ep.Send(ctx, "b", Message{Type: tmsgHello, Body: []byte("2")}))
 	_, msg := recv(t, b.ep)
 	require.Equal(t, "2", string(msg.Body))
-	require.Less(t, time.Since(start), 5*time.Second)
+	require.Less(t, time.Since(start), 2*time.Minute)
 	old.Close()
 }

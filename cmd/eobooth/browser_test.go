@@ -33,6 +33,7 @@ import (
 	"github.com/eo-mixnet/eo/eotest"
 	"github.com/eo-mixnet/eo/group"
 	"github.com/eo-mixnet/eo/internal/browsertest"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/internal/testrand"
 	"github.com/eo-mixnet/eo/internal/wasmbuild"
 	"github.com/eo-mixnet/eo/record"
@@ -108,9 +109,7 @@ func tab(t *testing.T, browser context.Context, url string) context.Context {
 			t.Logf("console %s", m)
 		}
 	})
-	c, stop := context.WithTimeout(ctx, 60*time.Second)
-	defer stop()
-	if err := chromedp.Do(c, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body[data-ready]"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body[data-ready]"))); err != nil {
 		t.Fatalf("loading %s: %v", url, err)
 	}
 	if state := eval[string](t, ctx, `document.body.dataset.ready`); state != "true" {
@@ -122,9 +121,7 @@ func tab(t *testing.T, browser context.Context, url string) context.Context {
 // eval evaluates a JavaScript expression in the tab, awaiting a promise.
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("evaluating %.80q: %v", expr, err)
 	}
@@ -274,8 +271,7 @@ func TestBrowserElection(t *testing.T) {
 	}
 	browser := newBrowser(t)
 	prod, _ := buildModules(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 
 	c, err := eotest.StartCluster(ctx, eotest.ClusterOptions{N: 2, Dir: t.TempDir()})
 	if err != nil {

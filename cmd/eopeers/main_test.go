@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/peers"
 )
 
@@ -250,8 +250,7 @@ func TestDaemonSeesChanges(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { a.ep.Close() })
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testctx.Context(t)
 	hello := peers.Message{Type: 1, Body: []byte("hello")}
 	require.ErrorIs(t, a1.ep.Send(ctx, "prod-a2", hello), peers.ErrNotInstalled)
 

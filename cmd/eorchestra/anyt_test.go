@@ -20,6 +20,7 @@ import (
 
 	"github.com/eo-mixnet/eo/eotest"
 	"github.com/eo-mixnet/eo/internal/drill"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/record"
 )
 
@@ -170,8 +171,7 @@ func TestAnyTwoOfThreeProcesses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := ds[tc.who-1]
 			name := filepath.Base(d.dir)
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
+			ctx := testctx.Context(t)
 			before, _ := filepath.Glob(filepath.Join(a1.dir, "elections", "*"))
 			if tc.point == "" {
 				require.NoError(t, d.cmd.Process.Kill())
@@ -251,8 +251,7 @@ func TestAnyTwoOfThreeProcesses(t *testing.T) {
 
 	t.Run("a2-a3-killed-tally-start", func(t *testing.T) {
 		a2, a3 := ds[1], ds[2]
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
+		ctx := testctx.Context(t)
 		before, _ := filepath.Glob(filepath.Join(a1.dir, "elections", "*"))
 		for _, d := range []*daemon{a2, a3} {
 			d.stop(t)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/orchestra"
 )
 
@@ -40,8 +40,7 @@ func TestApprovalMultiProcess(t *testing.T) {
 	for _, d := range ds {
 		d.start(t, bin)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 	logs := func() string { return ds[0].log.String() + "\n" + ds[1].log.String() }
 

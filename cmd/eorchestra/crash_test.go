@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/internal/drill"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/record"
 )
 
@@ -158,8 +158,7 @@ func TestCrashResume(t *testing.T) {
 			before, _ := filepath.Glob(filepath.Join(d.dir, "elections", "*"))
 			d.stop(t)
 			d.start(t, bin, drill.Env+"="+tc.point)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
+			ctx := testctx.Context(t)
 			out := t.TempDir()
 			eotest := exec.CommandContext(ctx, filepath.Join(bin, "eotest"), "full", "--dir", ds[0].dir, "--peers", "prod-a2",
 				"--vcount", "60", "--questions", "2", "--listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), "--out", out, "--json")
@@ -224,8 +223,7 @@ func TestCrashDrillNeedsTag(t *testing.T) {
 	ds := deploy(t, bin, 2, crashSettings)
 	ds[0].start(t, bin, drill.Env+"=dkg-message:1")
 	ds[1].start(t, bin, drill.Env+"=created")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	eotest := exec.CommandContext(ctx, filepath.Join(bin, "eotest"), "full", "--dir", ds[0].dir, "--peers", "prod-a2",
 		"--vcount", "30", "--listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), "--json")
 	var stderr bytes.Buffer

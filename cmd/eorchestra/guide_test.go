@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/peers"
 )
 
@@ -129,8 +129,7 @@ func TestDeploymentGuide(t *testing.T) {
 			}
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 
 	// local is the command as it runs on host h of this machine.
 	local := func(h *guideHost, cmd string) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eo-mixnet/eo/internal/testctx"
 
 	"github.com/stretchr/testify/require"
 )
@@ -96,8 +97,7 @@ func TestMultiProcess(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testctx.Context(t)
 	out2 := t.TempDir()
 	eotest := exec.CommandContext(ctx, filepath.Join(bin, "eotest"), "full", "--dir", dirs[0], "--peers", "prod-a2", "--vcount", "150",
 		"--questions", "2", "--listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), "--out", out2, "--json")

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eo-mixnet/eo/internal/memnet"
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/peers"
 )
 
@@ -29,7 +30,7 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 // recv receives one message within a generous time.
 func recv(t testing.TB, e *memnet.Endpoint) (string, peers.Message) {
 	t.Helper()
-	from, msg, err := e.Receive(ctxT(t, 10*time.Second))
+	from, msg, err := e.Receive(testctx.Context(t))
 	require.NoError(t, err)
 	return from, msg
 }
@@ -52,7 +53,7 @@ func hosts(n *memnet.Network, names ...string) []*memnet.Endpoint {
 func TestRoundTripBody(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 
 	body := []byte("hello b")
 	require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg, Body: body}))
@@ -89,7 +90,7 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 func TestRoundTripStream(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	data := make([]byte, 1<<20+17)
 	for i := range data {
 		data[i] = byte(i * 7)
@@ -131,7 +132,7 @@ func TestRoundTripStream(t *testing.T) {
 func TestSenderIdentity(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b", "C")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	require.Equal(t, "c", e[2].Hostname())
 	// The sender is the endpoint that sent, whatever the message says.
 	require.NoError(t, e[2].Send(ctx, "b", peers.Message{Type: tmsg, Body: []byte("from: a")}))
@@ -146,7 +147,7 @@ func TestSenderIdentity(t *testing.T) {
 func TestSendErrors(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 
 	err := e[0].Send(ctx, "nobody", peers.Message{Type: tmsg})
 	require.ErrorIs(t, err, memnet.ErrNoHost)
@@ -172,7 +173,7 @@ func TestSendErrors(t *testing.T) {
 func TestClose(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 
 	// A blocked Receive wakes with ErrClosed.
 	errc := make(chan error, 1)
@@ -230,7 +231,7 @@ func TestReceiveContext(t *testing.T) {
 	}
 	// The endpoint still works.
 	b := n.Endpoint("b")
-	require.NoError(t, b.Send(ctxT(t, 10*time.Second), "a", peers.Message{Type: tmsg}))
+	require.NoError(t, b.Send(testctx.Context(t), "a", peers.Message{Type: tmsg}))
 	from, _ := recv(t, e)
 	require.Equal(t, "b", from)
 }
@@ -238,7 +239,7 @@ func TestReceiveContext(t *testing.T) {
 func TestPartition(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b", "c")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	m := peers.Message{Type: tmsg}
 	reach := func(from, to int) error { return e[from].Send(ctx, e[to].Hostname(), m) }
 	drain := func(i int) {
@@ -289,7 +290,7 @@ func TestPartition(t *testing.T) {
 func TestPartitionInFlight(t *testing.T) {
 	n := memnet.New(memnet.Options{MaxDelay: 200 * time.Millisecond, Seed: 1})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	const k = 20
 	for range k {
 		require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg}))
@@ -302,7 +303,7 @@ func TestPartitionInFlight(t *testing.T) {
 func TestDropAll(t *testing.T) {
 	n := memnet.New(memnet.Options{Drop: 1, Duplicate: 1})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	for range 10 {
 		// Lost after acceptance: Send succeeds.
 		require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg}))
@@ -322,7 +323,7 @@ func TestDuplicateAll(t *testing.T) {
 		t.Run(delay.String(), func(t *testing.T) {
 			n := memnet.New(memnet.Options{Duplicate: 1, MaxDelay: delay})
 			e := hosts(n, "a", "b")
-			ctx := ctxT(t, 10*time.Second)
+			ctx := testctx.Context(t)
 			const k = 10
 			for i := range k {
 				require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg, Body: []byte{byte(i)}}))
@@ -354,7 +355,7 @@ func TestDuplicateAll(t *testing.T) {
 func received(t *testing.T, o memnet.Options, k int) []bool {
 	n := memnet.New(o)
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	for i := range k {
 		require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg, Body: []byte(strconv.Itoa(i))}))
 	}
@@ -394,7 +395,7 @@ func TestReseed(t *testing.T) {
 	lost := func(before int) []bool {
 		n := memnet.New(memnet.Options{Seed: 5, Duplicate: 0.5})
 		e := hosts(n, "a", "b")
-		ctx := ctxT(t, 10*time.Second)
+		ctx := testctx.Context(t)
 		for range before {
 			require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg}))
 		}
@@ -417,7 +418,7 @@ func TestReseed(t *testing.T) {
 func TestDelayReorders(t *testing.T) {
 	n := memnet.New(memnet.Options{Seed: 7, MaxDelay: 20 * time.Millisecond})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testctx.Context(t)
 	const k = 200
 	for i := range k {
 		require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg, Body: []byte(strconv.Itoa(i))}))
@@ -445,7 +446,7 @@ func TestDelayReorders(t *testing.T) {
 func TestInboxFull(t *testing.T) {
 	n := memnet.New(memnet.Options{})
 	e := hosts(n, "a", "b")
-	ctx := ctxT(t, 60*time.Second)
+	ctx := testctx.Context(t)
 	for range memnet.MaxQueued {
 		require.NoError(t, e[0].Send(ctx, "b", peers.Message{Type: tmsg}))
 	}
@@ -462,7 +463,7 @@ func TestConcurrent(t *testing.T) {
 	n := memnet.New(memnet.Options{Seed: 3, Drop: 0.1, Duplicate: 0.1, MaxDelay: time.Millisecond})
 	names := []string{"a", "b", "c", "d"}
 	e := hosts(n, names...)
-	ctx := ctxT(t, 30*time.Second)
+	ctx := testctx.Context(t)
 	const k = 200
 	var senders, receivers sync.WaitGroup
 	var accepted, got atomic.Int64
