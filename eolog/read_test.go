@@ -347,16 +347,18 @@ func follow(t *testing.T, path string, f Filter, from int64) (<-chan Event, <-ch
 	return events, bad, stop
 }
 
-// next returns the next n events of ch, or fails after 5 s.
+// next returns the next n events of ch, or fails when the test's time is
+// up.
 func next(t *testing.T, ch <-chan Event, n int) []string {
 	t.Helper()
 	var got []Event
+	ctx := testctx.Context(t)
 	for len(got) < n {
 		select {
 		case e := <-ch:
 			got = append(got, e)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("waited 5 s for %d events, got %q", n, msgs(got))
+		case <-ctx.Done():
+			t.Fatalf("waited for %d events, got %q", n, msgs(got))
 		}
 	}
 	return msgs(got)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eo-mixnet/eo/internal/testctx"
 	"github.com/eo-mixnet/eo/peers"
 	"github.com/eo-mixnet/eo/tally"
 )
@@ -70,7 +71,7 @@ func TestTallySenderOnItsWay(t *testing.T) {
 		t.Helper()
 		select {
 		case tr.release <- struct{}{}:
-		case <-time.After(10 * time.Second):
+		case <-testctx.Context(t).Done():
 			t.Fatal("no send waits to be released")
 		}
 	}

@@ -426,7 +426,7 @@ func TestCloseUnblocks(t *testing.T) {
 	select {
 	case err := <-done:
 		require.ErrorIs(t, err, ErrClosed)
-	case <-time.After(5 * time.Second):
+	case <-testctx.Context(t).Done():
 		t.Fatal("Receive not unblocked by Close")
 	}
 	require.ErrorIs(t, a.ep.Send(context.Background(), "x", Message{Type: 1}), ErrClosed)

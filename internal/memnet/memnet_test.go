@@ -186,7 +186,7 @@ func TestClose(t *testing.T) {
 	select {
 	case err := <-errc:
 		require.ErrorIs(t, err, peers.ErrClosed)
-	case <-time.After(10 * time.Second):
+	case <-testctx.Context(t).Done():
 		t.Fatal("Receive did not wake on Close")
 	}
 	require.NoError(t, e[1].Close())
@@ -226,7 +226,7 @@ func TestReceiveContext(t *testing.T) {
 	select {
 	case err := <-errc:
 		require.ErrorIs(t, err, context.Canceled)
-	case <-time.After(10 * time.Second):
+	case <-testctx.Context(t).Done():
 		t.Fatal("Receive did not honour its context")
 	}
 	// The endpoint still works.
