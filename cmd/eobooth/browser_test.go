@@ -80,7 +80,7 @@ func buildModules(t *testing.T) (prod, test string) {
 // newBrowser starts headless Chromium for the test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	return browsertest.Start(t, context.Background(), 1000, 1000)
+	return browsertest.Start(t, testctx.Context(t), 1000, 1000)
 }
 
 // tab opens a new tab of the browser at url and waits for the booth to
