@@ -133,11 +133,13 @@ const InvalidPlaintext = "invalid"
 // is decoded once, by its encoding, for the first maxKnownPlaintexts
 // distinct ones (voters who encrypt garbage must not grow it with N).
 func PlaintextLines(pt [][]*group.Element) []string {
-	return plaintextLines(pt, maxKnownPlaintexts)
+	lines, _ := plaintextLines(pt, maxKnownPlaintexts)
+	return lines
 }
 
-// plaintextLines is PlaintextLines keeping at most maxKnown plaintexts.
-func plaintextLines(pt [][]*group.Element, maxKnown int64) []string {
+// plaintextLines is PlaintextLines keeping at most maxKnown plaintexts;
+// it also returns how many it kept.
+func plaintextLines(pt [][]*group.Element, maxKnown int64) ([]string, int64) {
 	out := make([]string, len(pt))
 	var known sync.Map // [group.ElementSize]byte → string
 	var size atomic.Int64
@@ -152,16 +154,18 @@ func plaintextLines(pt [][]*group.Element, maxKnown int64) []string {
 					continue
 				}
 				parts[k] = plaintextPart(m)
-				if size.Load() < maxKnown {
-					if _, loaded := known.LoadOrStore(key, parts[k]); !loaded {
-						size.Add(1)
-					}
+				// A place is taken before the store, so that workers
+				// racing past the bound cannot overshoot it.
+				if size.Add(1) > maxKnown {
+					size.Add(-1)
+				} else if _, loaded := known.LoadOrStore(key, parts[k]); loaded {
+					size.Add(-1)
 				}
 			}
 			out[j] = strings.Join(parts, ",")
 		}
 	})
-	return out
+	return out, size.Load()
 }
 
 // maxKnownPlaintexts bounds the distinct plaintexts PlaintextLines keeps.

@@ -169,8 +169,13 @@ func TestPlaintextLines(t *testing.T) {
 	}
 	require.Equal(t, lines, PlaintextLines(pt))
 	require.Equal(t, []string{}, PlaintextLines(nil))
+	got, kept := plaintextLines(pt, maxKnownPlaintexts)
+	require.Equal(t, lines, got)
+	require.Equal(t, int64(len(vals)), kept, "each distinct element is kept once")
 	// Past its bound the cache is not grown, and the lines are the same.
 	for _, maxKnown := range []int64{0, 1, 3} {
-		require.Equal(t, lines, plaintextLines(pt, maxKnown), "maxKnown %d", maxKnown)
+		got, kept := plaintextLines(pt, maxKnown)
+		require.Equal(t, lines, got, "maxKnown %d", maxKnown)
+		require.Equal(t, maxKnown, kept, "maxKnown %d", maxKnown)
 	}
 }
